@@ -1,0 +1,3 @@
+from recordgen.cli import main
+
+main()

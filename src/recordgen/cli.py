@@ -1,0 +1,158 @@
+"""The command line: each command parses options, calls one library function, and turns recordgen's
+errors into a plain message and a non-zero exit code."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from recordgen import __version__
+from recordgen.clock import SystemClock
+from recordgen.errors import CaseFileError, RecordgenError
+from recordgen.inbox import open_services, process_inbox
+from recordgen.load import read_case_file
+from recordgen.pipeline import Outcome
+from recordgen.rejected import friendly_path
+from recordgen.settings import DEFAULT_SETTINGS_NAME, Settings, load_settings
+from recordgen.template_check import check_templates
+from recordgen.validate import SchemaSet, validate_case
+
+# Exit codes an operator can act on (also listed in README.md).
+EXIT_OK, EXIT_PROBLEMS, EXIT_SETTINGS, EXIT_FAULT = 0, 1, 2, 3
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+class RecordgenGroup(click.Group):
+    """Turns recordgen's own errors into a message and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except RecordgenError as exc:
+            click.echo(f"recordgen: {exc}", err=True)
+            ctx.exit(EXIT_SETTINGS if ctx.obj is None else EXIT_FAULT)
+
+
+@click.group(cls=RecordgenGroup)
+@click.version_option(__version__, prog_name="recordgen")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"The settings file (default: ./{DEFAULT_SETTINGS_NAME}).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log each file processed.")
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None, verbose: bool) -> None:
+    """recordgen: statutory documents and records for housing-support services."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    ctx.obj = load_settings(config)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.find_object(Settings)
+    assert settings is not None
+    return settings
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_context
+def process(ctx: click.Context, paths: Sequence[Path]) -> None:
+    """Process every case file in the inbox (or just PATHS) once, then stop."""
+    settings = _settings(ctx)
+    with open_services(settings, SystemClock()) as services:
+        outcomes = process_inbox(services, paths)
+    _summary(outcomes, settings)
+    if any(o.status in ("rejected", "held") for o in outcomes):
+        ctx.exit(EXIT_PROBLEMS)
+
+
+def _summary(outcomes: Sequence[Outcome], settings: Settings) -> None:
+    console = _console()
+    if not outcomes:
+        console.print(f"No case files waiting in {settings.folders.inbox}.")
+        return
+    table = Table(title="recordgen: what happened to each file")
+    for column in ("File", "Case", "Kind", "Outcome", "Documents or reason"):
+        table.add_column(column, overflow="fold")
+    for outcome in outcomes:
+        detail = "\n".join(outcome.documents) or outcome.message or (
+            f"{len(outcome.problems)} problem(s): see the .errors.txt note"
+            if outcome.problems else ""
+        )
+        table.add_row(outcome.file_name, outcome.case_ref or "", outcome.kind or "",
+                      outcome.status, detail)
+    console.print(table)
+    counts = {s: sum(1 for o in outcomes if o.status == s) for s in
+              ("produced", "unchanged", "duplicate", "rejected", "held")}
+    console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    console.print(f"Documents are in {settings.folders.outbox}")
+    if counts["rejected"]:
+        console.print(f"Rejected files and notes saying what to fix are in "
+                      f"{settings.folders.rejected}")
+    if counts["held"]:
+        console.print("Held files stay in the work area and are tried again on the next run.")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_context
+def validate(ctx: click.Context, files: Sequence[Path]) -> None:
+    """Check case files without producing anything; list every problem found."""
+    settings = _settings(ctx)
+    schemas = SchemaSet(settings.folders.schemas)
+    today = SystemClock().now().date()
+    failed = 0
+    for path in files:
+        try:
+            document = read_case_file(path, settings.limits.max_case_file_bytes,
+                                      settings.limits.max_nesting_depth)
+            case = validate_case(document, schemas, settings, today)
+        except CaseFileError as exc:
+            failed += 1
+            click.echo(f"{path}: {len(exc.problems)} problem(s)")
+            for problem in exc.problems:
+                click.echo(f"  - Where: {friendly_path(problem.path)} ({problem.path})")
+                click.echo(f"    What is wrong: {problem.message}")
+                click.echo(f"    How to fix it: {problem.fix}")
+            continue
+        click.echo(f"{path}: OK ({case.kind.title}, case {case.case_ref})")
+    if failed:
+        ctx.exit(EXIT_PROBLEMS)
+
+
+@cli.group()
+def templates() -> None:
+    """Look after the Word templates."""
+
+
+@templates.command("check")
+@click.pass_context
+def templates_check(ctx: click.Context) -> None:
+    """Report template tags Jinja cannot parse and fields no schema defines."""
+    settings = _settings(ctx)
+    findings = check_templates(settings.folders.templates, SchemaSet(settings.folders.schemas))
+    for finding in findings:
+        click.echo(str(finding))
+    if findings:
+        ctx.exit(EXIT_PROBLEMS)
+    click.echo("All templates parse, and every field they use is defined by a schema.")
+
+
+def main() -> None:
+    cli(prog_name="recordgen")

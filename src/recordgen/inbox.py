@@ -1,0 +1,69 @@
+"""One-shot processing of the inbox (``recordgen process``) and the services it needs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from recordgen.claim import ClaimArea, Claimed, is_case_file_candidate
+from recordgen.clock import Clock, SystemClock
+from recordgen.errors import InboxError
+from recordgen.pipeline import Outcome, Services, process_claimed
+from recordgen.settings import Settings
+from recordgen.store import SqliteStore
+from recordgen.validate import SchemaSet
+
+log = logging.getLogger("recordgen")
+
+
+@contextmanager
+def open_services(settings: Settings, clock: Clock | None = None) -> Iterator[Services]:
+    """Open the store and load the schemas; close the store afterwards."""
+    store = SqliteStore(settings.folders.store)
+    try:
+        yield Services(settings=settings, store=store, schemas=SchemaSet(settings.folders.schemas),
+                       clock=clock or SystemClock())
+    finally:
+        store.close()
+
+
+def check_inbox(settings: Settings) -> None:
+    inbox = settings.folders.inbox
+    if not inbox.is_dir():
+        raise InboxError(
+            f"The inbox folder {inbox} does not exist. Create it, or set [folders] inbox in the "
+            "settings file to the shared folder staff drop case files into."
+        )
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """The case files waiting in the inbox, oldest name first; junk, links and folders ignored."""
+    return sorted(p for p in inbox.iterdir() if is_case_file_candidate(p))
+
+
+def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcome]:
+    """Finish anything left claimed by a crash, then process ``paths`` (default: the inbox)."""
+    settings = services.settings
+    check_inbox(settings)
+    outcomes = []
+    with ClaimArea(settings.folders.work) as area:
+        for claimed in area.pending():
+            outcomes.append(_run(claimed, services))
+        for path in paths or inbox_files(settings.folders.inbox):
+            claimed_file = area.claim(path)
+            if claimed_file is not None:
+                outcomes.append(_run(claimed_file, services))
+    return outcomes
+
+
+def _run(claimed: Claimed, services: Services) -> Outcome:
+    outcome = process_claimed(claimed, services)
+    # The log names the case reference and kind, never a person or what happened to them.
+    log.info(
+        "case=%s kind=%s outcome=%s documents=%d seconds=%.2f",
+        outcome.case_ref or "-", outcome.kind or "-", outcome.status, len(outcome.documents),
+        outcome.seconds,
+    )
+    return outcome

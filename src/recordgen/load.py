@@ -1,0 +1,235 @@
+"""Strict loading of case files: bytes in, a plain JSON object out, or a clear :class:`LoadError`.
+
+Python's json module quietly accepts things a records system must not: duplicate keys (the last one
+silently wins), NaN and Infinity, nesting deep enough to crash the interpreter, and escaped characters
+that Word's XML cannot hold. Each of these is refused here with a message an admin can act on
+(DESIGN.md §3 "load"; issue 2 §5).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from recordgen.errors import CaseFileError, LoadError, Problem
+
+_SAVE_AS_UTF8 = (
+    'Open it in Notepad, choose File, Save As, set Encoding to "UTF-8", save, and drop it in again. '
+    "If it came from another system, ask for a UTF-8 export."
+)
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+# Strings (with their escapes) are blanked before brackets are counted, so a "[" inside text does
+# not count as nesting.
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def read_case_file(path: Path, max_bytes: int, max_depth: int) -> dict[str, Any]:
+    """Read and strictly parse the case file at ``path``."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise LoadError(
+                f"The file is {_size(size)}, larger than the {_size(max_bytes)} a case file may be.",
+                "Check that this is really a case file (not a scan or an export of many cases); "
+                "if it is, split it into one file per document.",
+            )
+        with path.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise LoadError(
+            f"The file could not be read ({exc.strerror or exc}).",
+            "Check that the file is not open in another program, then drop it in again.",
+        ) from exc
+    if len(raw) > max_bytes:  # it grew while we looked
+        raise LoadError(
+            f"The file is larger than the {_size(max_bytes)} a case file may be.",
+            "Split it into one file per document.",
+        )
+    return parse_case_bytes(raw, max_depth)
+
+
+def parse_case_bytes(raw: bytes, max_depth: int) -> dict[str, Any]:
+    """Decode and strictly parse case-file bytes."""
+    text = decode_utf8(raw)
+    if not text.strip():
+        raise LoadError(
+            "The file is empty.",
+            "It may not have finished saving or copying. Save the case file again and drop it in.",
+        )
+    check_nesting(text, max_depth)
+    try:
+        value = json.loads(
+            text, object_pairs_hook=_refuse_duplicate_keys, parse_constant=_refuse_constant
+        )
+    except _StrictJsonError as exc:
+        raise LoadError(exc.message, exc.fix) from None
+    except json.JSONDecodeError as exc:
+        raise LoadError(
+            f"The file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+            "Look near that place for a missing comma, quote or bracket. Files exported from the "
+            "case management system are always valid; a file edited by hand may not be.",
+        ) from None
+    except RecursionError:
+        raise LoadError(
+            "The file is nested too deeply to read.",
+            "This is not a case file recordgen can read; check where it came from.",
+        ) from None
+    if not isinstance(value, dict):
+        raise LoadError(
+            f"The file holds a JSON {_json_type(value)}, not a case file. A case file is one JSON "
+            'object that starts with "{" and names its "kind", "schema_version", "case_ref" and '
+            '"data".',
+            "Drop in one case file per document; see the examples folder for the shape.",
+        )
+    problems = [
+        Problem(
+            path=path,
+            message=f"This text holds {what}, which a Word document cannot contain.",
+            fix="Retype this value by hand (copying from some programs brings hidden characters "
+            "with it), then drop the file in again.",
+        )
+        for path, what in find_unwritable_text(value)
+    ]
+    if problems:
+        raise CaseFileError(problems)
+    return value
+
+
+def decode_utf8(raw: bytes) -> str:
+    """UTF-8 with or without a byte-order mark; anything else is refused, naming what it looks like."""
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            raise LoadError(
+                f"The file is saved as {name} text, but recordgen reads only UTF-8.", _SAVE_AS_UTF8
+            )
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"The file is not saved as UTF-8: {_guess_encoding(raw, exc.start)}.", _SAVE_AS_UTF8
+        ) from None
+
+
+def _guess_encoding(raw: bytes, bad_at: int) -> str:
+    sample = raw[:4096]
+    if sample.count(b"\x00") > len(sample) // 4:
+        return "it looks like UTF-16 text saved without a byte-order mark"
+    byte = raw[bad_at]
+    try:
+        char = bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return f"byte {bad_at + 1} (0x{byte:02X}) is not valid UTF-8"
+    return (
+        f"it looks like Windows-1252 (Western European) text; byte {bad_at + 1} would be "
+        f'"{char}" there'
+    )
+
+
+def check_nesting(text: str, max_depth: int) -> None:
+    """Refuse JSON nested deeper than ``max_depth`` before the parser can recurse into it."""
+    depth = 0
+    for match in _BRACKET.finditer(_JSON_STRING.sub('""', text)):
+        if match.group() in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise LoadError(
+                    f"The file is nested more than {max_depth} levels deep, deeper than any case "
+                    "file should be.",
+                    "This is not a case file recordgen can read; check where it came from.",
+                )
+        else:
+            depth -= 1
+
+
+def find_unwritable_text(value: Any, path: str = "$") -> Iterator[tuple[str, str]]:
+    """Yield (JSON path, description) for each key or string Word's XML cannot hold: control
+    characters other than tab and line breaks, lone surrogates, and the non-characters U+FFFE and
+    U+FFFF (XML 1.0 §2.2)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if _plain_key(key) else f"{path}[{json.dumps(key)}]"
+            bad = _unwritable(key)
+            if bad:
+                yield child, f"{bad} in its field name"
+            yield from find_unwritable_text(item, child)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from find_unwritable_text(item, f"{path}[{index}]")
+    elif isinstance(value, str):
+        bad = _unwritable(value)
+        if bad:
+            yield path, bad
+
+
+def _unwritable(text: str) -> str | None:
+    for position, char in enumerate(text, start=1):
+        code = ord(char)
+        if code < 0x20 and char not in "\t\n\r":
+            return f"a hidden control character (U+{code:04X}) at character {position}"
+        if 0xD800 <= code <= 0xDFFF:
+            return f"a broken character (a lone surrogate, U+{code:04X}) at character {position}"
+        if code in (0xFFFE, 0xFFFF):
+            return f"a character that is not allowed (U+{code:04X}) at character {position}"
+    return None
+
+
+def _plain_key(key: str) -> bool:
+    return key.isidentifier() and key.isascii()
+
+
+class _StrictJsonError(Exception):
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.message, self.fix = message, fix
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _StrictJsonError(
+                f'The field "{key}" appears twice in the same part of the file, so it is not '
+                "clear which value is meant.",
+                f'Keep one "{key}" with the right value and delete the other.',
+            )
+        result[key] = value
+    return result
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _StrictJsonError(
+        f"The file holds the value {name}, which is not a number a record can hold.",
+        f"Replace {name} with the real number, or remove the field if it is not known.",
+    )
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "text value"
+    if value is None:
+        return "null"
+    return "single value"
+
+
+def _size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f} MB"
+    if n >= 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n} bytes"

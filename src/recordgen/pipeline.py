@@ -1,0 +1,304 @@
+"""The pipeline: one claimed case file goes through a short list of small stages.
+
+    claim → load → validate → plan → render → convert → publish → record → finish
+
+Claiming is done by the caller (``recordgen process`` or the watcher), because it decides which file
+is next; every later stage is a function ``(WorkItem, Services) -> WorkItem`` listed in
+:data:`STAGES`, and reading that list tells the architecture (DESIGN.md §3). A stage stops the chain
+by raising: :class:`Stop` when there is nothing new to produce, a :class:`CaseFileError` or
+:class:`TemplateError` to reject the file (moved to the rejected folder with a note for admin
+staff), or a fault of the system (store, outbox, converter) to hold the file, claimed, for a retry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from recordgen import __version__
+from recordgen.claim import Claimed
+from recordgen.clock import UK, Clock
+from recordgen.errors import (
+    CaseFileError,
+    ConversionError,
+    InboxError,
+    LoadError,
+    Problem,
+    PublishError,
+    RecordgenError,
+    StoreError,
+    TemplateError,
+)
+from recordgen.load import parse_case_bytes
+from recordgen.publish import PublishedFile, publish
+from recordgen.rejected import reject_file
+from recordgen.render import RenderedDocument, build_context, render_document
+from recordgen.settings import Settings
+from recordgen.store import DocumentRecord, Store, SubmissionRecord
+from recordgen.validate import CaseFile, SchemaSet, validate_case
+
+
+@dataclass(frozen=True)
+class Services:
+    """The collaborators every stage may use, passed in (tests pass fakes)."""
+
+    settings: Settings
+    store: Store
+    schemas: SchemaSet
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class Plan:
+    version: int
+    document_date: dt.date
+    file_stem: str
+    context: Mapping[str, Any]
+    context_sha256: str
+    template: Path
+    due: Mapping[str, dt.date | dt.datetime]
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    claimed: Claimed
+    received_at: dt.datetime
+    raw: bytes = b""
+    sha256: str = ""
+    document: Mapping[str, Any] | None = None
+    case: CaseFile | None = None
+    plan: Plan | None = None
+    rendered: RenderedDocument | None = None
+    published: tuple[PublishedFile, ...] = ()
+    submission_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one file, for the summary table and the log (no names, no narrative)."""
+
+    file_name: str
+    status: str  # "produced", "unchanged", "duplicate", "rejected" or "held"
+    case_ref: str | None = None
+    kind: str | None = None
+    documents: tuple[str, ...] = ()
+    message: str = ""
+    problems: tuple[Problem, ...] = ()
+    seconds: float = 0.0
+
+
+class Stop(Exception):
+    """Raised by a stage when the file is fine but there is nothing new to produce."""
+
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+Stage = Callable[[WorkItem, Services], WorkItem]
+
+
+def load(item: WorkItem, services: Services) -> WorkItem:
+    limits = services.settings.limits
+    try:
+        raw = item.claimed.path.read_bytes()
+    except OSError as exc:
+        raise InboxError(f"{item.claimed.original_name} could not be read: {exc}.") from exc
+    item = replace(item, raw=raw, sha256=hashlib.sha256(raw).hexdigest())
+    if len(raw) > limits.max_case_file_bytes:
+        raise LoadError(
+            f"The file is {len(raw):,} bytes, larger than the {limits.max_case_file_bytes:,} "
+            "bytes a case file may be.",
+            "Check that this is a single case file; if it is, ask for the limit to be raised.",
+        )
+    return replace(item, document=parse_case_bytes(raw, limits.max_nesting_depth))
+
+
+def validate(item: WorkItem, services: Services) -> WorkItem:
+    assert item.document is not None
+    today = item.received_at.date()
+    return replace(item, case=validate_case(item.document, services.schemas, services.settings,
+                                            today))
+
+
+def plan(item: WorkItem, services: Services) -> WorkItem:
+    assert item.case is not None
+    case, store = item.case, services.store
+    earlier = store.accepted_submission_with_sha(item.sha256)
+    if earlier is not None:
+        raise Stop("duplicate", f"The same file was already processed on "
+                   f"{earlier.received_at:%d %B %Y}; nothing new was produced.")
+    latest = store.latest_document(case.case_ref, case.series)
+    document_date = _document_date(case, item.received_at)
+    due: dict[str, dt.date | dt.datetime] = {}
+    template = services.settings.folders.templates / case.kind.template_file
+    version = (latest.version + 1) if latest else 1
+    context = build_context(case, services.settings, version=version,
+                            document_date=document_date, due=due)
+    context_sha = _fingerprint(context)
+    if latest is not None and latest.context_sha256 == context_sha and latest.template_sha256 == (
+        hashlib.sha256(template.read_bytes()).hexdigest() if template.exists() else ""
+    ):
+        raise Stop("unchanged", f"Version {latest.version} already says exactly this; nothing new "
+                   "was produced.")
+    series_part = "" if case.kind.series_field is None else f"_{case.data[case.kind.series_field]}"
+    stem = f"{document_date.isoformat()}_{case.case_ref}_{case.kind.slug}{series_part}_v{version}"
+    return replace(item, plan=Plan(version, document_date, stem, context, context_sha, template,
+                                   due))
+
+
+def render(item: WorkItem, services: Services) -> WorkItem:
+    assert item.plan is not None
+    return replace(item, rendered=render_document(item.plan.template, item.plan.context))
+
+
+def convert(item: WorkItem, services: Services) -> WorkItem:
+    # PDF output arrives with issue 5; until then a case produces its Word document only.
+    return item
+
+
+def publish_outputs(item: WorkItem, services: Services) -> WorkItem:
+    assert item.case is not None and item.plan is not None and item.rendered is not None
+    docx = publish(services.settings.folders.outbox, item.case.case_ref,
+                   f"{item.plan.file_stem}.docx", item.rendered.content)
+    return replace(item, published=(docx,))
+
+
+def record(item: WorkItem, services: Services) -> WorkItem:
+    assert item.case is not None and item.plan is not None and item.rendered is not None
+    store, case, plan_ = services.store, item.case, item.plan
+    with store.transaction():
+        submission_id = store.record_submission(_submission(item, "accepted"))
+        docx = item.published[0]
+        store.record_document(DocumentRecord(
+            submission_id=submission_id,
+            case_ref=case.case_ref,
+            kind=case.kind.name,
+            series=case.series,
+            version=plan_.version,
+            document_date=plan_.document_date,
+            file_name=docx.relative,
+            sha256=docx.sha256,
+            content_sha256=item.rendered.content_sha256,
+            template_sha256=item.rendered.template_sha256,
+            context_sha256=plan_.context_sha256,
+            software_version=__version__,
+            produced_at=services.clock.now(),
+        ))
+    return replace(item, submission_id=submission_id)
+
+
+def finish(item: WorkItem, services: Services) -> WorkItem:
+    """Only now is the claimed input removed: the store holds its copy."""
+    item.claimed.path.unlink(missing_ok=True)
+    return item
+
+
+STAGES: Sequence[Stage] = (load, validate, plan, render, convert, publish_outputs, record, finish)
+
+# Faults of the system rather than of the file: the file stays claimed and is tried again.
+_HOLD = (StoreError, PublishError, ConversionError, InboxError, OSError)
+
+
+def process_claimed(claimed: Claimed, services: Services) -> Outcome:
+    """Run one claimed file through every stage and say what happened."""
+    started = time.monotonic()
+    item = WorkItem(claimed=claimed, received_at=received_at(claimed, services.clock))
+    done = services.store.submission_by_claim(claimed.claim_id)
+    if done is not None:  # recorded before a crash; only the finish was left to do
+        finish(item, services)
+        return Outcome(claimed.original_name, "duplicate" if done.outcome == "duplicate" else
+                       "produced", done.case_ref, done.kind, message="Finished after a restart.")
+    try:
+        for stage in STAGES:
+            item = stage(item, services)
+    except Stop as stop:
+        services.store.record_submission(_submission(item, stop.status))
+        finish(item, services)
+        return _outcome(item, stop.status, started, message=stop.message)
+    except (CaseFileError, TemplateError) as exc:
+        problems = _problems(exc)
+        reject_file(item.claimed, problems, services.settings.folders.rejected, item.received_at)
+        services.store.record_submission(
+            _submission(item, "rejected", tuple(str(p) for p in problems))
+        )
+        return _outcome(item, "rejected", started, problems=problems)
+    except _HOLD as exc:
+        return _outcome(item, "held", started, message=str(exc))
+    return _outcome(item, "produced", started)
+
+
+def received_at(claimed: Claimed, clock: Clock) -> dt.datetime:
+    """When the file was claimed (kept in its claim id, so a retry after a crash keeps the date)."""
+    try:
+        stamp = dt.datetime.strptime(claimed.claim_id.split("-")[0], "%Y%m%dT%H%M%S%f")
+        return stamp.replace(tzinfo=dt.UTC).astimezone(UK)
+    except ValueError:
+        return clock.now()
+
+
+def _document_date(case: CaseFile, received: dt.datetime) -> dt.date:
+    if case.kind.date_field is not None:
+        return dt.date.fromisoformat(str(case.data[case.kind.date_field]))
+    return received.date()
+
+
+def _fingerprint(context: Mapping[str, Any]) -> str:
+    """What the document will say, apart from its version number."""
+    document = {k: v for k, v in context["document"].items() if k not in ("version", "reference")}
+    payload = {**context, "document": document}
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+def _submission(item: WorkItem, outcome: str, reasons: tuple[str, ...] = ()) -> SubmissionRecord:
+    case_ref = item.case.case_ref if item.case else _declared(item, "case_ref")
+    kind = item.case.kind.name if item.case else _declared(item, "kind")
+    return SubmissionRecord(
+        claim_id=item.claimed.claim_id,
+        file_name=item.claimed.original_name,
+        sha256=item.sha256 or hashlib.sha256(item.raw).hexdigest(),
+        received_at=item.received_at,
+        outcome=outcome,
+        raw=item.raw,
+        case_ref=case_ref,
+        kind=kind,
+        reasons=reasons,
+    )
+
+
+def _declared(item: WorkItem, key: str) -> str | None:
+    """What a rejected file says about itself, if it is safe to record."""
+    value = item.document.get(key) if item.document else None
+    return value if isinstance(value, str) and len(value) <= 40 and value.isprintable() else None
+
+
+def _problems(exc: RecordgenError) -> tuple[Problem, ...]:
+    if isinstance(exc, CaseFileError):
+        return exc.problems
+    return (Problem("(template)", str(exc), "Your case file is fine: the Word template needs "
+                    "fixing. Ask whoever looks after the templates to run 'recordgen templates "
+                    "check', then drop this file into the inbox again."),)
+
+
+def _outcome(item: WorkItem, status: str, started: float, *, message: str = "",
+             problems: tuple[Problem, ...] = ()) -> Outcome:
+    return Outcome(
+        file_name=item.claimed.original_name,
+        status=status,
+        case_ref=item.case.case_ref if item.case else _declared(item, "case_ref"),
+        kind=item.case.kind.name if item.case else _declared(item, "kind"),
+        documents=tuple(p.relative for p in item.published) if status == "produced" else (),
+        message=message,
+        problems=problems,
+        seconds=time.monotonic() - started,
+    )
+
+

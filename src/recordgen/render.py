@@ -1,0 +1,181 @@
+"""Rendering: a case file and a Word template become a Word document, in memory.
+
+Each document gets a fresh template object (docxtpl mutates the one it renders) and a sandboxed Jinja
+environment with autoescape on (DESIGN.md §3 "render"). Case data is only ever a value in the
+context: it is never parsed as a template, so ``{{ 7*7 }}`` typed into a field is printed as typed,
+and ``Siân O'Brien & Sons <Ltd>`` is escaped for Word's XML, not interpreted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.sandbox
+from docxtpl import DocxTemplate
+from markupsafe import Markup, escape
+
+from recordgen.errors import TemplateError
+from recordgen.settings import Settings
+from recordgen.validate import CaseFile
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    """A finished Word document, not yet written anywhere."""
+
+    content: bytes
+    content_sha256: str  # of the document's parts, so the same content always hashes the same
+    template_sha256: str
+
+
+def uk_date(value: Any) -> str:
+    """'2026-11-23' or a date -> '23 November 2026'."""
+    day = _as_date(value)
+    return "" if day is None else f"{day.day} {day:%B %Y}"
+
+
+def uk_datetime(value: Any) -> str:
+    """'2026-11-19T02:20' -> '19 November 2026 at 2:20am'."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if not isinstance(value, dt.datetime):
+        return "" if value is None else str(value)
+    hour = value.hour % 12 or 12
+    return f"{uk_date(value.date())} at {hour}:{value.minute:02d}{'am' if value.hour < 12 else 'pm'}"
+
+
+def yes_no(value: Any) -> str:
+    return "Yes" if value is True else "No" if value is False else ""
+
+
+def multiline(value: Any) -> Markup:
+    """Keep the line breaks of a text as line breaks in Word (text is escaped first)."""
+    if value is None or isinstance(value, jinja2.Undefined):
+        return Markup("")
+    lines = str(escape(str(value))).replace("\r\n", "\n").split("\n")
+    return Markup('</w:t><w:br/><w:t xml:space="preserve">'.join(lines))  # noqa: S704 (escaped above)
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def make_environment() -> jinja2.sandbox.ImmutableSandboxedEnvironment:
+    """The sandbox every template runs in: no access to Python internals, no mutation of data."""
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
+        autoescape=True, undefined=jinja2.ChainableUndefined
+    )
+    env.filters.update(
+        uk_date=uk_date, uk_datetime=uk_datetime, yes_no=yes_no, multiline=multiline
+    )
+    return env
+
+
+def build_context(
+    case: CaseFile,
+    settings: Settings,
+    *,
+    version: int,
+    document_date: dt.date,
+    due: Mapping[str, dt.date | dt.datetime] | None = None,
+) -> dict[str, Any]:
+    """Everything a template may use. Templates reach case data as ``data.<field>``."""
+    provider = settings.provider
+    return {
+        "case_ref": case.case_ref,
+        "data": case.data,
+        "document": {
+            "title": case.kind.title,
+            "date": document_date,
+            "version": version,
+            "reference": f"{case.case_ref}/{case.kind.slug}/v{version}",
+        },
+        "provider": {
+            "name": provider.name,
+            "service_name": provider.service_name,
+            "address": list(provider.address),
+            "phone": provider.phone,
+            "email": provider.email,
+            "complaints_contact": list(provider.complaints_contact),
+            "complaints_email": provider.complaints_email,
+            "complaints_phone": provider.complaints_phone,
+        },
+        "rules": {
+            "max_review_interval": str(settings.rules.max_review_interval),
+            "max_hours_per_week": f"{settings.rules.max_hours_per_week:g}",
+            "exit_letter_working_days": settings.rules.exit_letter_working_days,
+            "hard_copy_working_days": settings.rules.hard_copy_working_days,
+        },
+        "due": dict(due or {}),
+    }
+
+
+def render_document(template_path: Path, context: Mapping[str, Any]) -> RenderedDocument:
+    """Render one Word document from ``template_path``; raise :class:`TemplateError` on any
+    template fault (missing file, bad syntax, an attempt to reach Python internals)."""
+    try:
+        template_bytes = template_path.read_bytes()
+    except OSError as exc:
+        raise TemplateError(
+            f"The Word template {template_path} could not be read ({exc.strerror or exc})."
+        ) from exc
+    try:
+        template = DocxTemplate(io.BytesIO(template_bytes))
+        template.render(dict(context), jinja_env=make_environment(), autoescape=True)
+        out = io.BytesIO()
+        template.save(out)
+    except jinja2.exceptions.SecurityError as exc:
+        raise TemplateError(
+            f"The Word template {template_path.name} tried to do something templates may not do "
+            f"({exc}). Remove that part of the template."
+        ) from exc
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(
+            f"The Word template {template_path.name} has a mistake in a {{{{ }}}} or {{% %}} tag: "
+            f"{exc.message}. Run 'recordgen templates check' to find it."
+        ) from exc
+    except jinja2.TemplateError as exc:
+        raise TemplateError(
+            f"The Word template {template_path.name} could not be filled in: {exc}."
+        ) from exc
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise TemplateError(
+            f"The Word template {template_path.name} is not a Word document recordgen can open "
+            f"({exc}). Save it from Word as a .docx file."
+        ) from exc
+    content = out.getvalue()
+    return RenderedDocument(
+        content=content,
+        content_sha256=docx_content_sha256(content),
+        template_sha256=hashlib.sha256(template_bytes).hexdigest(),
+    )
+
+
+def docx_content_sha256(content: bytes) -> str:
+    """A hash of what a .docx says, not of its zip wrapping (which stamps the time of saving)."""
+    digest = hashlib.sha256()
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for name in sorted(archive.namelist()):
+            digest.update(name.encode() + b"\0")
+            digest.update(hashlib.sha256(archive.read(name)).digest())
+    return digest.hexdigest()

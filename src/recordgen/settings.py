@@ -1,0 +1,315 @@
+"""Service settings: one TOML file, read once, handed to everything that needs it.
+
+Paths in the file are relative to the file itself, so a settings file can live anywhere. Every value
+has a default taken from the policies in ``shared/seeds`` (cited beside each), so a settings file
+only needs what differs for a service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from recordgen.errors import SettingsError
+
+NATIONS = ("england-and-wales", "scotland", "northern-ireland")
+DEFAULT_SETTINGS_NAME = "recordgen.toml"
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A review interval such as "12 weeks" or "6 months" (seed 000 and seed 001 §5.11 differ)."""
+
+    count: int
+    unit: str  # "weeks" or "months"
+
+    @classmethod
+    def parse(cls, text: str) -> Interval:
+        match = re.fullmatch(r"\s*(\d+)\s*(week|weeks|month|months)\s*", text)
+        if not match or int(match.group(1)) < 1:
+            raise SettingsError(
+                f'"{text}" is not an interval recordgen understands. '
+                'Write it as a number of weeks or months, for example "12 weeks" or "6 months".'
+            )
+        unit = match.group(2)
+        return cls(int(match.group(1)), unit if unit.endswith("s") else unit + "s")
+
+    def after(self, start: dt.date) -> dt.date:
+        """The last date allowed by this interval from ``start``."""
+        if self.unit == "weeks":
+            return start + dt.timedelta(weeks=self.count)
+        month_index = start.month - 1 + self.count
+        year, month = start.year + month_index // 12, month_index % 12 + 1
+        for day in (start.day, 30, 29, 28):
+            try:
+                return dt.date(year, month, day)
+            except ValueError:
+                continue
+        raise AssertionError("unreachable: every month has a 28th")
+
+    def __str__(self) -> str:
+        return f"{self.count} {self.unit if self.count != 1 else self.unit[:-1]}"
+
+
+@dataclass(frozen=True)
+class Folders:
+    inbox: Path
+    outbox: Path
+    rejected: Path
+    store: Path
+    templates: Path
+    schemas: Path
+
+    @property
+    def work(self) -> Path:
+        """Where claimed files wait while they are processed: inside the inbox, so that claiming is
+        an atomic rename on one filesystem, and hidden, so watchers and people leave it alone."""
+        return self.inbox / ".recordgen-work"
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    service_name: str
+    address: tuple[str, ...]
+    phone: str
+    email: str
+    complaints_contact: tuple[str, ...]
+    complaints_email: str
+    complaints_phone: str
+
+
+@dataclass(frozen=True)
+class Rules:
+    # seed 000 "review support plans ... no later than every 12 weeks"; seed 001 §5.11 offers 6 or 12
+    # months instead, so the interval is a per-service setting.
+    max_review_interval: Interval = Interval(12, "weeks")
+    # seed 004 §5.1.2: "a maximum of three hours per week per Service User".
+    max_hours_per_week: float = 3.0
+    # seed 004 §1.8 and §5.1.2: support is time limited to two years unless otherwise agreed.
+    max_support_years: int = 2
+    # seed 000: "We will write and confirm receipt of the request within seven working days".
+    exit_letter_working_days: int = 7
+    # seed 000: assessments and support plans "finished within seven days of you entering the service".
+    assessment_days: int = 7
+    # seed 004 §4.3.1: contact "within 48 hours" of referral.
+    referral_contact_hours: int = 48
+    # seed 001 §5.10: a hard copy of the plan "within 5 working days".
+    hard_copy_working_days: int = 5
+    # seed 002 "Additional reporting": serious incidents reported "as soon as it is practical"; the
+    # number of hours that means is the commissioner's to set.
+    incident_notification_hours: int = 24
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_case_file_bytes: int = 1_048_576
+    max_nesting_depth: int = 32
+
+
+@dataclass(frozen=True)
+class Watch:
+    settle_seconds: float = 2.0
+    poll_seconds: float = 0.0  # 0 means native file events
+    rescan_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class Output:
+    pdf: bool = True
+    pdf_off_for: tuple[str, ...] = ()
+    conversion_timeout_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: Path | None
+    folders: Folders
+    provider: Provider
+    nation: str = "england-and-wales"
+    closure_days: tuple[dt.date, ...] = ()
+    rules: Rules = field(default_factory=Rules)
+    limits: Limits = field(default_factory=Limits)
+    watch: Watch = field(default_factory=Watch)
+    output: Output = field(default_factory=Output)
+    sar_wording: Mapping[str, str] = field(default_factory=dict)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the settings file at ``path`` (default ``./recordgen.toml``); paths in it are taken
+    relative to the file. Raises :class:`SettingsError` naming the file and the bad key."""
+    if path is None:
+        path = Path.cwd() / DEFAULT_SETTINGS_NAME
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SettingsError(
+            f"The settings file {path} does not exist. Give the right path with --config, or run "
+            "recordgen from the folder that holds recordgen.toml."
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"The settings file {path} could not be read: {exc}.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"The settings file {path} is not valid TOML: {exc}.") from exc
+    try:
+        return settings_from_mapping(raw, base_dir=path.resolve().parent, source=path)
+    except SettingsError as exc:
+        raise SettingsError(f"In the settings file {path}: {exc}") from exc
+
+
+def settings_from_mapping(
+    raw: Mapping[str, Any], base_dir: Path, source: Path | None = None
+) -> Settings:
+    """Build :class:`Settings` from parsed TOML (tests use this with a plain dict)."""
+    reader = _Reader(raw)
+    folders = Folders(
+        inbox=_path(base_dir, reader.text("folders", "inbox", "inbox")),
+        outbox=_path(base_dir, reader.text("folders", "outbox", "outbox")),
+        rejected=_path(base_dir, reader.text("folders", "rejected", "rejected")),
+        store=_path(base_dir, reader.text("folders", "store", "var/recordgen.sqlite3")),
+        templates=_path(base_dir, reader.text("folders", "templates", "templates")),
+        schemas=_path(base_dir, reader.text("folders", "schemas", "schemas")),
+    )
+    _check_store_location(folders)
+    provider = Provider(
+        name=reader.text("provider", "name", "Your Housing Support Service"),
+        service_name=reader.text("provider", "service_name", "Housing Support Service"),
+        address=reader.lines("provider", "address", ()),
+        phone=reader.text("provider", "phone", ""),
+        email=reader.text("provider", "email", ""),
+        complaints_contact=reader.lines("provider", "complaints_contact", ()),
+        complaints_email=reader.text("provider", "complaints_email", ""),
+        complaints_phone=reader.text("provider", "complaints_phone", ""),
+    )
+    nation = reader.text("service", "nation", "england-and-wales")
+    if nation not in NATIONS:
+        raise SettingsError(
+            f'[service] nation is "{nation}"; it must be one of {", ".join(NATIONS)}.'
+        )
+    defaults = Rules()
+    rules = Rules(
+        max_review_interval=Interval.parse(
+            reader.text("rules", "max_review_interval", str(defaults.max_review_interval))
+        ),
+        max_hours_per_week=reader.number("rules", "max_hours_per_week", defaults.max_hours_per_week),
+        max_support_years=int(
+            reader.number("rules", "max_support_years", defaults.max_support_years)
+        ),
+        exit_letter_working_days=int(
+            reader.number("rules", "exit_letter_working_days", defaults.exit_letter_working_days)
+        ),
+        assessment_days=int(reader.number("rules", "assessment_days", defaults.assessment_days)),
+        referral_contact_hours=int(
+            reader.number("rules", "referral_contact_hours", defaults.referral_contact_hours)
+        ),
+        hard_copy_working_days=int(
+            reader.number("rules", "hard_copy_working_days", defaults.hard_copy_working_days)
+        ),
+        incident_notification_hours=int(
+            reader.number(
+                "rules", "incident_notification_hours", defaults.incident_notification_hours
+            )
+        ),
+    )
+    limits = Limits(
+        max_case_file_bytes=int(
+            reader.number("limits", "max_case_file_bytes", Limits.max_case_file_bytes)
+        ),
+        max_nesting_depth=int(reader.number("limits", "max_nesting_depth", Limits.max_nesting_depth)),
+    )
+    watch = Watch(
+        settle_seconds=reader.number("watch", "settle_seconds", Watch.settle_seconds),
+        poll_seconds=reader.number("watch", "poll_seconds", Watch.poll_seconds),
+        rescan_seconds=reader.number("watch", "rescan_seconds", Watch.rescan_seconds),
+    )
+    output = Output(
+        pdf=reader.flag("output", "pdf", Output.pdf),
+        pdf_off_for=reader.lines("output", "pdf_off_for", ()),
+        conversion_timeout_seconds=reader.number(
+            "output", "conversion_timeout_seconds", Output.conversion_timeout_seconds
+        ),
+    )
+    closures = tuple(_date(d, "service", "closure_days") for d in reader.lines("service", "closure_days", ()))
+    sar = raw.get("subject_access", {})
+    if not isinstance(sar, Mapping) or not all(isinstance(v, str) for v in sar.values()):
+        raise SettingsError("[subject_access] must hold only text values.")
+    return Settings(
+        source=source,
+        folders=folders,
+        provider=provider,
+        nation=nation,
+        closure_days=closures,
+        rules=rules,
+        limits=limits,
+        watch=watch,
+        output=output,
+        sar_wording=dict(sar),
+    )
+
+
+def _path(base_dir: Path, text: str) -> Path:
+    path = Path(text).expanduser()
+    return (path if path.is_absolute() else base_dir / path).resolve()
+
+
+def _check_store_location(folders: Folders) -> None:
+    # DESIGN.md §4 and issue 2 §8: the store lives on local disk, never inside the shared folders,
+    # where a colleague could open, copy or delete it.
+    for name in ("inbox", "outbox", "rejected"):
+        folder: Path = getattr(folders, name)
+        if folders.store.is_relative_to(folder):
+            raise SettingsError(
+                f"[folders] store is {folders.store}, inside the {name} folder {folder}. "
+                "Keep the records store on the server's own disk, outside the shared folders."
+            )
+
+
+def _date(text: str, section: str, key: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise SettingsError(
+            f'[{section}] {key} holds "{text}", which is not a date. Write dates as YYYY-MM-DD.'
+        ) from exc
+
+
+class _Reader:
+    """Typed access to ``[section] key`` values with defaults and plain-English errors."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
+
+    def _get(self, section: str, key: str, default: Any) -> Any:
+        table = self.raw.get(section, {})
+        if not isinstance(table, Mapping):
+            raise SettingsError(f"[{section}] must be a table of settings.")
+        return table.get(key, default)
+
+    def text(self, section: str, key: str, default: str) -> str:
+        value = self._get(section, key, default)
+        if not isinstance(value, str):
+            raise SettingsError(f"[{section}] {key} must be text in quotes.")
+        return value
+
+    def number(self, section: str, key: str, default: float) -> float:
+        value = self._get(section, key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise SettingsError(f"[{section}] {key} must be a number of zero or more.")
+        return float(value)
+
+    def flag(self, section: str, key: str, default: bool) -> bool:
+        value = self._get(section, key, default)
+        if not isinstance(value, bool):
+            raise SettingsError(f"[{section}] {key} must be true or false.")
+        return value
+
+    def lines(self, section: str, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self._get(section, key, default)
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(f'[{section}] {key} must be a list of text, like ["a", "b"].')
+        return tuple(value)

@@ -1,0 +1,265 @@
+"""Validation: JSON Schema (draft 2020-12) plus the service's rules, every problem reported at once.
+
+Each problem carries its JSON path, what is wrong and how to fix it, in words an admin can act on.
+Schema errors are translated keyword by keyword; a schema node may carry an ``x-fix`` text that says
+how to fix a value in its place. The rules that one case file can show, beyond the schema, live in
+:mod:`recordgen.rules`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import referencing
+import referencing.jsonschema
+from jsonschema import Draft202012Validator, FormatChecker
+
+from recordgen.errors import Problem, SettingsError, ValidationFailed
+from recordgen.kinds import KINDS, DocumentKind
+from recordgen.rules import rule_problems
+from recordgen.settings import Settings
+
+COMMON_SCHEMA = "common.schema.json"
+SCHEMA_VERSION = 1
+
+_FORMATS = FormatChecker()
+
+
+@_FORMATS.checks("uk-local-datetime")  # type: ignore[untyped-decorator,unused-ignore]
+def _is_local_datetime(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    return parse_local_datetime(value) is not None
+
+
+def parse_local_datetime(value: str) -> dt.datetime | None:
+    """A UK local date and time written YYYY-MM-DDTHH:MM[:SS], or None."""
+    if len(value) not in (16, 19) or value[10] != "T":
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """A case file that passed validation. Holds data only; nothing here touches the disk."""
+
+    kind: DocumentKind
+    case_ref: str
+    schema_version: int
+    data: Mapping[str, Any]
+
+    @property
+    def series(self) -> str:
+        return self.kind.series(self.data)
+
+
+class SchemaSet:
+    """The schemas in a folder, loaded once, with a validator per kind."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        documents: dict[str, dict[str, Any]] = {}
+        for kind in KINDS.values():
+            documents[kind.name] = _read_schema(folder / kind.schema_file)
+        common = _read_schema(folder / COMMON_SCHEMA)
+        resources = [
+            (doc["$id"], referencing.jsonschema.DRAFT202012.create_resource(doc))
+            for doc in [common, *documents.values()]
+        ]
+        self.registry: referencing.Registry[Any] = referencing.Registry().with_resources(resources)
+        self.common = common
+        self.documents = documents
+        self.validators = {
+            name: Draft202012Validator(doc, registry=self.registry, format_checker=_FORMATS)
+            for name, doc in documents.items()
+        }
+
+    def resolve(self, node: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Follow ``$ref`` chains (all of which point into the common schema)."""
+        seen = 0
+        while "$ref" in node and seen < 10:
+            pointer = node["$ref"].split("#", 1)[1]
+            target: Any = self.common
+            for part in pointer.strip("/").split("/"):
+                target = target[part]
+            node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+            seen += 1
+        return node
+
+
+def _read_schema(path: Path) -> dict[str, Any]:
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        Draft202012Validator.check_schema(schema)
+    except (OSError, ValueError, jsonschema.SchemaError) as exc:
+        raise SettingsError(f"The schema {path} could not be loaded: {exc}") from exc
+    if not isinstance(schema, dict):
+        raise SettingsError(f"The schema {path} is not a JSON object.")
+    return schema
+
+
+def validate_case(
+    document: Mapping[str, Any], schemas: SchemaSet, settings: Settings, today: dt.date
+) -> CaseFile:
+    """Check a loaded case file; return a :class:`CaseFile` or raise :class:`ValidationFailed`
+    listing every problem found."""
+    kind = _kind_of(document)
+    validator = schemas.validators[kind.name]
+    problems = [_translate(error, schemas) for error in validator.iter_errors(document)]
+    data = document.get("data")
+    if isinstance(data, Mapping):
+        problems.extend(rule_problems(kind.name, data, settings, today))
+    if problems:
+        raise ValidationFailed(list(_unique(sorted(problems, key=_path_order))))
+    return CaseFile(
+        kind=kind,
+        case_ref=str(document["case_ref"]),
+        schema_version=int(document["schema_version"]),
+        data=data if isinstance(data, Mapping) else {},
+    )
+
+
+def _kind_of(document: Mapping[str, Any]) -> DocumentKind:
+    known = ", ".join(KINDS)
+    kind = document.get("kind")
+    if kind is None:
+        raise ValidationFailed(
+            [Problem("$.kind", 'The file does not say what kind of document it is for (the field '
+                     '"kind" is missing).', f'Add "kind" with one of: {known}.')]
+        )
+    if not isinstance(kind, str) or kind not in KINDS:
+        close = difflib.get_close_matches(str(kind), KINDS, n=1)
+        hint = f' Did you mean "{close[0]}"?' if close else ""
+        raise ValidationFailed(
+            [Problem("$.kind", f'"{kind}" is not a kind of document recordgen produces.{hint}',
+                     f"Use one of: {known}.")]
+        )
+    return KINDS[kind]
+
+
+_TYPE_WORDS = {
+    "string": "text in quotes",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false (without quotes)",
+    "array": "a list in square brackets",
+    "object": "a group of fields in curly brackets",
+    "null": "null",
+}
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    path = "$"
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _translate(error: jsonschema.ValidationError, schemas: SchemaSet) -> Problem:
+    path = json_path(error.absolute_path)
+    node = schemas.resolve(error.schema) if isinstance(error.schema, Mapping) else {}
+    fix = str(node.get("x-fix", "Correct this value; the examples folder shows a valid file."))
+    keyword = error.validator
+    value: Any = error.instance
+    expected: Any = error.validator_value
+    if keyword == "required":
+        missing = str(error.message).split("'")[1]
+        child = schemas.resolve(node.get("properties", {}).get(missing, {}))
+        return Problem(
+            f"{path}.{missing}",
+            f'The field "{missing}" is missing.',
+            str(child.get("x-fix", f'Add "{missing}"; the examples folder shows what it holds.')),
+        )
+    if keyword == "additionalProperties":
+        known = list(node.get("properties", {}))
+        extra = sorted(set(value) - set(known)) if isinstance(value, Mapping) else []
+        name = extra[0] if extra else "?"
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f' Did you mean "{close[0]}"?' if close else ""
+        return Problem(
+            f"{path}.{name}",
+            f'There is a field "{name}" that recordgen does not know here.{hint}',
+            "Check the spelling against the examples folder, or remove the field.",
+        )
+    if keyword == "type":
+        wanted = expected
+        words = " or ".join(_TYPE_WORDS.get(t, t) for t in ([wanted] if isinstance(wanted, str)
+                                                            else wanted))
+        return Problem(path, f"This should be {words}, but it is {_describe(value)}.", fix)
+    if keyword == "const":
+        if path == "$.schema_version":
+            return Problem(path, f"The file says schema version {_show(value)}; this version of "
+                           f"recordgen reads version {SCHEMA_VERSION}.",
+                           f'Set "schema_version" to {SCHEMA_VERSION}, or ask for a new export.')
+        return Problem(path, f"This should be {_show(expected)}, not {_show(value)}.",
+                       fix)
+    if keyword == "enum":
+        choices = ", ".join(str(c) for c in expected)
+        return Problem(path, f"{_show(value)} is not one of the allowed choices.",
+                       str(node.get("x-fix", f"Choose one of: {choices}.")))
+    if keyword == "minLength":
+        return Problem(path, "This is empty.", "Fill it in: it is needed for the document.")
+    if keyword == "pattern" and expected == "\\S":
+        return Problem(path, "This holds only spaces.", "Fill it in: it is needed for the "
+                       "document.")
+    if keyword in ("pattern", "format"):
+        return Problem(path, f"{_show(value)} is not in the right form.", fix)
+    if keyword == "not":
+        return Problem(path, f"{_show(value)} is a name Windows keeps for devices, so it cannot be "
+                       "used as a folder name.", fix)
+    if keyword == "maxLength":
+        return Problem(path, f"This text is {len(value)} characters long; the most allowed is "
+                       f"{expected}.", "Shorten it, or move detail into the notes.")
+    if keyword == "minItems":
+        return Problem(path, f"This list needs at least {expected} "
+                       f"{'entry' if expected == 1 else 'entries'}.", fix)
+    if keyword == "maxItems":
+        return Problem(path, f"This list has more than {expected} entries.",
+                       "Split the information over more than one document.")
+    if keyword in ("exclusiveMinimum", "minimum"):
+        return Problem(path, f"{_show(value)} is too small here.", fix)
+    if keyword == "uniqueItems":
+        return Problem(path, "This list names the same thing twice.", "Remove the repeat.")
+    return Problem(path, str(error.message), fix)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    if isinstance(value, str):
+        return f'the text "{value[:60]}"'
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if value is None:
+        return "null (empty)"
+    if isinstance(value, list):
+        return "a list"
+    return "a group of fields"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value[:80]}{"..." if len(value) > 80 else ""}"'
+    return json.dumps(value)[:80]
+
+
+def _path_order(problem: Problem) -> tuple[str, str]:
+    return (problem.path, problem.message)
+
+
+def _unique(problems: Iterable[Problem]) -> Iterator[Problem]:
+    seen: set[Problem] = set()
+    for problem in problems:
+        if problem not in seen:
+            seen.add(problem)
+            yield problem
