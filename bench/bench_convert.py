@@ -5,10 +5,10 @@ Run: ``.venv/bin/python bench/bench_convert.py [--docs 40] [--repeat 3]``
 The limit is what LibreOffice does unaided: two ``soffice --convert-to pdf`` batch calls in
 parallel, each over half of the files and with its own profile. Against it we measure recordgen's
 converter, cold (fresh profiles, the first call) and warm (later calls), with one and two
-LibreOffice processes. Warm figures are the median of ``--repeat`` rounds, with the limit and ours
-interleaved so that drift in the machine affects both. The goal (issue 5, item 6) is two-process
-warm throughput of at least 90% of the limit. Figures go to the terminal and to
-bench/results/convert.json.
+LibreOffice processes. Figures are medians of ``--repeat`` rounds, each measuring the limit and
+ours cold then warm, interleaved so that drift in the machine's load affects both. The goal
+(issue 5, item 6) is two-process warm throughput of at least 90% of the limit. Figures go to the
+terminal and to bench/results/convert.json.
 """
 
 from __future__ import annotations
@@ -69,9 +69,7 @@ def make_documents(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def soffice_batches(
-    soffice: str, halves: list[list[Path]], profiles: list[Path], out: Path
-) -> float:
+def soffice_batches(soffice: str, halves: list[list[Path]], profiles: list[Path], out: Path) -> float:
     """Wall seconds for plain ``soffice --convert-to pdf`` batch calls, run in parallel."""
     started = time.perf_counter()
     processes = []
@@ -83,17 +81,13 @@ def soffice_batches(
             "--headless", "--norestore", "--nolockcheck",
             "--convert-to", "pdf", "--outdir", str(target), *map(str, half),
         ]  # fmt: skip
-        processes.append(
-            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        )
+        processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     for process in processes:
         process.wait()
     elapsed = time.perf_counter() - started
     made = sum(len(list((out / f"limit{n}").glob("*.pdf"))) for n in range(len(halves)))
     if made != sum(map(len, halves)):
-        raise SystemExit(
-            f"LibreOffice's own batch made {made} PDFs, expected {sum(map(len, halves))}"
-        )
+        raise SystemExit(f"LibreOffice's own batch made {made} PDFs, expected {sum(map(len, halves))}")
     shutil.rmtree(out)
     return elapsed
 
@@ -107,7 +101,7 @@ def timed(action: Callable[[], object]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=40, help="documents per batch (default 40)")
-    parser.add_argument("--repeat", type=int, default=3, help="warm rounds (default 3)")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds, each cold then warm (default 3)")
     args = parser.parse_args()
     soffice = find_soffice()
     version = subprocess.run(
@@ -121,25 +115,23 @@ def main() -> None:
         middle = len(docs) // 2
         halves = [docs[:middle], docs[middle:]]
         out = root / "out"
+        cold_all: dict[str, list[float]] = {k: [] for k in ("limit", "one", "two")}
         seconds: dict[str, list[float]] = {k: [] for k in ("limit", "one", "two")}
 
         # Untimed: load LibreOffice from disk once, so "cold" means a fresh profile, not cold disk.
         soffice_batches(soffice, [docs[:1]], [root / "warm-up"], out)
-        profiles = [root / "profile0", root / "profile1"]
-        cold = {"limit": soffice_batches(soffice, halves, profiles, out)}
-        one, two = LibreOfficeConverter(), ParallelConverter(processes=2)
-        try:
-            cold["one"] = timed(lambda: one.convert(docs, out / "one"))
-            cold["two"] = timed(lambda: two.convert(docs, out / "two"))
-            pages = sum(len(PdfReader(p).pages) for p in (out / "two").glob("*.pdf"))
-            for _ in range(args.repeat):
+        for round_number in range(args.repeat):
+            profiles = [root / f"profile{round_number}-{n}" for n in range(2)]
+            cold_all["limit"].append(soffice_batches(soffice, halves, profiles, out))
+            with LibreOfficeConverter() as one, ParallelConverter(processes=2) as two:
+                cold_all["one"].append(timed(lambda: one.convert(docs, out / "one")))
+                cold_all["two"].append(timed(lambda: two.convert(docs, out / "two")))
+                pages = sum(len(PdfReader(p).pages) for p in (out / "two").glob("*.pdf"))
                 seconds["limit"].append(soffice_batches(soffice, halves, profiles, out))
                 seconds["one"].append(timed(lambda: one.convert(docs, out / "one")))
                 seconds["two"].append(timed(lambda: two.convert(docs, out / "two")))
-        finally:
-            one.close()
-            two.close()
 
+    cold = {key: statistics.median(values) for key, values in cold_all.items()}
     warm = {key: statistics.median(values) for key, values in seconds.items()}
     rate = {
         f"{key}_{kind}": len(docs) / figures[key]
@@ -157,8 +149,14 @@ def main() -> None:
         },
         "documents": len(docs),
         "pages_per_document": round(pages / len(docs), 2),
-        "warm_rounds": args.repeat,
-        "seconds": {"cold": cold, "warm_median": warm, "warm_all": seconds},
+        "rounds": args.repeat,
+        "load_average_after": os.getloadavg(),
+        "seconds": {
+            "cold_median": cold,
+            "warm_median": warm,
+            "cold_all": cold_all,
+            "warm_all": seconds,
+        },
         "docs_per_second": rate,
         "two_process_warm_vs_limit": round(ratio, 3),
         "two_process_cold_vs_limit_cold": round(rate["two_cold"] / rate["limit_cold"], 3),
@@ -170,7 +168,7 @@ def main() -> None:
 
     print(
         f"{len(docs)} documents, {pages / len(docs):.1f} pages each; {version}; "
-        f"{os.cpu_count()} CPUs; warm = median of {args.repeat}"
+        f"{os.cpu_count()} CPUs; medians of {args.repeat} rounds"
     )
     print(f"{'':38}{'cold s':>8}{'docs/s':>8}{'warm s':>8}{'docs/s':>8}")
     rows = {
@@ -180,8 +178,7 @@ def main() -> None:
     }
     for key, label in rows.items():
         print(
-            f"{label:38}{cold[key]:8.2f}{rate[key + '_cold']:8.1f}"
-            f"{warm[key]:8.2f}{rate[key + '_warm']:8.1f}"
+            f"{label:38}{cold[key]:8.2f}{rate[key + '_cold']:8.1f}{warm[key]:8.2f}{rate[key + '_warm']:8.1f}"
         )
     verdict = "met" if ratio >= GOAL else "NOT met"
     print(f"2 processes vs limit (warm): {ratio:.1%} (goal {GOAL:.0%}: {verdict})")

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from recordgen.clock import UK
 from recordgen.deadlines import (
     ClockName,
     ServiceCalendar,
@@ -22,6 +23,7 @@ from recordgen.deadlines import (
     deadline_for,
     exit_letter_due,
     hard_copy_due,
+    hours_after,
     incident_notification_due,
     lateness,
     next_working_day,
@@ -257,9 +259,7 @@ def test_exit_letter_skips_closure_days(tmp_path: Path) -> None:
 
 
 def test_exit_letter_uses_the_services_number_of_working_days() -> None:
-    assert exit_letter_due(EW, Rules(exit_letter_working_days=3), date(2026, 12, 24)) == date(
-        2026, 12, 31
-    )
+    assert exit_letter_due(EW, Rules(exit_letter_working_days=3), date(2026, 12, 24)) == date(2026, 12, 31)
 
 
 # --- The other clocks ----------------------------------------------------------------------------
@@ -293,9 +293,7 @@ def test_assessment_due_seven_calendar_days_after_entering(entered: date, due: d
         (Interval(12, "months"), date(2028, 2, 29), date(2029, 2, 28)),
     ],
 )
-def test_review_due_within_the_services_interval(
-    interval: Interval, plan_date: date, due: date
-) -> None:
+def test_review_due_within_the_services_interval(interval: Interval, plan_date: date, due: date) -> None:
     assert review_due(EW, Rules(max_review_interval=interval), plan_date) == due
 
 
@@ -312,6 +310,29 @@ def test_incident_notification_within_the_set_hours() -> None:
     assert incident_notification_due(EW, four_hours, datetime(2026, 12, 31, 23, 0)) == datetime(
         2027, 1, 1, 3, 0
     )
+
+
+@pytest.mark.parametrize(
+    ("moment", "hours", "later"),
+    [
+        # British Summer Time ends at 02:00 on Sunday 25 October 2026: 24 real hours after 14:30 on
+        # the Saturday is 13:30 on the Sunday, not 14:30.
+        (datetime(2026, 10, 24, 14, 30), 24, datetime(2026, 10, 25, 13, 30)),
+        (datetime(2026, 10, 24, 9, 0), 48, datetime(2026, 10, 26, 8, 0)),
+        # It begins at 01:00 on Sunday 29 March 2026: the wall clock jumps an hour forward.
+        (datetime(2026, 3, 28, 14, 30), 24, datetime(2026, 3, 29, 15, 30)),
+        # A time with a zone keeps it.
+        (
+            datetime(2026, 10, 24, 14, 30, tzinfo=UK),
+            24,
+            datetime(2026, 10, 25, 13, 30, tzinfo=UK),
+        ),
+    ],
+)
+def test_hours_are_real_hours_across_the_clock_change(moment: datetime, hours: int, later: datetime) -> None:
+    result = hours_after(moment, hours)
+    assert result == later
+    assert result.utcoffset() == later.utcoffset()
 
 
 # --- Subject access: the ICO's calendar month ----------------------------------------------------
@@ -348,9 +369,7 @@ def test_incident_notification_within_the_set_hours() -> None:
         (SCOT, date(2026, 5, 15), date(2026, 6, 16)),
     ],
 )
-def test_one_calendar_month_as_the_ico_counts_it(
-    cal: ServiceCalendar, received: date, due: date
-) -> None:
+def test_one_calendar_month_as_the_ico_counts_it(cal: ServiceCalendar, received: date, due: date) -> None:
     assert one_calendar_month(cal, received) == due
     assert sar_due(cal, received) == due
 
@@ -407,9 +426,7 @@ def test_clock_names_are_the_cli_subcommands_and_say_what_is_due() -> None:
         (ClockName.EXIT_LETTER, datetime(2026, 12, 24, 16, 59), False, date(2027, 1, 7)),
     ],
 )
-def test_deadline_for_every_clock(
-    clock: ClockName, when: date, extended: bool, due: date
-) -> None:
+def test_deadline_for_every_clock(clock: ClockName, when: date, extended: bool, due: date) -> None:
     assert deadline_for(clock, EW, RULES, when, extended=extended) == due
 
 
@@ -455,9 +472,7 @@ def test_allowance_in_words(clock: ClockName, rules: Rules, extended: bool, word
         (date(2027, 1, 12), False, 3),
     ],
 )
-def test_lateness_of_a_letter_due_thursday_7_january_2027(
-    produced: date, met: bool, late: int
-) -> None:
+def test_lateness_of_a_letter_due_thursday_7_january_2027(produced: date, met: bool, late: int) -> None:
     result = lateness(EW, date(2027, 1, 7), produced)
     assert result.met is met
     assert result.working_days_late == late

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from recordgen import __version__
 from recordgen.clock import SystemClock
+from recordgen.deadline_cli import deadline
 from recordgen.errors import CaseFileError, RecordgenError
 from recordgen.inbox import open_services, process_inbox
 from recordgen.load import read_case_file
@@ -152,6 +153,9 @@ def templates_check(ctx: click.Context) -> None:
     if findings:
         ctx.exit(EXIT_PROBLEMS)
     click.echo("All templates parse, and every field they use is defined by a schema.")
+
+
+cli.add_command(deadline)
 
 
 def main() -> None:

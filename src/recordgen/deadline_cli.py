@@ -45,9 +45,7 @@ class _DateParam(_DateParamBase):
 
     name = "DATE"
 
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> dt.date:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
         if isinstance(value, dt.date):
             return value
         text = str(value).strip()
@@ -56,9 +54,7 @@ class _DateParam(_DateParamBase):
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
-            self.fail(
-                f"{text} is not a real date: check the month and the day. {_DATE_HELP}", param, ctx
-            )
+            self.fail(f"{text} is not a real date: check the month and the day. {_DATE_HELP}", param, ctx)
 
 
 class _DateTimeParam(_DateTimeParamBase):
@@ -66,16 +62,12 @@ class _DateTimeParam(_DateTimeParamBase):
 
     name = "DATETIME"
 
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> dt.datetime:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.datetime:
         if isinstance(value, dt.datetime):
             return value
         text = str(value).strip()
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", text):
-            self.fail(
-                f'"{text}" is not a date and time recordgen can read. {_DATETIME_HELP}', param, ctx
-            )
+            self.fail(f'"{text}" is not a date and time recordgen can read. {_DATETIME_HELP}', param, ctx)
         try:
             return dt.datetime.fromisoformat(text)
         except ValueError:
@@ -234,9 +226,7 @@ def exit_letter(
 
 @deadline.command("sar")
 @click.option("--received", type=DATE, required=True, help="The day the request arrived.")
-@click.option(
-    "--extended", is_flag=True, help="The person was told of the two-month extension in time."
-)
+@click.option("--extended", is_flag=True, help="The person was told of the two-month extension in time.")
 @_clock_options
 @click.pass_context
 def sar(

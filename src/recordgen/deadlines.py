@@ -12,7 +12,8 @@ Two ways of counting are used, because the sources use two:
   day the request arrived, whatever kind of day that was;
 * calendar clocks (assessment, review, subject access): counted on the calendar from the day itself.
   Only the subject access clock moves off a weekend or bank holiday, because the ICO says so; the
-  others are promises of "no later than" and are never pushed later.
+  others are promises of "no later than" and are never pushed later;
+* hour clocks (referral contact, serious incident): real hours from the moment, weekends included.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from enum import Enum
 
 import holidays
 
+from recordgen.clock import UK
 from recordgen.errors import SettingsError
 from recordgen.settings import NATIONS, Interval, Rules, Settings
 
@@ -101,8 +103,7 @@ class ServiceCalendar:
     def __post_init__(self) -> None:
         if self.nation not in NATIONS:
             raise SettingsError(
-                f'The nation "{self.nation}" is not one recordgen knows; '
-                f"use one of {', '.join(NATIONS)}."
+                f'The nation "{self.nation}" is not one recordgen knows; use one of {", ".join(NATIONS)}.'
             )
 
     @classmethod
@@ -200,6 +201,15 @@ def sar_due(cal: ServiceCalendar, received: dt.date, extended: bool = False) -> 
 # --- The clocks ----------------------------------------------------------------------------------
 
 
+def hours_after(moment: dt.datetime, hours: int) -> dt.datetime:
+    """``hours`` real hours after ``moment``. A time without a zone is UK local time, and the answer
+    comes back the same way. Counted in UTC, so across the October clock change "24 hours" does
+    not quietly become 25 on the wall clock (nor 23 in March)."""
+    local = moment if moment.tzinfo else moment.replace(tzinfo=UK)
+    later = (local.astimezone(dt.UTC) + dt.timedelta(hours=hours)).astimezone(local.tzinfo)
+    return later if moment.tzinfo else later.replace(tzinfo=None)
+
+
 def exit_letter_due(cal: ServiceCalendar, rules: Rules, received: dt.date) -> dt.date:
     # seed 000 "When you leave or stop using the Housing Support Service": "We will write and
     # confirm receipt of the request within seven working days".
@@ -213,9 +223,9 @@ def assessment_due(cal: ServiceCalendar, rules: Rules, entered: dt.date) -> dt.d
 
 
 def referral_contact_due(cal: ServiceCalendar, rules: Rules, referred: dt.datetime) -> dt.datetime:
-    # seed 004 §4.3.1: "contact individuals referred into the service within 48 hours". Hours on
-    # the clock, weekends included.
-    return referred + dt.timedelta(hours=rules.referral_contact_hours)
+    # seed 004 §4.3.1: "contact individuals referred into the service within 48 hours": hours, not
+    # working days, so weekends and bank holidays count.
+    return hours_after(referred, rules.referral_contact_hours)
 
 
 def review_due(cal: ServiceCalendar, rules: Rules, plan_date: dt.date) -> dt.date:
@@ -229,12 +239,10 @@ def hard_copy_due(cal: ServiceCalendar, rules: Rules, requested: dt.date) -> dt.
     return add_working_days(cal, requested, rules.hard_copy_working_days)
 
 
-def incident_notification_due(
-    cal: ServiceCalendar, rules: Rules, occurred: dt.datetime
-) -> dt.datetime:
+def incident_notification_due(cal: ServiceCalendar, rules: Rules, occurred: dt.datetime) -> dt.datetime:
     # seed 002 "Additional reporting": serious incidents reported "as soon as it is practical"; the
     # hours that means are the commissioner's, so a setting.
-    return occurred + dt.timedelta(hours=rules.incident_notification_hours)
+    return hours_after(occurred, rules.incident_notification_hours)
 
 
 class ClockName(Enum):

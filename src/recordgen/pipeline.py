@@ -24,6 +24,7 @@ from typing import Any
 from recordgen import __version__
 from recordgen.claim import Claimed
 from recordgen.clock import UK, Clock
+from recordgen.clocks import DocumentClock, document_clock
 from recordgen.errors import (
     CaseFileError,
     ConversionError,
@@ -62,7 +63,7 @@ class Plan:
     context: Mapping[str, Any]
     context_sha256: str
     template: Path
-    due: Mapping[str, dt.date | dt.datetime]
+    clock: DocumentClock
 
 
 @dataclass(frozen=True)
@@ -136,11 +137,11 @@ def plan(item: WorkItem, services: Services) -> WorkItem:
                    f"{earlier.received_at:%d %B %Y}; nothing new was produced.")
     latest = store.latest_document(case.case_ref, case.series)
     document_date = _document_date(case, item.received_at)
-    due: dict[str, dt.date | dt.datetime] = {}
+    clock = document_clock(case, document_date, services.settings)
     template = services.settings.folders.templates / case.kind.template_file
     version = (latest.version + 1) if latest else 1
     context = build_context(case, services.settings, version=version,
-                            document_date=document_date, due=due)
+                            document_date=document_date, due=clock.shown)
     context_sha = _fingerprint(context)
     if latest is not None and latest.context_sha256 == context_sha and latest.template_sha256 == (
         hashlib.sha256(template.read_bytes()).hexdigest() if template.exists() else ""
@@ -150,7 +151,7 @@ def plan(item: WorkItem, services: Services) -> WorkItem:
     series_part = "" if case.kind.series_field is None else f"_{case.data[case.kind.series_field]}"
     stem = f"{document_date.isoformat()}_{case.case_ref}_{case.kind.slug}{series_part}_v{version}"
     return replace(item, plan=Plan(version, document_date, stem, context, context_sha, template,
-                                   due))
+                                   clock))
 
 
 def render(item: WorkItem, services: Services) -> WorkItem:
@@ -190,6 +191,9 @@ def record(item: WorkItem, services: Services) -> WorkItem:
             context_sha256=plan_.context_sha256,
             software_version=__version__,
             produced_at=services.clock.now(),
+            due_on=plan_.clock.due_on,
+            met=plan_.clock.met,
+            working_days_late=plan_.clock.working_days_late,
         ))
     return replace(item, submission_id=submission_id)
 

@@ -22,6 +22,7 @@ import jinja2.sandbox
 from docxtpl import DocxTemplate
 from markupsafe import Markup, escape
 
+from recordgen import deadlines
 from recordgen.errors import TemplateError
 from recordgen.settings import Settings
 from recordgen.validate import CaseFile
@@ -39,7 +40,7 @@ class RenderedDocument:
 def uk_date(value: Any) -> str:
     """'2026-11-23' or a date -> '23 November 2026'."""
     day = _as_date(value)
-    return "" if day is None else f"{day.day} {day:%B %Y}"
+    return "" if day is None else deadlines.uk_date(day)
 
 
 def uk_datetime(value: Any) -> str:

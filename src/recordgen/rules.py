@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from recordgen.deadlines import uk_date
 from recordgen.errors import Problem
 from recordgen.settings import Settings
 
@@ -21,11 +22,6 @@ def rule_problems(
     kind: str, data: Mapping[str, Any], settings: Settings, today: dt.date
 ) -> list[Problem]:
     return [p for rule in RULES.get(kind, ()) for p in rule(data, settings, today)]
-
-
-def uk_date(day: dt.date) -> str:
-    """23 November 2026 (seed 000 asks for plain language; UK date format)."""
-    return f"{day.day} {day:%B %Y}"
 
 
 def _date(data: Mapping[str, Any], key: str) -> dt.date | None:

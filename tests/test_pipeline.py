@@ -1,0 +1,351 @@
+"""The one-shot pipeline end to end: files in the inbox become filed Word documents, exactly once,
+and nothing dropped is ever lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+
+from conftest import REPO, example, make_settings
+from recordgen.claim import ClaimArea
+from recordgen.clock import FixedClock
+from recordgen.errors import StoreError
+from recordgen.inbox import open_services, process_inbox
+from recordgen.pipeline import Services
+from recordgen.settings import Settings
+from recordgen.store import DocumentRecord
+
+Drop = Callable[..., Path]
+
+
+def text_of(path: Path) -> str:
+    document = docx.Document(str(path))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    for section in document.sections:
+        parts.extend(p.text for p in section.header.paragraphs)
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def services(settings: Settings, clock: FixedClock) -> Iterator[Services]:
+    with open_services(settings, clock) as opened:
+        yield opened
+
+
+def outbox_files(settings: Settings) -> list[str]:
+    outbox = settings.folders.outbox
+    if not outbox.exists():
+        return []
+    return sorted(str(p.relative_to(outbox)) for p in outbox.rglob("*") if p.is_file())
+
+
+def test_every_example_becomes_a_filed_word_document(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    for kind in ("needs_assessment", "support_plan", "exit_letter", "serious_incident"):
+        drop(example(kind), f"{kind}.json")
+    outcomes = process_inbox(services)
+    assert [o.status for o in outcomes] == ["produced"] * 4
+    assert outbox_files(settings) == [
+        "THS-2026-0097/2026-11-23_THS-2026-0097_serious-incident-report_INC-2026-017_v1.docx",
+        "THS-2026-0142/2026-09-10_THS-2026-0142_needs-and-risk-assessment_v1.docx",
+        "THS-2026-0142/2026-09-14_THS-2026-0142_support-plan_v1.docx",
+        "THS-2026-0142/2026-11-23_THS-2026-0142_exit-confirmation-letter_v1.docx",
+    ]
+    letter = text_of(settings.folders.outbox / outbox_files(settings)[3])
+    assert "Siân O'Brien" in letter
+    assert "Flat 4, Marsh & Quay House" in letter
+    assert "16 November 2026" in letter  # the date the request was received
+    assert "23 November 2026" in letter  # the letter's date: the day it was produced
+    incident = text_of(settings.folders.outbox / outbox_files(settings)[0])
+    assert "Siân" not in incident and "Daniel Okafor" in incident
+    # the inbox is empty and nothing is left claimed
+    assert list(settings.folders.inbox.glob("*.json")) == []
+    assert list(settings.folders.work.rglob("*.json")) == []
+
+
+def test_outputs_are_not_readable_by_other_users(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    drop(example("support_plan"))
+    process_inbox(services)
+    (path,) = settings.folders.outbox.rglob("*.docx")
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert path.parent.stat().st_mode & 0o007 == 0
+
+
+def test_the_store_records_input_output_and_hashes(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    source = drop(example("support_plan"))
+    raw = source.read_bytes()
+    process_inbox(services)
+    (submission,) = services.store.submissions("THS-2026-0142")
+    assert submission.outcome == "accepted" and submission.raw == raw
+    (record,) = services.store.documents("THS-2026-0142")
+    path = settings.folders.outbox / record.file_name
+    import hashlib
+
+    assert record.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert record.template_sha256 == hashlib.sha256(
+        (REPO / "templates" / "support_plan.docx").read_bytes()).hexdigest()
+    assert record.version == 1 and record.software_version
+
+
+def test_the_same_file_twice_makes_nothing_new(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    drop(example("support_plan"), "plan.json")
+    process_inbox(services)
+    before = outbox_files(settings)
+    drop(example("support_plan"), "plan again.json")
+    (outcome,) = process_inbox(services)
+    assert outcome.status == "duplicate"
+    assert outbox_files(settings) == before
+    assert len(services.store.documents()) == 1
+    assert [s.outcome for s in services.store.submissions()] == ["accepted", "duplicate"]
+
+
+def test_a_changed_plan_is_a_new_version_and_the_first_is_untouched(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    plan = example("support_plan")
+    drop(plan, "plan.json")
+    process_inbox(services)
+    (first,) = settings.folders.outbox.rglob("*_v1.docx")
+    first_bytes = first.read_bytes()
+    plan["data"]["objectives"][0]["measure"] = "Rent account clear for three months."
+    drop(plan, "plan amended.json")
+    (outcome,) = process_inbox(services)
+    assert outcome.status == "produced"
+    (second,) = settings.folders.outbox.rglob("*_v2.docx")
+    assert first.read_bytes() == first_bytes
+    assert "Rent account clear for three months." in text_of(second)
+    assert "Rent account clear for three months." not in text_of(first)
+    assert [d.version for d in services.store.documents()] == [1, 2]
+
+
+def test_a_reformatted_file_with_the_same_data_is_unchanged(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    drop(example("support_plan"), "plan.json")
+    process_inbox(services)
+    drop(json.dumps(example("support_plan"), ensure_ascii=True), "plan compact.json")
+    (outcome,) = process_inbox(services)
+    assert outcome.status == "unchanged"
+    assert len(outbox_files(settings)) == 1
+
+
+def test_separate_incidents_are_separate_documents(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    first = example("serious_incident")
+    second = example("serious_incident")
+    second["data"]["incident_ref"] = "INC-2026-018"
+    drop(first, "a.json")
+    drop(second, "b.json")
+    process_inbox(services)
+    names = outbox_files(settings)
+    assert any("INC-2026-017_v1" in n for n in names)
+    assert any("INC-2026-018_v1" in n for n in names)
+
+
+def test_a_bad_file_is_moved_to_rejected_with_a_note_and_nothing_is_produced(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    plan = example("support_plan")
+    del plan["data"]["objectives"][1]["measure"]
+    plan["data"]["hours_per_week"] = 5
+    source = drop(plan, "siân plan.json")
+    raw = source.read_bytes()
+    (outcome,) = process_inbox(services)
+    assert outcome.status == "rejected"
+    rejected = settings.folders.rejected / "siân plan.json"
+    assert rejected.read_bytes() == raw  # kept, unchanged
+    assert rejected.stat().st_mode & 0o777 == 0o640
+    note = (settings.folders.rejected / "siân plan.json.errors.txt").read_text(encoding="utf-8")
+    assert "2 problems" in note
+    assert "objectives → item 2 → measure" in note
+    assert 'The field "measure" is missing.' in note
+    assert "5 hours of support a week" in note and "at most 3" in note
+    assert "drop it into the inbox again" in note
+    assert outbox_files(settings) == []
+    (submission,) = services.store.submissions()
+    assert submission.outcome == "rejected" and submission.raw == raw
+    assert any("measure" in reason for reason in submission.reasons)
+
+
+def test_a_second_rejection_with_the_same_name_keeps_both(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    drop(b"not json", "case.json")
+    process_inbox(services)
+    drop(b"[]", "case.json")
+    process_inbox(services)
+    assert (settings.folders.rejected / "case.json").read_bytes() == b"not json"
+    assert (settings.folders.rejected / "case (2).json").read_bytes() == b"[]"
+    assert (settings.folders.rejected / "case (2).json.errors.txt").exists()
+
+
+def test_a_broken_template_rejects_with_a_message_about_the_template(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    (templates / "support_plan.docx").write_bytes(b"this is not a word document")
+    settings = make_settings(tmp_path, folders={"templates": str(templates)})
+    (settings.folders.inbox / "plan.json").write_text(json.dumps(example("support_plan")))
+    with open_services(settings, clock) as services:
+        (outcome,) = process_inbox(services)
+    assert outcome.status == "rejected"
+    note = (settings.folders.rejected / "plan.json.errors.txt").read_text()
+    assert "support_plan.docx" in note and "Your case file is fine" in note
+    assert not settings.folders.outbox.exists() or outbox_files(settings) == []
+
+
+def test_junk_links_and_folders_in_the_inbox_are_left_alone(
+    services: Services, settings: Settings, drop: Drop, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.json"
+    outside.write_text(json.dumps(example("support_plan")))
+    (settings.folders.inbox / "link.json").symlink_to(outside)
+    for junk in ("~$plan.json", "plan.json.tmp", ".hidden.json", "._plan.json", "Thumbs.db",
+                 "notes.txt", "download.crdownload", "copy.part"):
+        drop(b"{}", junk)
+    (settings.folders.inbox / "folder.json").mkdir()
+    assert process_inbox(services) == []
+    assert outside.exists() and (settings.folders.inbox / "link.json").is_symlink()
+    assert (settings.folders.inbox / "~$plan.json").exists()
+
+
+def test_files_given_on_the_command_line_are_processed(
+    services: Services, settings: Settings, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    path = elsewhere / "plan.json"
+    path.write_text(json.dumps(example("support_plan")))
+    (outcome,) = process_inbox(services, [path])
+    assert outcome.status == "produced"
+    assert not path.exists()
+
+
+def test_a_file_left_claimed_by_a_crashed_worker_is_finished_once(
+    services: Services, settings: Settings
+) -> None:
+    dead = settings.folders.work / "otherhost-999-abc"
+    dead.mkdir(parents=True)
+    (dead / ".lock").touch()
+    claimed = dead / "20261123T090000000000-deadbeef--plan.json"
+    claimed.write_text(json.dumps(example("support_plan")))
+    (outcome,) = process_inbox(services)
+    assert outcome.status == "produced"
+    assert not dead.exists()
+    (submission,) = services.store.submissions()
+    assert submission.claim_id == "20261123T090000000000-deadbeef"
+    assert process_inbox(services) == []
+
+
+def test_a_live_workers_claims_are_not_taken(services: Services, settings: Settings) -> None:
+    with ClaimArea(settings.folders.work, worker_id="live-worker") as live:
+        path = settings.folders.inbox / "plan.json"
+        path.write_text(json.dumps(example("support_plan")))
+        assert live.claim(path) is not None
+        assert process_inbox(services) == []
+        assert len(list(live.folder.glob("*--plan.json"))) == 1
+
+
+class FailingStore:
+    """A store that fails to record documents the first ``failures`` times (a crash stand-in)."""
+
+    def __init__(self, inner: Any, failures: int = 1) -> None:
+        self.inner, self.failures = inner, failures
+
+    def record_document(self, document: DocumentRecord) -> int:
+        if self.failures:
+            self.failures -= 1
+            raise StoreError("The records store could not save: disk I/O error.")
+        return int(self.inner.record_document(document))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_store_failure_after_publishing_holds_the_file_and_a_retry_duplicates_nothing(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    from dataclasses import replace
+
+    drop(example("support_plan"), "plan.json")
+    failing = replace(services, store=FailingStore(services.store))
+    (first,) = process_inbox(failing)
+    assert first.status == "held" and "disk I/O error" in first.message
+    assert len(list(settings.folders.work.rglob("*--plan.json"))) == 1  # kept, claimed
+    assert services.store.submissions() == []  # the failed transaction left nothing
+    (second,) = process_inbox(services)
+    assert second.status == "produced", second.message
+    assert len(outbox_files(settings)) == 1
+    assert [d.version for d in services.store.documents()] == [1]
+    assert list(settings.folders.work.rglob("*--plan.json")) == []
+
+
+def test_an_outbox_that_cannot_be_written_holds_the_file(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the outbox folder should be")
+    settings = make_settings(tmp_path, folders={"outbox": str(blocked)})
+    (settings.folders.inbox / "plan.json").write_text(json.dumps(example("support_plan")))
+    with open_services(settings, clock) as services:
+        (outcome,) = process_inbox(services)
+        assert outcome.status == "held"
+        assert "could not be written to the outbox" in outcome.message
+        assert services.store.submissions() == []
+    assert len(list(settings.folders.work.rglob("*--plan.json"))) == 1
+    assert not settings.folders.rejected.exists()
+
+
+def test_logs_name_the_case_but_never_the_person(
+    services: Services, drop: Drop, caplog: pytest.LogCaptureFixture
+) -> None:
+    drop(example("needs_assessment"), "a.json")
+    bad = example("exit_letter")
+    bad["data"]["effects_of_leaving"] = " "
+    drop(bad, "b.json")
+    with caplog.at_level(logging.DEBUG, logger="recordgen"):
+        process_inbox(services)
+    text = caplog.text
+    assert "THS-2026-0142" in text
+    for private in ("Siân", "O'Brien", "Carys", "Marsh", "arrears"):
+        assert private not in text
+
+
+def test_an_exit_letter_records_its_deadline_and_a_late_one_is_still_produced(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    on_time = example("exit_letter")  # received Monday 16 November 2026, produced 23 November
+    late = example("exit_letter")
+    late["case_ref"] = "THS-2026-0150"
+    late["data"]["request_received_on"] = "2026-11-02"  # due Wednesday 11 November 2026
+    drop(on_time, "a.json")
+    drop(late, "b.json")
+    assert [o.status for o in process_inbox(services)] == ["produced", "produced"]
+    first, second = services.store.documents()
+    assert (first.due_on, first.met, first.working_days_late) == (
+        dt.date(2026, 11, 25), True, 0)
+    # 12, 13, 16, 17, 18, 19, 20 and 23 November: eight working days late
+    assert (second.due_on, second.met, second.working_days_late) == (
+        dt.date(2026, 11, 11), False, 8)
+    letter = text_of(settings.folders.outbox / second.file_name)
+    assert "2 November 2026" in letter
