@@ -66,7 +66,7 @@ def check_templates(folder: Path, schemas: SchemaSet) -> list[Finding]:
             tree = env.parse(source)
         except jinja2.TemplateSyntaxError as exc:
             findings.append(Finding(kind.template_file, f"a tag cannot be read: {exc.message}. "
-                                    f"Near: {_near(source, exc.lineno)}"))
+                                    f"Near: {_culprit(env, source, exc.lineno)}"))
             continue
         schema = schemas.documents[kind.name]
         for path_parts in sorted(set(_data_paths(tree))):
@@ -78,6 +78,17 @@ def check_templates(folder: Path, schemas: SchemaSet) -> list[Finding]:
                 findings.append(Finding(kind.template_file, f'uses "{shown}", which the '
                                         f"{kind.schema_file} schema does not define."))
     return findings
+
+
+def _culprit(env: jinja2.Environment, source: str, lineno: int) -> str:
+    """The first {{ }} tag that does not parse on its own, or the text near the error's line."""
+    text = re.sub(r"<[^>]+>", "", source)
+    for match in re.finditer(r"\{\{.*?\}\}", text, re.DOTALL):
+        try:
+            env.parse(match.group())
+        except jinja2.TemplateSyntaxError:
+            return match.group()[:120]
+    return _near(source, lineno)
 
 
 def _near(source: str, lineno: int) -> str:
