@@ -14,7 +14,6 @@ from typing import Any
 import docx
 import pytest
 
-from conftest import REPO, example, make_settings
 from recordgen.claim import ClaimArea
 from recordgen.clock import FixedClock
 from recordgen.errors import StoreError
@@ -22,6 +21,8 @@ from recordgen.inbox import open_services, process_inbox
 from recordgen.pipeline import Services
 from recordgen.settings import Settings
 from recordgen.store import DocumentRecord
+
+from conftest import REPO, example, make_settings
 
 Drop = Callable[..., Path]
 
