@@ -9,23 +9,32 @@ from pathlib import Path
 
 from recordgen.claim import ClaimArea, Claimed, is_case_file_candidate
 from recordgen.clock import Clock, SystemClock
+from recordgen.convert import Converter, LibreOfficeConverter, NoPdfConverter
 from recordgen.errors import InboxError
-from recordgen.pipeline import Outcome, Services, process_claimed
+from recordgen.pipeline import Outcome, Services, process_batch
 from recordgen.settings import Settings
 from recordgen.store import SqliteStore
 from recordgen.validate import SchemaSet
 
 log = logging.getLogger("recordgen")
 
+# Files claimed and converted together: one LibreOffice start for up to this many documents.
+BATCH_SIZE = 20
+
 
 @contextmanager
 def open_services(settings: Settings, clock: Clock | None = None) -> Iterator[Services]:
     """Open the store and load the schemas; close the store afterwards."""
     store = SqliteStore(settings.folders.store)
+    converter: Converter = (
+        LibreOfficeConverter(settings.output.conversion_timeout_seconds)
+        if settings.output.pdf else NoPdfConverter()
+    )
     try:
         yield Services(settings=settings, store=store, schemas=SchemaSet(settings.folders.schemas),
-                       clock=clock or SystemClock())
+                       clock=clock or SystemClock(), converter=converter)
     finally:
+        converter.close()
         store.close()
 
 
@@ -47,23 +56,24 @@ def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcom
     """Finish anything left claimed by a crash, then process ``paths`` (default: the inbox)."""
     settings = services.settings
     check_inbox(settings)
-    outcomes = []
+    outcomes: list[Outcome] = []
     with ClaimArea(settings.folders.work) as area:
-        for claimed in area.pending():
-            outcomes.append(_run(claimed, services))
-        for path in paths or inbox_files(settings.folders.inbox):
-            claimed_file = area.claim(path)
-            if claimed_file is not None:
-                outcomes.append(_run(claimed_file, services))
+        outcomes.extend(process_logged(area.pending(), services))
+        waiting = list(paths or inbox_files(settings.folders.inbox))
+        for start in range(0, len(waiting), BATCH_SIZE):
+            claimed = [c for c in map(area.claim, waiting[start:start + BATCH_SIZE]) if c]
+            outcomes.extend(process_logged(claimed, services))
     return outcomes
 
 
-def _run(claimed: Claimed, services: Services) -> Outcome:
-    outcome = process_claimed(claimed, services)
-    # The log names the case reference and kind, never a person or what happened to them.
-    log.info(
-        "case=%s kind=%s outcome=%s documents=%d seconds=%.2f",
-        outcome.case_ref or "-", outcome.kind or "-", outcome.status, len(outcome.documents),
-        outcome.seconds,
-    )
-    return outcome
+def process_logged(batch: Sequence[Claimed], services: Services) -> list[Outcome]:
+    """Process a batch of claimed files and log one line per file."""
+    outcomes = process_batch(batch, services) if batch else []
+    for outcome in outcomes:
+        # The log names the case reference and kind, never a person or what happened to them.
+        log.info(
+            "case=%s kind=%s outcome=%s documents=%d seconds=%.2f",
+            outcome.case_ref or "-", outcome.kind or "-", outcome.status, len(outcome.documents),
+            outcome.seconds,
+        )
+    return outcomes

@@ -3,8 +3,10 @@
     claim → load → validate → plan → render → convert → publish → record → finish
 
 Claiming is done by the caller (``recordgen process`` or the watcher), because it decides which file
-is next; every later stage is a function ``(WorkItem, Services) -> WorkItem`` listed in
-:data:`STAGES`, and reading that list tells the architecture (DESIGN.md §3). A stage stops the chain
+is next. The stages before conversion (:data:`PREPARE`) and after it (:data:`COMPLETE`) are
+functions ``(WorkItem, Services) -> WorkItem``; conversion runs once over a whole batch, because
+one LibreOffice start should serve many documents. Reading those lists tells the architecture
+(DESIGN.md §3). A stage stops the chain
 by raising: :class:`Stop` when there is nothing new to produce, a :class:`CaseFileError` or
 :class:`TemplateError` to reject the file (moved to the rejected folder with a note for admin
 staff), or a fault of the system (store, outbox, converter) to hold the file, claimed, for a retry.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -25,9 +28,11 @@ from recordgen import __version__
 from recordgen.claim import Claimed
 from recordgen.clock import UK, Clock
 from recordgen.clocks import DocumentClock, document_clock
+from recordgen.convert import Converter
 from recordgen.errors import (
     CaseFileError,
     ConversionError,
+    ConverterMissing,
     InboxError,
     LoadError,
     Problem,
@@ -36,6 +41,7 @@ from recordgen.errors import (
     StoreError,
     TemplateError,
 )
+from recordgen.kinds import KINDS, DocumentKind
 from recordgen.load import parse_case_bytes
 from recordgen.publish import PublishedFile, publish
 from recordgen.rejected import reject_file
@@ -53,6 +59,7 @@ class Services:
     store: Store
     schemas: SchemaSet
     clock: Clock
+    converter: Converter
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,8 @@ class WorkItem:
     case: CaseFile | None = None
     plan: Plan | None = None
     rendered: RenderedDocument | None = None
+    pdf: bytes | None = None
+    pdf_problem: str | None = None
     published: tuple[PublishedFile, ...] = ()
     submission_id: int | None = None
 
@@ -159,24 +168,80 @@ def render(item: WorkItem, services: Services) -> WorkItem:
     return replace(item, rendered=render_document(item.plan.template, item.plan.context))
 
 
-def convert(item: WorkItem, services: Services) -> WorkItem:
-    # PDF output arrives with issue 5; until then a case produces its Word document only.
-    return item
+def convert(items: Sequence[WorkItem], services: Services) -> list[WorkItem]:
+    """Turn every rendered document of the batch into PDF with one converter call, so one
+    LibreOffice start serves many documents. A conversion fault never loses the Word document: the
+    item goes on without its PDF, and its case file is kept for a retry (issue 5 §1)."""
+    wanted = [i for i in items if i.case is not None and wants_pdf(services.settings, i.case.kind)]
+    if not wanted:
+        return list(items)
+    with tempfile.TemporaryDirectory(prefix="recordgen-convert-") as folder:
+        sources = {}
+        for item in wanted:
+            assert item.plan is not None and item.rendered is not None
+            source = Path(folder) / f"{item.plan.file_stem}.docx"
+            source.write_bytes(item.rendered.content)
+            sources[item.claimed.claim_id] = source
+        pdfs, problems = _convert_isolating_failures(services.converter, list(sources.values()),
+                                                     Path(folder) / "pdf")
+        converted = {}
+        for item in wanted:
+            source = sources[item.claimed.claim_id]
+            if source in pdfs:
+                converted[item.claimed.claim_id] = replace(item, pdf=pdfs[source].read_bytes())
+            else:
+                converted[item.claimed.claim_id] = replace(item, pdf_problem=problems[source])
+    return [converted.get(i.claimed.claim_id, i) for i in items]
+
+
+def _convert_isolating_failures(
+    converter: Converter, sources: list[Path], out_dir: Path
+) -> tuple[dict[Path, Path], dict[Path, str]]:
+    """Convert as one batch; if the batch fails, convert one by one so one damaged document does
+    not hold back the others."""
+    out_dir.mkdir()
+    try:
+        return converter.convert(sources, out_dir), {}
+    except ConverterMissing as exc:
+        return {}, dict.fromkeys(sources, str(exc))
+    except ConversionError as exc:
+        if len(sources) == 1:
+            return {}, {sources[0]: str(exc)}
+    pdfs: dict[Path, Path] = {}
+    problems: dict[Path, str] = {}
+    for source in sources:
+        try:
+            pdfs.update(converter.convert([source], out_dir))
+        except ConversionError as exc:
+            problems[source] = str(exc)
+    return pdfs, problems
+
+
+def wants_pdf(settings: Settings, kind: DocumentKind) -> bool:
+    return settings.output.pdf and kind.name not in settings.output.pdf_off_for
 
 
 def publish_outputs(item: WorkItem, services: Services) -> WorkItem:
     assert item.case is not None and item.plan is not None and item.rendered is not None
-    docx = publish(services.settings.folders.outbox, item.case.case_ref,
-                   f"{item.plan.file_stem}.docx", item.rendered.content)
-    return replace(item, published=(docx,))
+    outbox, case_ref, stem = services.settings.folders.outbox, item.case.case_ref, item.plan.file_stem
+    docx = publish(outbox, case_ref, f"{stem}.docx", item.rendered.content)
+    if item.pdf is None:
+        return replace(item, published=(docx,))
+    existing = outbox / case_ref / f"{stem}.pdf"
+    if existing.exists():
+        # A retry after a crash: the Word document above was identical, so the PDF already made
+        # from it stands (LibreOffice stamps each PDF it makes, so the bytes differ).
+        return replace(item, published=(docx, publish(outbox, case_ref, existing.name,
+                                                      existing.read_bytes())))
+    return replace(item, published=(docx, publish(outbox, case_ref, f"{stem}.pdf", item.pdf)))
 
 
 def record(item: WorkItem, services: Services) -> WorkItem:
     assert item.case is not None and item.plan is not None and item.rendered is not None
     store, case, plan_ = services.store, item.case, item.plan
+    docx, pdf = item.published[0], (item.published[1] if len(item.published) > 1 else None)
     with store.transaction():
         submission_id = store.record_submission(_submission(item, "accepted"))
-        docx = item.published[0]
         store.record_document(DocumentRecord(
             submission_id=submission_id,
             case_ref=case.case_ref,
@@ -191,6 +256,8 @@ def record(item: WorkItem, services: Services) -> WorkItem:
             context_sha256=plan_.context_sha256,
             software_version=__version__,
             produced_at=services.clock.now(),
+            pdf_file_name=pdf.relative if pdf else None,
+            pdf_sha256=pdf.sha256 if pdf else None,
             due_on=plan_.clock.due_on,
             met=plan_.clock.met,
             working_days_late=plan_.clock.working_days_late,
@@ -199,12 +266,23 @@ def record(item: WorkItem, services: Services) -> WorkItem:
 
 
 def finish(item: WorkItem, services: Services) -> WorkItem:
-    """Only now is the claimed input removed: the store holds its copy."""
+    """Only now is the claimed input removed: the store holds its copy. A case whose PDF could not
+    be made is kept, claimed, so the next run makes the PDF (its Word document is already out)."""
+    if item.pdf_problem is not None:
+        raise PdfPending(item.pdf_problem)
     item.claimed.path.unlink(missing_ok=True)
     return item
 
 
-STAGES: Sequence[Stage] = (load, validate, plan, render, convert, publish_outputs, record, finish)
+# The order of these lists is the architecture (DESIGN.md §3). Claiming happens before them, in
+# the caller; conversion runs between them over the whole batch (see convert).
+PREPARE: Sequence[Stage] = (load, validate, plan, render)
+COMPLETE: Sequence[Stage] = (publish_outputs, record, finish)
+
+
+class PdfPending(ConversionError):
+    """The Word document is out, but its PDF is not: the case file is kept for a retry."""
+
 
 # Faults of the system rather than of the file: the file stays claimed and is tried again.
 _HOLD = (StoreError, PublishError, ConversionError, InboxError, OSError)
@@ -212,30 +290,84 @@ _HOLD = (StoreError, PublishError, ConversionError, InboxError, OSError)
 
 def process_claimed(claimed: Claimed, services: Services) -> Outcome:
     """Run one claimed file through every stage and say what happened."""
+    return process_batch([claimed], services)[0]
+
+
+def process_batch(batch: Sequence[Claimed], services: Services) -> list[Outcome]:
+    """Run claimed files through the stages, converting their documents to PDF together."""
     started = time.monotonic()
-    item = WorkItem(claimed=claimed, received_at=received_at(claimed, services.clock))
-    done = services.store.submission_by_claim(claimed.claim_id)
-    if done is not None:  # recorded before a crash; only the finish was left to do
-        finish(item, services)
-        return Outcome(claimed.original_name, "duplicate" if done.outcome == "duplicate" else
-                       "produced", done.case_ref, done.kind, message="Finished after a restart.")
+    results: dict[str, WorkItem | Outcome] = {}
+    for claimed in batch:
+        done = services.store.submission_by_claim(claimed.claim_id)
+        if done is not None:  # recorded before a crash or a missing PDF: finish what is left
+            results[claimed.claim_id] = resume(claimed, done, services, started)
+            continue
+        item = WorkItem(claimed=claimed, received_at=received_at(claimed, services.clock))
+        results[claimed.claim_id] = _run_stages(item, PREPARE, services, started)
+    ready = [r for r in results.values() if isinstance(r, WorkItem)]
+    for item in convert(ready, services):
+        results[item.claimed.claim_id] = _run_stages(item, COMPLETE, services, started)
+    outcomes = [results[c.claim_id] for c in batch]
+    assert all(isinstance(o, Outcome) for o in outcomes)
+    return [o for o in outcomes if isinstance(o, Outcome)]
+
+
+def _run_stages(item: WorkItem, stages: Sequence[Stage], services: Services,
+                started: float) -> WorkItem | Outcome:
     try:
-        for stage in STAGES:
+        for stage in stages:
             item = stage(item, services)
     except Stop as stop:
         services.store.record_submission(_submission(item, stop.status))
-        finish(item, services)
+        item.claimed.path.unlink(missing_ok=True)
         return _outcome(item, stop.status, started, message=stop.message)
+    except PdfPending as exc:
+        return _outcome(item, "held", started, message=f"The Word document was produced, but "
+                        f"not its PDF: {exc} The case file is kept and will be tried again.")
     except (CaseFileError, TemplateError) as exc:
-        problems = _problems(exc)
-        reject_file(item.claimed, problems, services.settings.folders.rejected, item.received_at)
-        services.store.record_submission(
-            _submission(item, "rejected", tuple(str(p) for p in problems))
-        )
-        return _outcome(item, "rejected", started, problems=problems)
+        return _reject(item, exc, services, started)
     except _HOLD as exc:
         return _outcome(item, "held", started, message=str(exc))
-    return _outcome(item, "produced", started)
+    return item if stages is PREPARE else _outcome(item, "produced", started)
+
+
+def _reject(item: WorkItem, exc: RecordgenError, services: Services, started: float) -> Outcome:
+    problems = _problems(exc)
+    try:
+        reject_file(item.claimed, problems, services.settings.folders.rejected, item.received_at)
+    except OSError as move_error:
+        return _outcome(item, "held", started, message=(
+            f"The file cannot be used ({problems[0].message}), but it could not be moved to the "
+            f"rejected folder ({move_error.strerror or move_error}). It is kept and tried again."))
+    services.store.record_submission(_submission(item, "rejected", tuple(str(p) for p in problems)))
+    return _outcome(item, "rejected", started, problems=problems)
+
+
+def resume(claimed: Claimed, done: SubmissionRecord, services: Services,
+           started: float) -> Outcome:
+    """A claimed file already recorded: make any PDF still missing, then remove the file."""
+    outbox = services.settings.folders.outbox
+    missing = [d for d in services.store.documents(done.case_ref)
+               if d.submission_id == done.id and d.pdf_file_name is None
+               and d.kind in KINDS and wants_pdf(services.settings, KINDS[d.kind])]
+    made = []
+    for document in missing:
+        source = outbox / document.file_name
+        with tempfile.TemporaryDirectory(prefix="recordgen-convert-") as folder:
+            pdfs, problems = _convert_isolating_failures(services.converter, [source],
+                                                         Path(folder) / "pdf")
+            if source not in pdfs:
+                return Outcome(claimed.original_name, "held", done.case_ref, done.kind,
+                               message=f"The PDF still could not be made: {problems[source]}",
+                               seconds=time.monotonic() - started)
+            pdf = publish(outbox, document.case_ref, pdfs[source].name, pdfs[source].read_bytes())
+        assert document.id is not None
+        services.store.attach_pdf(document.id, pdf.relative, pdf.sha256)
+        made.append(pdf.relative)
+    claimed.path.unlink(missing_ok=True)
+    status = "duplicate" if done.outcome == "duplicate" else "produced"
+    return Outcome(claimed.original_name, status, done.case_ref, done.kind, documents=tuple(made),
+                   message="Finished after a restart.", seconds=time.monotonic() - started)
 
 
 def received_at(claimed: Claimed, clock: Clock) -> dt.datetime:

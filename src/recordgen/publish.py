@@ -46,7 +46,8 @@ def publish(outbox: Path, case_ref: str, name: str, content: bytes) -> Published
     target = folder / name
     digest = sha256_of(content)
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
+        outbox.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
+        folder.mkdir(exist_ok=True, mode=FOLDER_MODE)
         if target.exists():
             if sha256_of(target.read_bytes()) == digest:
                 return PublishedFile(target, f"{case_ref}/{name}", digest)

@@ -92,6 +92,8 @@ class Store(Protocol):
 
     def record_document(self, document: DocumentRecord) -> int: ...
 
+    def attach_pdf(self, document_id: int, file_name: str, sha256: str) -> None: ...
+
     def documents(self, case_ref: str | None = None) -> list[DocumentRecord]: ...
 
     def submissions(self, case_ref: str | None = None) -> list[SubmissionRecord]: ...
@@ -375,6 +377,20 @@ class SqliteStore:
                 },
             )
             return document_id
+
+    def attach_pdf(self, document_id: int, file_name: str, sha256: str) -> None:
+        """Record the PDF of a document whose PDF was made later than its Word file."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE documents SET pdf_file_name = ?, pdf_sha256 = ? WHERE id = ? "
+                "AND pdf_file_name IS NULL",
+                (file_name, sha256, document_id),
+            )
+            case_ref = self.db.execute(
+                "SELECT case_ref FROM documents WHERE id = ?", (document_id,)
+            ).fetchone()
+            self.audit("pdf produced", case_ref[0] if case_ref else None,
+                       {"document": document_id, "pdf_file": file_name, "pdf_sha256": sha256})
 
     def documents(self, case_ref: str | None = None) -> list[DocumentRecord]:
         query, args = "SELECT * FROM documents", tuple[str, ...]()
