@@ -164,12 +164,28 @@ def render_document(template_path: Path, context: Mapping[str, Any]) -> Rendered
             f"The Word template {template_path.name} is not a Word document recordgen can open "
             f"({exc}). Save it from Word as a .docx file."
         ) from exc
-    content = out.getvalue()
+    content = normalise_docx(out.getvalue())
     return RenderedDocument(
         content=content,
         content_sha256=docx_content_sha256(content),
         template_sha256=hashlib.sha256(template_bytes).hexdigest(),
     )
+
+
+def normalise_docx(content: bytes) -> bytes:
+    """The same .docx with every zip entry stamped 1 January 1980, so that the same document always
+    has the same bytes and SHA-256 (the zip writer stamps the time of saving otherwise). A retry
+    after a crash can then recognise the file it already published."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(
+        out, "w", zipfile.ZIP_DEFLATED
+    ) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
 
 
 def docx_content_sha256(content: bytes) -> str:
