@@ -64,12 +64,16 @@ def publish(outbox: Path, case_ref: str, name: str, content: bytes) -> Published
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(temporary, FILE_MODE)  # the umask may have taken bits away; set exactly
-            os.link(temporary, target)  # fails if target exists: never an overwrite
+            try:
+                os.link(temporary, target)  # fails if target exists: never an overwrite
+            except FileExistsError as exc:
+                raise PublishError(
+                    f"{case_ref}/{name} appeared in the outbox while it was written; it was not "
+                    "overwritten. The case file is kept and will be tried again."
+                ) from exc
         finally:
             temporary.unlink(missing_ok=True)
         _fsync_folder(folder)
-    except FileExistsError as exc:
-        raise PublishError(f"{case_ref}/{name} appeared in the outbox while it was written.") from exc
     except OSError as exc:
         raise PublishError(
             f"{case_ref}/{name} could not be written to the outbox ({exc.strerror or exc}). "
