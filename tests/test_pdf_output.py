@@ -1,0 +1,172 @@
+"""A PDF beside every Word document, and what happens when the PDF cannot be made."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from recordgen.clock import FixedClock
+from recordgen.errors import ConversionError, ConverterMissing
+from recordgen.inbox import open_services, process_inbox
+from recordgen.pipeline import Services
+from recordgen.settings import Settings
+
+from conftest import example, make_settings
+
+Drop = Callable[..., Path]
+
+needs_libreoffice = pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="LibreOffice is not installed (run scripts/setup)"
+)
+
+
+@pytest.fixture
+def pdf_settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path, output={"pdf": True})
+
+
+@pytest.fixture
+def pdf_services(pdf_settings: Settings, clock: FixedClock) -> Iterator[Services]:
+    with open_services(pdf_settings, clock) as opened:
+        yield opened
+
+
+def drop_into(settings: Settings, content: dict[str, object], name: str) -> None:
+    import json
+
+    (settings.folders.inbox / name).write_text(json.dumps(content, ensure_ascii=False))
+
+
+class MissingConverter:
+    """LibreOffice is not installed."""
+
+    def convert(self, docx_paths: Sequence[Path], out_dir: Path) -> dict[Path, Path]:
+        raise ConverterMissing("LibreOffice was not found. Install it with `sudo apt-get "
+                               "install libreoffice-writer-nogui`, or run scripts/setup.")
+
+    def close(self) -> None:
+        pass
+
+
+class FakeConverter:
+    """Makes a one-page PDF per document, except for documents whose name contains ``refuse``."""
+
+    def __init__(self, refuse: str = "") -> None:
+        self.refuse = refuse
+        self.calls: list[list[str]] = []
+
+    def convert(self, docx_paths: Sequence[Path], out_dir: Path) -> dict[Path, Path]:
+        self.calls.append([p.name for p in docx_paths])
+        if self.refuse and any(self.refuse in p.name for p in docx_paths):
+            raise ConversionError("LibreOffice stopped responding and was stopped.")
+        from pypdf import PdfWriter
+
+        made = {}
+        for path in docx_paths:
+            writer = PdfWriter()
+            writer.add_blank_page(width=595, height=842)
+            target = out_dir / f"{path.stem}.pdf"
+            with target.open("wb") as handle:
+                writer.write(handle)
+            made[path] = target
+        return made
+
+    def close(self) -> None:
+        pass
+
+
+@needs_libreoffice
+def test_every_example_gets_a_pdf_that_says_what_the_word_document_says(
+    pdf_services: Services, pdf_settings: Settings
+) -> None:
+    for kind in ("needs_assessment", "support_plan", "exit_letter", "serious_incident"):
+        drop_into(pdf_settings, example(kind), f"{kind}.json")
+    outcomes = process_inbox(pdf_services)
+    assert [o.status for o in outcomes] == ["produced"] * 4
+    documents = pdf_services.store.documents()
+    assert len(documents) == 4
+    for document in documents:
+        assert document.pdf_file_name is not None
+        pdf = pdf_settings.folders.outbox / document.pdf_file_name
+        assert pdf.with_suffix(".docx").name == Path(document.file_name).name
+        assert pdf.stat().st_mode & 0o777 == 0o640
+        text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+        assert document.case_ref in text
+    letter = next(d for d in documents if d.kind == "exit_letter")
+    assert letter.pdf_file_name is not None
+    pdf_path = pdf_settings.folders.outbox / letter.pdf_file_name
+    poppler = subprocess.run(["pdftotext", "-layout", str(pdf_path), "-"], capture_output=True,
+                             text=True, check=True).stdout
+    for fact in ("Siân O'Brien", "Marsh & Quay House", "16 November 2026", "23 November 2026"):
+        assert fact in poppler
+
+
+def test_without_libreoffice_the_word_document_is_still_produced_and_the_case_kept(
+    pdf_services: Services, pdf_settings: Settings
+) -> None:
+    drop_into(pdf_settings, example("exit_letter"), "letter.json")
+    missing = replace(pdf_services, converter=MissingConverter())
+    (outcome,) = process_inbox(missing)
+    assert outcome.status == "held"
+    assert "apt-get install libreoffice-writer-nogui" in outcome.message
+    assert "Word document was produced" in outcome.message
+    (document,) = pdf_services.store.documents()
+    assert document.pdf_file_name is None
+    assert (pdf_settings.folders.outbox / document.file_name).exists()
+    assert not pdf_settings.folders.rejected.exists()  # not rejected as invalid
+    assert len(list(pdf_settings.folders.work.rglob("*--letter.json"))) == 1
+
+    # LibreOffice is installed; the next run makes only the PDF: no second Word version.
+    fake = FakeConverter()
+    (retry,) = process_inbox(replace(pdf_services, converter=fake))
+    assert retry.status == "produced"
+    (document,) = pdf_services.store.documents()
+    assert document.version == 1 and document.pdf_file_name is not None
+    assert (pdf_settings.folders.outbox / document.pdf_file_name).exists()
+    assert list(pdf_settings.folders.work.rglob("*--letter.json")) == []
+    assert [e.action for e in pdf_services.store.audit_entries()][-1] == "pdf produced"
+
+
+def test_a_batch_is_converted_in_one_call(pdf_services: Services, pdf_settings: Settings) -> None:
+    for number in range(3):
+        plan = example("support_plan")
+        plan["case_ref"] = f"THS-2026-01{number}"
+        drop_into(pdf_settings, plan, f"plan{number}.json")
+    fake = FakeConverter()
+    outcomes = process_inbox(replace(pdf_services, converter=fake))
+    assert [o.status for o in outcomes] == ["produced"] * 3
+    assert len(fake.calls) == 1 and len(fake.calls[0]) == 3
+
+
+def test_one_document_that_cannot_be_converted_does_not_hold_back_the_others(
+    pdf_services: Services, pdf_settings: Settings
+) -> None:
+    drop_into(pdf_settings, example("support_plan"), "plan.json")
+    drop_into(pdf_settings, example("exit_letter"), "letter.json")
+    fake = FakeConverter(refuse="exit-confirmation-letter")
+    outcomes = {o.file_name: o for o in process_inbox(replace(pdf_services, converter=fake))}
+    assert outcomes["plan.json"].status == "produced"
+    assert outcomes["letter.json"].status == "held"
+    assert "stopped responding" in outcomes["letter.json"].message
+    by_kind = {d.kind: d for d in pdf_services.store.documents()}
+    assert by_kind["support_plan"].pdf_file_name is not None
+    assert by_kind["exit_letter"].pdf_file_name is None
+
+
+def test_pdf_can_be_switched_off_for_one_kind(tmp_path: Path, clock: FixedClock) -> None:
+    settings = make_settings(tmp_path, output={"pdf": True, "pdf_off_for": ["support_plan"]})
+    drop_into(settings, example("support_plan"), "plan.json")
+    drop_into(settings, example("exit_letter"), "letter.json")
+    with open_services(settings, clock) as services:
+        fake = FakeConverter()
+        process_inbox(replace(services, converter=fake))
+        by_kind = {d.kind: d for d in services.store.documents()}
+    assert by_kind["support_plan"].pdf_file_name is None
+    assert by_kind["exit_letter"].pdf_file_name is not None
+    assert fake.calls == [[Path(by_kind["exit_letter"].file_name).with_suffix(".docx").name]]
