@@ -1,12 +1,12 @@
 """PDF conversion throughput against LibreOffice's own batch conversion, measured in one run.
 
-Run: ``.venv/bin/python bench/bench_convert.py [--docs 40] [--repeat 3]``
+Run: ``.venv/bin/python bench/bench_convert.py [--docs 40] [--repeat 5]``
 
 The limit is what LibreOffice does unaided: two ``soffice --convert-to pdf`` batch calls in
 parallel, each over half of the files and with its own profile. Against it we measure recordgen's
 converter, cold (fresh profiles, the first call) and warm (later calls), with one and two
-LibreOffice processes. Figures are medians of ``--repeat`` rounds, each measuring the limit and
-ours cold then warm, interleaved so that drift in the machine's load affects both. The goal
+LibreOffice processes. ``--repeat`` rounds each measure the limit and ours cold then warm,
+interleaved so that drift in the machine's load affects both; best and median are reported. The goal
 (issue 5, item 6) is two-process warm throughput of at least 90% of the limit. Figures go to the
 terminal and to bench/results/convert.json.
 """
@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import docx
 from pypdf import PdfReader
@@ -101,7 +102,7 @@ def timed(action: Callable[[], object]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=40, help="documents per batch (default 40)")
-    parser.add_argument("--repeat", type=int, default=3, help="rounds, each cold then warm (default 3)")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds, each cold then warm (default 5)")
     args = parser.parse_args()
     soffice = find_soffice()
     version = subprocess.run(
@@ -131,14 +132,20 @@ def main() -> None:
                 seconds["one"].append(timed(lambda: one.convert(docs, out / "one")))
                 seconds["two"].append(timed(lambda: two.convert(docs, out / "two")))
 
-    cold = {key: statistics.median(values) for key, values in cold_all.items()}
-    warm = {key: statistics.median(values) for key, values in seconds.items()}
+    # Other work on the machine only ever adds time, so the best round is the steadiest measure of
+    # throughput (as timeit advises); medians are kept beside it to show the spread.
+    timings = {"cold": cold_all, "warm": seconds}
     rate = {
-        f"{key}_{kind}": len(docs) / figures[key]
-        for kind, figures in (("cold", cold), ("warm", warm))
-        for key in figures
+        f"{key}_{phase}_{stat.__name__}": len(docs) / stat(values)
+        for phase, figures in timings.items()
+        for key, values in figures.items()
+        for stat in (min, statistics.median)
     }
-    ratio = rate["two_warm"] / rate["limit_warm"]
+    ratio = {
+        f"{phase}_{stat}": rate[f"two_{phase}_{stat}"] / rate[f"limit_{phase}_{stat}"]
+        for phase in timings
+        for stat in ("min", "median")
+    }
     report = {
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {
@@ -146,42 +153,47 @@ def main() -> None:
             "python": platform.python_version(),
             "platform": platform.platform(),
             "libreoffice": version,
+            "load_average_after": os.getloadavg(),
         },
         "documents": len(docs),
         "pages_per_document": round(pages / len(docs), 2),
         "rounds": args.repeat,
-        "load_average_after": os.getloadavg(),
-        "seconds": {
-            "cold_median": cold,
-            "warm_median": warm,
-            "cold_all": cold_all,
-            "warm_all": seconds,
-        },
-        "docs_per_second": rate,
-        "two_process_warm_vs_limit": round(ratio, 3),
-        "two_process_cold_vs_limit_cold": round(rate["two_cold"] / rate["limit_cold"], 3),
+        "seconds_per_round": timings,
+        "docs_per_second": {key: round(value, 2) for key, value in rate.items()},
+        "two_processes_vs_limit": {key: round(value, 3) for key, value in ratio.items()},
         "goal": GOAL,
-        "goal_met": ratio >= GOAL,
+        "goal_met_warm_best": ratio["warm_min"] >= GOAL,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print_table(report, rows=("limit", "one", "two"))
 
-    print(
-        f"{len(docs)} documents, {pages / len(docs):.1f} pages each; {version}; "
-        f"{os.cpu_count()} CPUs; medians of {args.repeat} rounds"
-    )
-    print(f"{'':38}{'cold s':>8}{'docs/s':>8}{'warm s':>8}{'docs/s':>8}")
-    rows = {
+
+def print_table(report: dict[str, Any], rows: tuple[str, ...]) -> None:
+    labels = {
         "limit": "limit: 2 x soffice --convert-to pdf",
         "one": "recordgen, 1 process",
         "two": "recordgen, 2 processes",
     }
-    for key, label in rows.items():
-        print(
-            f"{label:38}{cold[key]:8.2f}{rate[key + '_cold']:8.1f}{warm[key]:8.2f}{rate[key + '_warm']:8.1f}"
-        )
-    verdict = "met" if ratio >= GOAL else "NOT met"
-    print(f"2 processes vs limit (warm): {ratio:.1%} (goal {GOAL:.0%}: {verdict})")
+    rate, ratio = report["docs_per_second"], report["two_processes_vs_limit"]
+    print(
+        f"{report['documents']} documents of {report['pages_per_document']:g} pages; "
+        f"{report['machine']['libreoffice']}; {report['machine']['cpus']} CPUs; "
+        f"{report['rounds']} rounds"
+    )
+    print(f"{'docs/s':38}{'cold best':>11}{'cold med':>10}{'warm best':>11}{'warm med':>10}")
+    for key in rows:
+        cells = [
+            f"{rate[f'{key}_{phase}_{stat}']:>{width}.1f}"
+            for phase in ("cold", "warm")
+            for stat, width in (("min", 11), ("median", 10))
+        ]
+        print(f"{labels[key]:38}" + "".join(cells))
+    named = {"cold_min": "cold best", "cold_median": "cold median",
+             "warm_min": "warm best", "warm_median": "warm median"}  # fmt: skip
+    print("2 processes vs limit: " + ", ".join(f"{named[k]} {v:.0%}" for k, v in ratio.items()))
+    verdict = "met" if report["goal_met_warm_best"] else "NOT met"
+    print(f"goal: warm, best round, >= {report['goal']:.0%} of the limit: {verdict}")
     print(f"figures written to {RESULTS}")
 
 

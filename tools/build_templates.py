@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -164,6 +166,7 @@ def _styles(doc: Any) -> None:
     paragraph_style("Letterhead Detail", 9, 0, colour=GREY)
     paragraph_style("Address", 11, 0)
     paragraph_style("Small", 8.5, 0, colour=GREY)
+    paragraph_style("Template Tag", 8, 0, colour=GREY)
     signature = paragraph_style("Signature Line", 11, 0)
     signature.paragraph_format.space_before = Pt(14)
 
@@ -257,9 +260,21 @@ def heading(doc: Any, text: str, level: int = 1) -> Any:
     return paragraph
 
 
-def control(container: Any, tag: str) -> None:
-    """A paragraph holding only a {%p ... %} tag (docxtpl removes the whole paragraph)."""
-    para(container, tag)
+def control(container: Any, tag: str, *, first: bool = False) -> None:
+    """A paragraph holding only a {%p ... %} tag (docxtpl removes the whole paragraph). It gets
+    the grey "Template Tag" style so that editors can tell it from text that is printed."""
+    para(container, tag, style="Template Tag", first=first)
+
+
+# Elements that follow w:pBdr in w:pPr, and w:tblCellMar in w:tblPr (ECMA-376 order; Word is strict).
+_AFTER_PBDR = (
+    "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+    "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
+    "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
+    "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
+)
+_AFTER_TBLCELLMAR = ("w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange")
 
 
 def ruled(doc: Any) -> None:
@@ -272,7 +287,7 @@ def ruled(doc: Any) -> None:
     for key, value in (("val", "single"), ("sz", "8"), ("space", "1"), ("color", "1F4E79")):
         bottom.set(qn(f"w:{key}"), value)
     borders.append(bottom)
-    ppr.append(borders)
+    ppr.insert_element_before(borders, *_AFTER_PBDR)
     _font_size(paragraph, 4)
 
 
@@ -289,9 +304,7 @@ def signature_block(
     doc: Any, who: str, name_tag: str, date_tag: str | None = None, *, last: bool = False
 ) -> None:
     """Who signs, then "Signed: ____ Date: ____". The whole signatures section keeps together."""
-    para(doc, bold(f"{who}: "), name_tag, style="Signature Line").paragraph_format.keep_with_next = (
-        True
-    )
+    keep_with_next(para(doc, bold(f"{who}: "), name_tag, style="Signature Line"))
     date_text = date_tag if date_tag else "____________________"
     line = para(doc, "Signed: ________________________________      Date: ", date_text,
                 style="Signature Line")
@@ -347,7 +360,7 @@ def _cell_margins(table: Any, **twips: int) -> None:
         element.set(qn("w:w"), str(twips[side]))
         element.set(qn("w:type"), "dxa")
         margins.append(element)
-    tblpr.append(margins)
+    tblpr.insert_element_before(margins, *_AFTER_TBLCELLMAR)
 
 
 def _keep_together(table: Any) -> None:
@@ -367,7 +380,7 @@ def _row(table: Any, widths_cm: Sequence[float]) -> Any:
 
 def _control_row(table: Any, widths_cm: Sequence[float], tag: str) -> None:
     row = _row(table, widths_cm)
-    para(row.cells[0], tag, style="Table Text", first=True)
+    control(row.cells[0], tag, first=True)
 
 
 def _after_table(doc: Any) -> None:
@@ -401,7 +414,7 @@ def details_table(doc: Any, rows: Sequence[Row], widths_cm: Sequence[float] = (5
     table = _table(doc, widths_cm)
     for item in rows:
         label, value = item[0], item[1]
-        condition = item[2] if len(item) == 3 else None  # type: ignore[misc]
+        condition = item[2] if len(item) == 3 else None
         if condition:
             _control_row(table, widths_cm, f"{{%tr if {condition} %}}")
         row = _row(table, widths_cm)
@@ -452,9 +465,9 @@ def letterhead(doc: Any) -> None:
     para(left, "{{ provider.name }}", style="Letterhead Name", first=True)
     para(left, "{{ provider.service_name }}", style="Letterhead Service")
     right_align = WD_ALIGN_PARAGRAPH.RIGHT
-    para(right, "{%p for line in provider.address %}", style="Letterhead Detail", first=True)
+    control(right, "{%p for line in provider.address %}", first=True)
     para(right, "{{ line }}", style="Letterhead Detail", align=right_align)
-    para(right, "{%p endfor %}", style="Letterhead Detail")
+    control(right, "{%p endfor %}")
     para(right, "Phone: {{ provider.phone }}", style="Letterhead Detail", align=right_align)
     para(right, "Email: {{ provider.email }}", style="Letterhead Detail", align=right_align)
     ruled(doc)
@@ -667,9 +680,9 @@ def support_plan() -> Any:
     )
 
     def actions(cell: Any) -> None:
-        para(cell, "{%p for a in o.actions %}", style="Table Text", first=True)
+        control(cell, "{%p for a in o.actions %}", first=True)
         para(cell, "{{ a.action|multiline }} — ", bold("{{ a.by_whom }}"), style="Table Text")
-        para(cell, "{%p endfor %}", style="Table Text")
+        control(cell, "{%p endfor %}")
 
     list_table(
         doc,
@@ -789,9 +802,9 @@ def exit_letter() -> Any:
     row = _row(table, widths)
     recipient, refs = row.cells
     para(recipient, "{{ data.person.name }}", style="Address", first=True)
-    para(recipient, "{%p for line in data.person.address.lines %}", style="Address")
+    control(recipient, "{%p for line in data.person.address.lines %}")
     para(recipient, "{{ line }}", style="Address")
-    para(recipient, "{%p endfor %}", style="Address")
+    control(recipient, "{%p endfor %}")
     para(recipient, "{{ data.person.address.postcode }}", style="Address")
     para(refs, bold("Our reference: "), "{{ case_ref }}", style="Address", first=True)
     para(refs, bold("Please ask for: "), "{{ data.worker.name }}", style="Address")
@@ -814,8 +827,9 @@ def exit_letter() -> Any:
     para(
         doc,
         bold(
-            f"{{% if {PROVIDER_ENDED} %}}Your housing support from the {{{{ provider.service_name }}}}"
-            " is ending{% else %}{{ document.title }}{% endif %}"
+            f"{{% if {PROVIDER_ENDED} %}}"
+            "Your housing support from the {{ provider.service_name }} is ending"
+            "{% else %}{{ document.title }}{% endif %}"
         ),
     )
 
@@ -1031,12 +1045,30 @@ BUILDERS: dict[str, Callable[[], Any]] = {
 }
 
 
+def _reproducible(docx_bytes: bytes) -> bytes:
+    """The same .docx with fixed zip timestamps, so rebuilding an unchanged template gives the same
+    bytes (python-docx stamps every part with the time of saving)."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(docx_bytes)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=(2026, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, source.read(item.filename))
+    return out.getvalue()
+
+
 def build(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, builder in BUILDERS.items():
+        buffer = io.BytesIO()
+        builder().save(buffer)
         path = out / name
-        builder().save(str(path))
+        path.write_bytes(_reproducible(buffer.getvalue()))
         written.append(path)
     return written
 

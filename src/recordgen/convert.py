@@ -15,6 +15,7 @@ import contextlib
 import errno
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -41,6 +42,8 @@ INSTALL_HINT = (
 )
 PDF_MODE = 0o640  # special-category data: outputs are never world-readable (DESIGN.md §5)
 _POLL_SECONDS = 0.2
+# What soffice prints when all is well (and a harmless Java warning): not worth quoting in errors.
+_ROUTINE = re.compile(r"convert |Overwriting: |Warning: failed to launch javaldx")
 
 
 class Converter(Protocol):
@@ -204,14 +207,17 @@ class LibreOfficeConverter(_Closing):
                         failures[src] = self._reason(run, str(exc))
                         pdf.unlink(missing_ok=True)
                         unfinished.append((src, copy))
+                if run.timed_out or run.returncode < 0:
+                    # Killed mid-write, its profile may hold a stale lock or half-written settings.
+                    # Not after a plain non-zero exit: soffice.bin run directly exits 81 once
+                    # after building a new profile, and the retry should reuse that profile.
+                    self._drop_profile()
                 if not unfinished or attempt == 2:
                     break
                 log.warning(
                     "LibreOffice left %d of %d document(s) without a PDF (exit code %d, timed "
                     "out: %s); trying those once more", len(unfinished), len(pending), *run[:2],
                 )  # fmt: skip
-                if run.timed_out or run.returncode != 0:
-                    self._drop_profile()  # a killed LibreOffice can leave a lock in its profile
                 # LibreOffice converts in argument order, so the first unfinished document most
                 # likely hung or crashed it: it goes last, so the others get through this time.
                 pending = unfinished[1:] + unfinished[:1]
@@ -254,7 +260,7 @@ class LibreOfficeConverter(_Closing):
                 returncode = process.wait()
             output.seek(0)
             lines = output.read()[-4000:].decode("utf-8", "replace").splitlines()
-        said = [line.strip() for line in lines if line.strip() and "javaldx" not in line]
+        said = [line.strip() for line in lines if line.strip() and not _ROUTINE.match(line)]
         return _Run(returncode, timed_out, said[-1] if said else "")
 
     def _wait(self, process: subprocess.Popen[bytes], outbox: Path) -> bool:

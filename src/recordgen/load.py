@@ -40,8 +40,11 @@ def read_case_file(path: Path, max_bytes: int, max_depth: int) -> dict[str, Any]
     try:
         size = path.stat().st_size
         if size > max_bytes:
+            shown, limit = _size(size), _size(max_bytes)
+            if shown == limit:  # 1.0 MB is larger than 1.0 MB: say it in bytes instead
+                shown, limit = f"{size:,} bytes", f"{max_bytes:,} bytes"
             raise LoadError(
-                f"The file is {_size(size)}, larger than the {_size(max_bytes)} a case file may be.",
+                f"The file is {shown}, larger than the {limit} a case file may be.",
                 "Check that this is really a case file (not a scan or an export of many cases); "
                 "if it is, split it into one file per document.",
             )
@@ -76,6 +79,12 @@ def parse_case_bytes(raw: bytes, max_depth: int) -> dict[str, Any]:
     except _StrictJsonError as exc:
         raise LoadError(exc.message, exc.fix) from None
     except json.JSONDecodeError as exc:
+        if exc.msg.startswith("Invalid control character"):
+            raise LoadError(
+                f"A text value holds a hidden character (such as a tab or a line break typed "
+                f"straight into it) at line {exc.lineno}, column {exc.colno}.",
+                "Retype that value on one line; a line break inside text is written \\n.",
+            ) from None
         raise LoadError(
             f"The file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
             "Look near that place for a missing comma, quote or bracket. Files exported from the "
@@ -116,12 +125,25 @@ def decode_utf8(raw: bytes) -> str:
             )
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
+    if b"\x00" in raw[:4096]:
+        # Plain ASCII saved as UTF-16 or UTF-32 is valid UTF-8 byte by byte (with NULs between),
+        # so look at the pattern of NULs rather than trusting the decoder.
+        raise LoadError(f"The file is not saved as UTF-8: {_wide_encoding(raw)}.", _SAVE_AS_UTF8)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise LoadError(
             f"The file is not saved as UTF-8: {_guess_encoding(raw, exc.start)}.", _SAVE_AS_UTF8
         ) from None
+
+
+def _wide_encoding(raw: bytes) -> str:
+    sample = raw[:4096]
+    if len(sample) >= 4 and (sample[1:4] == b"\x00\x00\x00" or sample[:3] == b"\x00\x00\x00"):
+        return "it looks like UTF-32 text saved without a byte-order mark"
+    if sample.count(b"\x00") > len(sample) // 4:
+        return "it looks like UTF-16 text saved without a byte-order mark"
+    return "it holds NUL bytes, so it is not a text file"
 
 
 def _guess_encoding(raw: bytes, bad_at: int) -> str:

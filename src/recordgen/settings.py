@@ -8,6 +8,7 @@ only needs what differs for a service.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -192,35 +193,21 @@ def settings_from_mapping(
             f'[service] nation is "{nation}"; it must be one of {", ".join(NATIONS)}.'
         )
     defaults = Rules()
+    whole_numbers = {
+        name: reader.whole("rules", name, getattr(defaults, name))
+        for name in ("max_support_years", "exit_letter_working_days", "assessment_days",
+                     "referral_contact_hours", "hard_copy_working_days",
+                     "incident_notification_hours")
+    }
     rules = Rules(
-        max_review_interval=Interval.parse(
-            reader.text("rules", "max_review_interval", str(defaults.max_review_interval))
-        ),
+        max_review_interval=reader.interval("rules", "max_review_interval",
+                                            defaults.max_review_interval),
         max_hours_per_week=reader.number("rules", "max_hours_per_week", defaults.max_hours_per_week),
-        max_support_years=int(
-            reader.number("rules", "max_support_years", defaults.max_support_years)
-        ),
-        exit_letter_working_days=int(
-            reader.number("rules", "exit_letter_working_days", defaults.exit_letter_working_days)
-        ),
-        assessment_days=int(reader.number("rules", "assessment_days", defaults.assessment_days)),
-        referral_contact_hours=int(
-            reader.number("rules", "referral_contact_hours", defaults.referral_contact_hours)
-        ),
-        hard_copy_working_days=int(
-            reader.number("rules", "hard_copy_working_days", defaults.hard_copy_working_days)
-        ),
-        incident_notification_hours=int(
-            reader.number(
-                "rules", "incident_notification_hours", defaults.incident_notification_hours
-            )
-        ),
+        **whole_numbers,
     )
     limits = Limits(
-        max_case_file_bytes=int(
-            reader.number("limits", "max_case_file_bytes", Limits.max_case_file_bytes)
-        ),
-        max_nesting_depth=int(reader.number("limits", "max_nesting_depth", Limits.max_nesting_depth)),
+        max_case_file_bytes=reader.whole("limits", "max_case_file_bytes", Limits.max_case_file_bytes),
+        max_nesting_depth=reader.whole("limits", "max_nesting_depth", Limits.max_nesting_depth),
     )
     watch = Watch(
         settle_seconds=reader.number("watch", "settle_seconds", Watch.settle_seconds),
@@ -235,6 +222,7 @@ def settings_from_mapping(
         ),
     )
     closures = tuple(_date(d, "service", "closure_days") for d in reader.lines("service", "closure_days", ()))
+    reader.refuse_unknown()
     sar = raw.get("subject_access", {})
     if not isinstance(sar, Mapping) or not all(isinstance(v, str) for v in sar.values()):
         raise SettingsError("[subject_access] must hold only text values.")
@@ -250,6 +238,11 @@ def settings_from_mapping(
         output=output,
         sar_wording=dict(sar),
     )
+
+
+def _suggest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f' Did you mean "{close[0]}"?' if close else f" Known: {', '.join(known)}."
 
 
 def _path(base_dir: Path, text: str) -> Path:
@@ -281,14 +274,47 @@ def _date(text: str, section: str, key: str) -> dt.date:
 class _Reader:
     """Typed access to ``[section] key`` values with defaults and plain-English errors."""
 
+    # Sections whose keys are free text, not settings recordgen reads one by one.
+    FREE_SECTIONS = ("subject_access",)
+
     def __init__(self, raw: Mapping[str, Any]) -> None:
         self.raw = raw
+        self.read: dict[str, set[str]] = {}
 
     def _get(self, section: str, key: str, default: Any) -> Any:
+        self.read.setdefault(section, set()).add(key)
         table = self.raw.get(section, {})
         if not isinstance(table, Mapping):
             raise SettingsError(f"[{section}] must be a table of settings.")
         return table.get(key, default)
+
+    def refuse_unknown(self) -> None:
+        """A misspelt setting must not silently fall back to its default."""
+        known_sections = [*self.read, *self.FREE_SECTIONS]
+        for section, table in self.raw.items():
+            if section not in known_sections:
+                close = difflib.get_close_matches(section, known_sections, n=1)
+                hint = f" Did you mean [{close[0]}]?" if close else ""
+                raise SettingsError(f"[{section}] is not a section recordgen knows.{hint}")
+            if section in self.FREE_SECTIONS or not isinstance(table, Mapping):
+                continue
+            for key in table:
+                if key not in self.read[section]:
+                    raise SettingsError(f"[{section}] {key} is not a setting recordgen knows."
+                                        f"{_suggest(key, sorted(self.read[section]))}")
+
+    def whole(self, section: str, key: str, default: int) -> int:
+        value = self.number(section, key, default)
+        if value != int(value):
+            raise SettingsError(f"[{section}] {key} must be a whole number, not {value:g}.")
+        return int(value)
+
+    def interval(self, section: str, key: str, default: Interval) -> Interval:
+        text = self.text(section, key, str(default))
+        try:
+            return Interval.parse(text)
+        except SettingsError as exc:
+            raise SettingsError(f"[{section}] {key}: {exc}") from exc
 
     def text(self, section: str, key: str, default: str) -> str:
         value = self._get(section, key, default)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,7 +116,12 @@ def validate_case(
     listing every problem found."""
     kind = _kind_of(document)
     validator = schemas.validators[kind.name]
-    problems = [_translate(error, schemas) for error in validator.iter_errors(document)]
+    problems = [
+        problem
+        for error in validator.iter_errors(document)
+        if not _shadowed(error)
+        for problem in _translate(error, schemas, schemas.documents[kind.name])
+    ]
     data = document.get("data")
     if isinstance(data, Mapping):
         problems.extend(rule_problems(kind.name, data, settings, today))
@@ -165,10 +171,61 @@ def json_path(parts: Iterable[str | int]) -> str:
     return path
 
 
-def _translate(error: jsonschema.ValidationError, schemas: SchemaSet) -> Problem:
+def _shadowed(error: jsonschema.ValidationError) -> bool:
+    """An empty text breaks both minLength and the "not only spaces" pattern; say it once."""
+    return error.validator == "pattern" and error.validator_value == "\\S" and error.instance == ""
+
+
+def _fix_at(schemas: SchemaSet, root: Mapping[str, Any], parts: Iterable[str | int]) -> str | None:
+    """The x-fix written for the field at this path: a fix written beside a ``$ref`` (for this
+    field) wins over the fix of the shared definition it refers to."""
+    node: Mapping[str, Any] = root
+    for part in parts:
+        resolved = schemas.resolve(node)
+        for extra in resolved.get("allOf", []):
+            resolved = {**resolved, **schemas.resolve(extra)}
+        child = (resolved.get("items") if isinstance(part, int)
+                 else resolved.get("properties", {}).get(part))
+        if not isinstance(child, Mapping):
+            return None
+        node = child
+    fix = node.get("x-fix", schemas.resolve(node).get("x-fix"))
+    return str(fix) if fix else None
+
+
+def _translate(
+    error: jsonschema.ValidationError, schemas: SchemaSet, root: Mapping[str, Any]
+) -> list[Problem]:
     path = json_path(error.absolute_path)
     node = schemas.resolve(error.schema) if isinstance(error.schema, Mapping) else {}
-    fix = str(node.get("x-fix", "Correct this value; the examples folder shows a valid file."))
+    fix = _fix_at(schemas, root, error.absolute_path) or str(
+        node.get("x-fix", "Correct this value; the examples folder shows a valid file."))
+    return [_problem(error, schemas, node, path, fix)] if error.validator != "additionalProperties" \
+        else _unknown_fields(error, node, path)
+
+
+def _unknown_fields(
+    error: jsonschema.ValidationError, node: Mapping[str, Any], path: str
+) -> list[Problem]:
+    known = list(node.get("properties", {}))
+    value: Any = error.instance
+    extra = sorted(set(value) - set(known)) if isinstance(value, Mapping) else []
+    problems = []
+    for name in extra:
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f' Did you mean "{close[0]}"?' if close else ""
+        problems.append(Problem(
+            f"{path}.{name}",
+            f'There is a field "{name}" that recordgen does not know here.{hint}',
+            "Check the spelling against the examples folder, or remove the field.",
+        ))
+    return problems
+
+
+def _problem(
+    error: jsonschema.ValidationError, schemas: SchemaSet, node: Mapping[str, Any], path: str,
+    fix: str,
+) -> Problem:
     keyword = error.validator
     value: Any = error.instance
     expected: Any = error.validator_value
@@ -179,17 +236,6 @@ def _translate(error: jsonschema.ValidationError, schemas: SchemaSet) -> Problem
             f"{path}.{missing}",
             f'The field "{missing}" is missing.',
             str(child.get("x-fix", f'Add "{missing}"; the examples folder shows what it holds.')),
-        )
-    if keyword == "additionalProperties":
-        known = list(node.get("properties", {}))
-        extra = sorted(set(value) - set(known)) if isinstance(value, Mapping) else []
-        name = extra[0] if extra else "?"
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f' Did you mean "{close[0]}"?' if close else ""
-        return Problem(
-            f"{path}.{name}",
-            f'There is a field "{name}" that recordgen does not know here.{hint}',
-            "Check the spelling against the examples folder, or remove the field.",
         )
     if keyword == "type":
         wanted = expected
@@ -212,6 +258,9 @@ def _translate(error: jsonschema.ValidationError, schemas: SchemaSet) -> Problem
     if keyword == "pattern" and expected == "\\S":
         return Problem(path, "This holds only spaces.", "Fill it in: it is needed for the "
                        "document.")
+    if keyword == "format" and isinstance(value, str) and _shaped_right(expected, value):
+        return Problem(path, f"{_show(value)} is written the right way, but there is no such date "
+                       "or time.", f"Check the day, month and time (there is no 30 February, and no hour 25). {fix}")
     if keyword in ("pattern", "format"):
         return Problem(path, f"{_show(value)} is not in the right form.", fix)
     if keyword == "not":
@@ -253,8 +302,15 @@ def _show(value: Any) -> str:
     return json.dumps(value)[:80]
 
 
+def _shaped_right(format_name: str, value: str) -> bool:
+    """Written as the format asks (digits in the right places), so only the values are wrong."""
+    shape = r"\d{4}-\d{2}-\d{2}" if format_name == "date" else r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?"
+    return bool(re.fullmatch(shape, value))
+
+
 def _path_order(problem: Problem) -> tuple[str, str]:
-    return (problem.path, problem.message)
+    """Paths in reading order: objective 3 before objective 11."""
+    return (re.sub(r"\d+", lambda m: m.group().zfill(6), problem.path), problem.message)
 
 
 def _unique(problems: Iterable[Problem]) -> Iterator[Problem]:
