@@ -260,7 +260,9 @@ def _problem(
                        "document.")
     if keyword == "format" and isinstance(value, str) and _shaped_right(expected, value):
         return Problem(path, f"{_show(value)} is written the right way, but there is no such date "
-                       "or time.", f"Check the day, month and time (there is no 30 February, and no hour 25). {fix}")
+                       "or time.",
+                       f"Check the day, month and time (there is no 30 February, and no hour 25). "
+                       f"{fix}")
     if keyword in ("pattern", "format"):
         return Problem(path, f"{_show(value)} is not in the right form.", fix)
     if keyword == "not":
