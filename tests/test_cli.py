@@ -185,3 +185,19 @@ def test_every_command_is_documented_in_the_readme() -> None:
 
     for name in commands(cli):
         assert f"recordgen {name}" in readme or f"`{name.split()[-1]}" in readme, name
+
+
+def test_templates_check_looks_at_the_document_properties_too(tmp_path: Path) -> None:
+    import docx
+
+    folder = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", folder)
+    path = folder / "exit_letter.docx"
+    document = docx.Document(str(path))
+    document.core_properties.comments = "Draft {{ for the new letterhead"
+    document.save(str(path))
+    config = tmp_path / "recordgen.toml"
+    config.write_text(f'[folders]\ntemplates = "{folder}"\nschemas = "{REPO / "schemas"}"\n')
+    code, output = run("--config", str(config), "templates", "check")
+    assert code == EXIT_PROBLEMS
+    assert "exit_letter.docx" in output and "cannot be read" in output

@@ -258,10 +258,12 @@ def test_slow_but_progressing_is_not_a_hang(tmp_path: Path) -> None:
     pdf = valid_pdf(tmp_path)
     soffice = fake_soffice(tmp_path, f"for n in $inputs; do sleep 0.6; "
                                      f"cp '{pdf}' \"$out/${{n%.docx}}.pdf\"; done")  # fmt: skip
-    sources = [make_docx(tmp_path / f"d{i}.docx", "x") for i in range(3)]
-    with LibreOfficeConverter(timeout_seconds=1, soffice=str(soffice)) as converter:
+    sources = [make_docx(tmp_path / f"d{i}.docx", "x") for i in range(4)]
+    started = time.monotonic()
+    with LibreOfficeConverter(timeout_seconds=1.5, soffice=str(soffice)) as converter:
         result = converter.convert(sources, tmp_path / "out")
-    assert len(result) == 3 and len(calls(tmp_path)) == 1
+    assert time.monotonic() - started > 1.5  # longer than the timeout, in all
+    assert len(result) == 4 and len(calls(tmp_path)) == 1
 
 
 def test_a_non_zero_exit_is_reported_with_what_libreoffice_said(tmp_path: Path) -> None:

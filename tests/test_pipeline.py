@@ -350,3 +350,22 @@ def test_an_exit_letter_records_its_deadline_and_a_late_one_is_still_produced(
         dt.date(2026, 11, 11), False, 8)
     letter = text_of(settings.folders.outbox / second.file_name)
     assert "2 November 2026" in letter
+
+
+def test_support_ended_by_the_provider_needs_no_request_and_starts_no_clock(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    letter = example("exit_letter")
+    letter["data"].update(ended_by="provider", provider_reason="structured review")
+    del letter["data"]["request_received_on"], letter["data"]["request_made_by"]
+    drop(letter, "ended.json")
+    asked = example("exit_letter")
+    asked["case_ref"] = "THS-2026-0151"
+    del asked["data"]["request_received_on"]
+    drop(asked, "asked.json")
+    no_date, ended = process_inbox(services)  # asked.json sorts first
+    assert ended.status == "produced"
+    (document,) = services.store.documents()
+    assert (document.due_on, document.met) == (None, None)
+    assert no_date.status == "rejected"
+    assert [p.path for p in no_date.problems] == ["$.data.request_received_on"]

@@ -829,7 +829,7 @@ def exit_letter() -> Any:
         bold(
             f"{{% if {PROVIDER_ENDED} %}}"
             "Your housing support from the {{ provider.service_name }} is ending"
-            "{% else %}{{ document.title }}{% endif %}"
+            "{% else %}Confirmation of your request to leave the service{% endif %}"
         ),
     )
 

@@ -43,6 +43,9 @@ def document_clock(case: CaseFile, produced_on: dt.date, settings: Settings) -> 
         return DocumentClock({"review": review}, due_on=review)
     if kind == "exit_letter":
         # seed 000: confirm receipt within seven working days; a late letter is still produced.
+        # Support the provider ends (seed 004 §5.4.1) has no request, so no clock.
+        if "request_received_on" not in data:
+            return DocumentClock()
         due = deadlines.exit_letter_due(cal, rules, _date(data["request_received_on"]))
         return _judged({"letter": due}, cal, due, produced_on)
     if kind == "serious_incident":

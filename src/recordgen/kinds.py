@@ -47,7 +47,7 @@ SUPPORT_PLAN = DocumentKind(
 )
 EXIT_LETTER = DocumentKind(
     name="exit_letter",
-    title="Confirmation of your request to leave the service",
+    title="Exit confirmation letter",
     schema_file="exit_letter.schema.json",
     template_file="exit_letter.docx",
     slug="exit-confirmation-letter",

@@ -64,7 +64,7 @@ def multiline(value: Any) -> Markup:
     """Keep the line breaks of a text as line breaks in Word (text is escaped first)."""
     if value is None or isinstance(value, jinja2.Undefined):
         return Markup("")
-    lines = str(escape(str(value))).replace("\r\n", "\n").split("\n")
+    lines = str(escape(str(value))).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return Markup('</w:t><w:br/><w:t xml:space="preserve">'.join(lines))  # noqa: S704 (escaped above)
 
 

@@ -41,6 +41,11 @@ def template_source(path: Path) -> str:
     template = DocxTemplate(path)
     document = Document(str(path))
     xml = template.patch_xml(template.xml_to_string(document._element.body))
+    # docxtpl also fills in the document's properties (File > Properties in Word).
+    properties = document.core_properties
+    for name in ("author", "category", "comments", "content_status", "identifier", "keywords",
+                 "language", "last_modified_by", "subject", "title", "version"):
+        xml += f"<property>{getattr(properties, name, '') or ''}</property>"
     for rel in document.part.rels.values():
         if rel.reltype in (template.HEADER_URI, template.FOOTER_URI) and rel.target_part.blob:
             xml += template.patch_xml(template.xml_to_string(parse_xml(rel.target_part.blob)))
