@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recordgen import deadlines
-from recordgen.deadlines import ServiceCalendar
+from recordgen.deadlines import ClockName, ServiceCalendar
 from recordgen.settings import Settings
+from recordgen.store import ClockRecord, Store
 from recordgen.validate import CaseFile
 
 
@@ -72,3 +73,76 @@ def _date(value: Any) -> dt.date:
 
 def _moment(value: Any) -> dt.datetime:
     return dt.datetime.fromisoformat(str(value))
+
+
+# --- The clocks kept in the store ---------------------------------------------------------------
+
+
+def update_clocks(store: Store, case: CaseFile, document_id: int, produced_on: dt.date,
+                  settings: Settings) -> None:
+    """Start the clocks a new document starts and stop the ones it meets (issue 4 §2, §3)."""
+    cal, rules, data, ref = ServiceCalendar.from_settings(settings), settings.rules, case.data, \
+        case.case_ref
+    kind = case.kind.name
+    if kind == "needs_assessment":
+        entered = _date(data["entered_service_on"])
+        _judged_clock(store, cal, ref, ClockName.ASSESSMENT, kind, entered.isoformat(),
+                      deadlines.assessment_due(cal, rules, entered), _date(data["assessment_date"]),
+                      document_id)
+        referral = data["referral"]
+        received = _moment(referral["received_at"])
+        due_at = deadlines.referral_contact_due(cal, rules, received)
+        contact = referral.get("first_contact_at")
+        _judged_clock(store, cal, ref, ClockName.REFERRAL, kind, received.isoformat(), due_at,
+                      _moment(contact) if contact else None, document_id)
+    elif kind == "support_plan":
+        # A new plan meets the review the last one set, and sets the next (seed 000; 001 §5.11).
+        plan_date = _date(data["plan_date"])
+        _close_open(store, cal, ref, ClockName.REVIEW, case.series, plan_date, document_id)
+        review = _date(data["review_date"])
+        store.open_clock(ClockRecord(ref, ClockName.REVIEW.value, case.series,
+                                     plan_date.isoformat(), review.isoformat(),
+                                     opened_by=document_id))
+    elif kind == "exit_letter" and "request_received_on" in data:
+        received_on = _date(data["request_received_on"])
+        _judged_clock(store, cal, ref, ClockName.EXIT_LETTER, kind, received_on.isoformat(),
+                      deadlines.exit_letter_due(cal, rules, received_on), produced_on,
+                      document_id)
+    elif kind == "serious_incident":
+        occurred = _moment(data["occurred_at"])
+        notified = data.get("commissioner_notified_at")
+        due_at = deadlines.incident_notification_due(cal, rules, occurred)
+        if notified:  # a later version may record the notification the first one lacked
+            _close_open(store, cal, ref, ClockName.INCIDENT, case.series, _moment(notified),
+                        document_id)
+        _judged_clock(store, cal, ref, ClockName.INCIDENT, case.series, occurred.isoformat(),
+                      due_at, _moment(notified) if notified else None, document_id)
+
+
+def _judged_clock(store: Store, cal: ServiceCalendar, case_ref: str, clock: ClockName,
+                  subject: str, started: str, due: dt.date | dt.datetime,
+                  done: dt.date | dt.datetime | None, document_id: int) -> None:
+    """A clock this document starts, closed at once when the document shows it was met."""
+    if done is None:
+        store.open_clock(ClockRecord(case_ref, clock.value, subject, started, due.isoformat(),
+                                     opened_by=document_id))
+        return
+    late = deadlines.lateness(cal, due, done)
+    store.open_clock(ClockRecord(case_ref, clock.value, subject, started, due.isoformat(),
+                                 closed=done.isoformat(), met=late.met,
+                                 working_days_late=late.working_days_late, opened_by=document_id,
+                                 closed_by=document_id))
+
+
+def _close_open(store: Store, cal: ServiceCalendar, case_ref: str, clock: ClockName,
+                subject: str, done: dt.date | dt.datetime, document_id: int) -> None:
+    for record in store.clocks(case_ref, open_only=True):
+        if record.clock == clock.value and record.subject == subject and record.id is not None:
+            due = _parse(record.due)
+            late = deadlines.lateness(cal, due, done)
+            store.close_clock(record.id, done.isoformat(), late.met, late.working_days_late,
+                              document_id)
+
+
+def _parse(text: str) -> dt.date | dt.datetime:
+    return dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)

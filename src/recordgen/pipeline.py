@@ -27,7 +27,7 @@ from typing import Any
 from recordgen import __version__
 from recordgen.claim import Claimed
 from recordgen.clock import UK, Clock
-from recordgen.clocks import DocumentClock, document_clock
+from recordgen.clocks import DocumentClock, document_clock, update_clocks
 from recordgen.convert import Converter
 from recordgen.errors import (
     CaseFileError,
@@ -242,7 +242,7 @@ def record(item: WorkItem, services: Services) -> WorkItem:
     docx, pdf = item.published[0], (item.published[1] if len(item.published) > 1 else None)
     with store.transaction():
         submission_id = store.record_submission(_submission(item, "accepted"))
-        store.record_document(DocumentRecord(
+        document_id = store.record_document(DocumentRecord(
             submission_id=submission_id,
             case_ref=case.case_ref,
             kind=case.kind.name,
@@ -262,6 +262,7 @@ def record(item: WorkItem, services: Services) -> WorkItem:
             met=plan_.clock.met,
             working_days_late=plan_.clock.working_days_late,
         ))
+        update_clocks(store, case, document_id, plan_.document_date, services.settings)
     return replace(item, submission_id=submission_id)
 
 

@@ -100,6 +100,13 @@ class Store(Protocol):
 
     def audit(self, action: str, case_ref: str | None, detail: Mapping[str, Any]) -> None: ...
 
+    def open_clock(self, clock: ClockRecord) -> int: ...
+
+    def close_clock(self, clock_id: int, closed: str, met: bool, working_days_late: int,
+                    closed_by: int | None) -> None: ...
+
+    def clocks(self, case_ref: str | None = None, open_only: bool = False) -> list[ClockRecord]: ...
+
     def audit_entries(self) -> list[AuditEntry]: ...
 
 
@@ -173,7 +180,45 @@ MIGRATIONS: Sequence[Migration] = (
             BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
         """,
     ),
+    Migration(
+        2,
+        "statutory clocks",
+        """
+        CREATE TABLE clocks (
+            id INTEGER PRIMARY KEY,
+            case_ref TEXT NOT NULL,
+            clock TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            started TEXT NOT NULL,
+            due TEXT NOT NULL,
+            closed TEXT,
+            met INTEGER,
+            working_days_late INTEGER,
+            opened_by INTEGER REFERENCES documents (id),
+            closed_by INTEGER REFERENCES documents (id),
+            UNIQUE (case_ref, clock, subject, started)
+        );
+        CREATE INDEX clocks_open ON clocks (closed, due);
+        """,
+    ),
 )
+
+
+@dataclass(frozen=True)
+class ClockRecord:
+    """A statutory clock: started on a date (or at a moment), due by another, closed when met."""
+
+    case_ref: str
+    clock: str  # a deadlines.ClockName value, e.g. "exit-letter"
+    subject: str  # what the clock is about within the case, e.g. "support_plan" or an incident
+    started: str  # ISO date or date-time
+    due: str  # ISO date or date-time
+    closed: str | None = None
+    met: bool | None = None
+    working_days_late: int | None = None
+    opened_by: int | None = None
+    closed_by: int | None = None
+    id: int | None = None
 
 
 class SqliteStore:
@@ -398,6 +443,53 @@ class SqliteStore:
             query, args = query + " WHERE case_ref = ?", (case_ref,)
         return [_document(row) for row in self.db.execute(query + " ORDER BY id", args)]
 
+    # --- clocks ---------------------------------------------------------------------------------
+
+    def open_clock(self, clock: ClockRecord) -> int:
+        """Record a clock once; the same (case, clock, subject, start) again is a no-op."""
+        with self.transaction():
+            row = self.db.execute(
+                "SELECT id FROM clocks WHERE case_ref = ? AND clock = ? AND subject = ? AND "
+                "started = ?", (clock.case_ref, clock.clock, clock.subject, clock.started),
+            ).fetchone()
+            if row is not None:
+                return int(row[0])
+            cursor = self.db.execute(
+                "INSERT INTO clocks (case_ref, clock, subject, started, due, closed, met, "
+                "working_days_late, opened_by, closed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (clock.case_ref, clock.clock, clock.subject, clock.started, clock.due,
+                 clock.closed, None if clock.met is None else int(clock.met),
+                 clock.working_days_late, clock.opened_by, clock.closed_by),
+            )
+            clock_id = int(cursor.lastrowid or 0)
+            self.audit("clock started" if clock.closed is None else "clock recorded",
+                       clock.case_ref, {"clock": clock.clock, "subject": clock.subject,
+                                        "started": clock.started, "due": clock.due,
+                                        "met": clock.met})
+            return clock_id
+
+    def close_clock(self, clock_id: int, closed: str, met: bool, working_days_late: int,
+                    closed_by: int | None) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE clocks SET closed = ?, met = ?, working_days_late = ?, closed_by = ? "
+                "WHERE id = ? AND closed IS NULL",
+                (closed, int(met), working_days_late, closed_by, clock_id),
+            )
+            row = self.db.execute("SELECT case_ref, clock, subject FROM clocks WHERE id = ?",
+                                  (clock_id,)).fetchone()
+            self.audit("clock closed", row["case_ref"], {"clock": row["clock"],
+                       "subject": row["subject"], "met": met, "working_days_late":
+                       working_days_late})
+
+    def clocks(self, case_ref: str | None = None, open_only: bool = False) -> list[ClockRecord]:
+        query, args = "SELECT * FROM clocks WHERE 1 = 1", tuple[str, ...]()
+        if case_ref is not None:
+            query, args = query + " AND case_ref = ?", (case_ref,)
+        if open_only:
+            query += " AND closed IS NULL"
+        return [_clock(row) for row in self.db.execute(query + " ORDER BY due, id", args)]
+
     # --- audit ----------------------------------------------------------------------------------
 
     def audit(self, action: str, case_ref: str | None, detail: Mapping[str, Any]) -> None:
@@ -457,6 +549,16 @@ def _submission(row: sqlite3.Row) -> SubmissionRecord:
         case_ref=row["case_ref"],
         kind=row["kind"],
         reasons=tuple(json.loads(row["reasons"])),
+    )
+
+
+def _clock(row: sqlite3.Row) -> ClockRecord:
+    return ClockRecord(
+        id=row["id"], case_ref=row["case_ref"], clock=row["clock"], subject=row["subject"],
+        started=row["started"], due=row["due"], closed=row["closed"],
+        met=None if row["met"] is None else bool(row["met"]),
+        working_days_late=row["working_days_late"], opened_by=row["opened_by"],
+        closed_by=row["closed_by"],
     )
 
 
