@@ -3,6 +3,7 @@ errors into a plain message and a non-zero exit code."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 from collections.abc import Sequence
@@ -15,6 +16,8 @@ from rich.table import Table
 from recordgen import __version__
 from recordgen.clock import SystemClock
 from recordgen.deadline_cli import deadline
+from recordgen.deadlines import ClockName, ServiceCalendar, uk_date
+from recordgen.due import due_csv, due_rows, run_notes
 from recordgen.errors import CaseFileError, RecordgenError
 from recordgen.inbox import open_services, process_inbox
 from recordgen.load import read_case_file
@@ -76,9 +79,14 @@ def _settings(ctx: click.Context) -> Settings:
 def process(ctx: click.Context, paths: Sequence[Path]) -> None:
     """Process every case file in the inbox (or just PATHS) once, then stop."""
     settings = _settings(ctx)
-    with open_services(settings, SystemClock()) as services:
+    clock = SystemClock()
+    with open_services(settings, clock) as services:
         outcomes = process_inbox(services, paths)
+        notes = run_notes(services.store, ServiceCalendar.from_settings(settings),
+                          clock.now().date(), [d for o in outcomes for d in o.documents])
     _summary(outcomes, settings)
+    for note in notes:
+        _console().print(note)
     if any(o.status in ("rejected", "held") for o in outcomes):
         ctx.exit(EXIT_PROBLEMS)
 
@@ -135,6 +143,42 @@ def validate(ctx: click.Context, files: Sequence[Path]) -> None:
         click.echo(f"{path}: OK ({case.kind.title}, case {case.case_ref})")
     if failed:
         ctx.exit(EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.option("--overdue", is_flag=True, help="Only clocks already past their due date.")
+@click.option("--within", type=click.IntRange(min=0), metavar="N",
+              help="Only clocks due within N working days (overdue ones included).")
+@click.option("--case", "case_ref", metavar="CASE_REF", help="Only this case.")
+@click.option("--kind", "clock_name", type=click.Choice([c.value for c in ClockName]),
+              help="Only this kind of clock.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV for a spreadsheet.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), hidden=True)
+@click.pass_context
+def due(ctx: click.Context, overdue: bool, within: int | None, case_ref: str | None,
+        clock_name: str | None, as_csv: bool, today: dt.datetime | None) -> None:
+    """List every open statutory clock, soonest first."""
+    settings = _settings(ctx)
+    day = today.date() if today else SystemClock().now().date()
+    with open_services(settings, SystemClock()) as services:
+        rows = due_rows(services.store.clocks(open_only=True),
+                        ServiceCalendar.from_settings(settings), day, overdue_only=overdue,
+                        within=within, case_ref=case_ref,
+                        clock=ClockName(clock_name) if clock_name else None)
+    if as_csv:
+        click.echo(due_csv(rows), nl=False)
+        return
+    if not rows:
+        click.echo("Nothing is due: no open clocks match.")
+        return
+    table = Table(title=f"Open statutory clocks on {uk_date(day)}")
+    for column in ("Case", "What is due", "About", "Due by", "Working days left"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        left = str(row.working_days_left) if row.working_days_left >= 0 else \
+            f"{row.working_days_left} (overdue)"
+        table.add_row(row.case_ref, row.what, row.about, row.due_text, left)
+    _console().print(table)
 
 
 @cli.group()

@@ -103,11 +103,15 @@ def update_clocks(store: Store, case: CaseFile, document_id: int, produced_on: d
         store.open_clock(ClockRecord(ref, ClockName.REVIEW.value, case.series,
                                      plan_date.isoformat(), review.isoformat(),
                                      opened_by=document_id))
-    elif kind == "exit_letter" and "request_received_on" in data:
-        received_on = _date(data["request_received_on"])
-        _judged_clock(store, cal, ref, ClockName.EXIT_LETTER, kind, received_on.isoformat(),
-                      deadlines.exit_letter_due(cal, rules, received_on), produced_on,
-                      document_id)
+    elif kind == "exit_letter":
+        # Once the person has left, no further review is due (judged against the leaving date).
+        _close_open(store, cal, ref, ClockName.REVIEW, "support_plan",
+                    _date(data["leaving_date"]), document_id)
+        if "request_received_on" in data:
+            received_on = _date(data["request_received_on"])
+            _judged_clock(store, cal, ref, ClockName.EXIT_LETTER, kind, received_on.isoformat(),
+                          deadlines.exit_letter_due(cal, rules, received_on), produced_on,
+                          document_id)
     elif kind == "serious_incident":
         occurred = _moment(data["occurred_at"])
         notified = data.get("commissioner_notified_at")

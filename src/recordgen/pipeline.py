@@ -34,7 +34,6 @@ from recordgen.errors import (
     ConversionError,
     ConverterMissing,
     InboxError,
-    LoadError,
     Problem,
     PublishError,
     RecordgenError,
@@ -42,7 +41,7 @@ from recordgen.errors import (
     TemplateError,
 )
 from recordgen.kinds import KINDS, DocumentKind
-from recordgen.load import parse_case_bytes
+from recordgen.load import parse_case_bytes, read_case_file
 from recordgen.publish import PublishedFile, publish
 from recordgen.rejected import reject_file
 from recordgen.render import RenderedDocument, build_context, render_document
@@ -115,19 +114,27 @@ Stage = Callable[[WorkItem, Services], WorkItem]
 
 
 def load(item: WorkItem, services: Services) -> WorkItem:
-    limits = services.settings.limits
+    limits, path = services.settings.limits, item.claimed.path
     try:
-        raw = item.claimed.path.read_bytes()
+        size = path.stat().st_size
+        if size > limits.max_case_file_bytes:
+            # Refused before it is read into memory; the file itself moves to the rejected folder
+            # whole, so the store keeps only its hash.
+            item = replace(item, sha256=_sha256_of_file(path))
+            read_case_file(path, limits.max_case_file_bytes, limits.max_nesting_depth)
+        raw = path.read_bytes()
     except OSError as exc:
         raise InboxError(f"{item.claimed.original_name} could not be read: {exc}.") from exc
     item = replace(item, raw=raw, sha256=hashlib.sha256(raw).hexdigest())
-    if len(raw) > limits.max_case_file_bytes:
-        raise LoadError(
-            f"The file is {len(raw):,} bytes, larger than the {limits.max_case_file_bytes:,} "
-            "bytes a case file may be.",
-            "Check that this is a single case file; if it is, ask for the limit to be raised.",
-        )
     return replace(item, document=parse_case_bytes(raw, limits.max_nesting_depth))
+
+
+def _sha256_of_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def validate(item: WorkItem, services: Services) -> WorkItem:

@@ -1,0 +1,128 @@
+"""What is due: the open statutory clocks across all cases (``recordgen due``), and the notes printed
+after each run about anything produced late or due within two working days (issue 4 §3, §5).
+
+Everything takes "today" and the calendar as arguments.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from recordgen.deadlines import ClockName, ServiceCalendar, uk_date, working_days_left
+from recordgen.store import ClockRecord, Store
+
+DUE_SOON_WORKING_DAYS = 2
+
+
+@dataclass(frozen=True)
+class DueRow:
+    case_ref: str
+    clock: ClockName
+    subject: str
+    started: dt.date | dt.datetime
+    due: dt.date | dt.datetime
+    working_days_left: int  # negative when overdue
+
+    @property
+    def what(self) -> str:
+        return self.clock.description
+
+    @property
+    def about(self) -> str:
+        """The subject in words: "support plan", or an incident's own reference."""
+        kind, _, own_ref = self.subject.partition("/")
+        return own_ref or kind.replace("_", " ")
+
+    @property
+    def due_text(self) -> str:
+        if isinstance(self.due, dt.datetime):
+            return f"{uk_date(self.due.date())} {self.due:%H:%M}"
+        return uk_date(self.due)
+
+
+def _parse(text: str) -> dt.date | dt.datetime:
+    return dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
+
+
+def _day(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def due_rows(
+    clocks: Iterable[ClockRecord],
+    cal: ServiceCalendar,
+    today: dt.date,
+    *,
+    overdue_only: bool = False,
+    within: int | None = None,
+    case_ref: str | None = None,
+    clock: ClockName | None = None,
+) -> list[DueRow]:
+    """The open clocks that match the filters, soonest first."""
+    rows = []
+    for record in clocks:
+        if record.closed is not None:
+            continue
+        name = ClockName(record.clock)
+        due = _parse(record.due)
+        left = working_days_left(cal, today, _day(due))
+        if overdue_only and _day(due) >= today:
+            continue
+        if within is not None and left > within:
+            continue
+        if case_ref is not None and record.case_ref != case_ref:
+            continue
+        if clock is not None and name is not clock:
+            continue
+        rows.append(DueRow(record.case_ref, name, record.subject, _parse(record.started), due,
+                           left))
+    return sorted(rows, key=lambda r: (_day(r.due), str(r.due), r.case_ref))
+
+
+def due_csv(rows: Sequence[DueRow]) -> str:
+    """The rows as CSV for a spreadsheet (ISO dates, so Excel sorts them)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["case_ref", "what_is_due", "about", "started", "due", "working_days_left"])
+    for row in rows:
+        writer.writerow([row.case_ref, row.what, row.subject, row.started.isoformat(),
+                         row.due.isoformat(), row.working_days_left])
+    return out.getvalue()
+
+
+def run_notes(store: Store, cal: ServiceCalendar, today: dt.date,
+              produced_files: Iterable[str]) -> list[str]:
+    """Sentences for the end of a run: each document just produced after its deadline, and each
+    open clock due within two working days (or overdue)."""
+    produced = set(produced_files)
+    ids = {d.id for d in store.documents() if d.file_name in produced or d.pdf_file_name in produced}
+    notes = []
+    for record in store.clocks():
+        if record.closed_by in ids and record.met is False:
+            notes.append(
+                f"Produced late: {ClockName(record.clock).description} for case {record.case_ref} "
+                f"was due by {_show(_parse(record.due))}; {record.working_days_late} working "
+                f"day{'s' if record.working_days_late != 1 else ''} late."
+            )
+    for row in due_rows(store.clocks(open_only=True), cal, today,
+                        within=DUE_SOON_WORKING_DAYS):
+        when = ("overdue by " + _days(-row.working_days_left) if row.working_days_left < 0
+                else "due today" if row.working_days_left == 0
+                else f"due in {_days(row.working_days_left)}")
+        notes.append(f"Due soon: {row.what} for case {row.case_ref} is {when} "
+                     f"({row.due_text}).")
+    return notes
+
+
+def _show(value: dt.date | dt.datetime) -> str:
+    if isinstance(value, dt.datetime):
+        return f"{uk_date(value.date())} {value:%H:%M}"
+    return uk_date(value)
+
+
+def _days(n: int) -> str:
+    return f"{n} working day{'s' if n != 1 else ''}"

@@ -1,0 +1,187 @@
+"""Statutory clocks in the store, `recordgen due`, and the notes after each run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from recordgen.cli import cli
+from recordgen.clock import FixedClock
+from recordgen.inbox import open_services, process_inbox
+from recordgen.pipeline import Services
+from recordgen.settings import Settings
+
+from conftest import REPO, example
+
+
+@pytest.fixture
+def services(settings: Settings, clock: FixedClock) -> Iterator[Services]:
+    with open_services(settings, clock) as opened:
+        yield opened
+
+
+def drop(settings: Settings, content: dict[str, object], name: str) -> None:
+    (settings.folders.inbox / name).write_text(json.dumps(content, ensure_ascii=False))
+
+
+def clocks_by_name(services: Services) -> dict[str, list[object]]:
+    found: dict[str, list[object]] = {}
+    for record in services.store.clocks():
+        found.setdefault(record.clock, []).append(record)
+    return found
+
+
+def test_an_assessment_records_its_clocks_as_met_or_late(
+    services: Services, settings: Settings
+) -> None:
+    drop(settings, example("needs_assessment"), "a.json")
+    process_inbox(services)
+    clocks = {c.clock: c for c in services.store.clocks()}
+    # entered 7 September, assessed 10 September: within seven days (seed 000)
+    assessment = clocks["assessment"]
+    assert (assessment.due, assessment.closed, assessment.met) == ("2026-09-14", "2026-09-10", True)
+    # referred 1 September 09:40, first contact 2 September 11:15: within 48 hours (seed 004)
+    referral = clocks["referral"]
+    assert referral.due == "2026-09-03T09:40:00" and referral.met is True
+
+
+def test_a_plan_starts_a_review_clock_that_the_next_plan_closes(
+    services: Services, settings: Settings
+) -> None:
+    plan = example("support_plan")
+    drop(settings, plan, "v1.json")
+    process_inbox(services)
+    (review,) = services.store.clocks(open_only=True)
+    assert (review.clock, review.due) == ("review", "2026-12-07")
+    plan["data"].update(plan_date="2026-12-10", review_date="2027-02-26")
+    for objective in plan["data"]["objectives"]:
+        objective["target_date"] = "2027-02-01"
+    drop(settings, plan, "v2.json")
+    process_inbox(services)
+    first, second = services.store.clocks()
+    # reviewed on 10 December, due by Monday 7 December: three working days late
+    assert (first.closed, first.met, first.working_days_late) == ("2026-12-10", False, 3)
+    assert (second.due, second.closed) == ("2027-02-26", None)
+
+
+def test_an_exit_letter_closes_the_exit_clock_and_the_review_clock(
+    services: Services, settings: Settings
+) -> None:
+    drop(settings, example("support_plan"), "a.json")
+    drop(settings, example("exit_letter"), "b.json")
+    process_inbox(services)
+    clocks = {c.clock: c for c in services.store.clocks()}
+    assert clocks["exit-letter"].due == "2026-11-25"
+    assert clocks["exit-letter"].met is True
+    assert clocks["review"].closed == "2026-11-30"  # left the service before the review was due
+    assert services.store.clocks(open_only=True) == []
+
+
+def test_an_incident_not_yet_notified_keeps_its_clock_open_until_a_version_records_it(
+    services: Services, settings: Settings
+) -> None:
+    incident = example("serious_incident")
+    notified = incident["data"].pop("commissioner_notified_at")
+    drop(settings, incident, "a.json")
+    process_inbox(services)
+    (open_clock,) = services.store.clocks(open_only=True)
+    assert (open_clock.clock, open_clock.due) == ("incident", "2026-11-20T02:20:00")
+    incident["data"]["commissioner_notified_at"] = notified
+    drop(settings, incident, "b.json")
+    process_inbox(services)
+    assert services.store.clocks(open_only=True) == []
+    closed = [c for c in services.store.clocks() if c.closed_by is not None]
+    assert all(c.met for c in closed)
+
+
+def config_for(settings: Settings, tmp_path: Path) -> Path:
+    path = tmp_path / "recordgen.toml"
+    path.write_text(
+        f'[folders]\ninbox = "{settings.folders.inbox}"\noutbox = "{settings.folders.outbox}"\n'
+        f'rejected = "{settings.folders.rejected}"\nstore = "{settings.folders.store}"\n'
+        f'templates = "{REPO / "templates"}"\nschemas = "{REPO / "schemas"}"\n'
+        "[output]\npdf = false\n"
+    )
+    return path
+
+
+def seeded(services: Services, settings: Settings) -> None:
+    """Two open clocks: Siân's plan review (7 December 2026) and an incident not yet notified
+    (20 November 2026 02:20) on another case."""
+    drop(settings, example("support_plan"), "plan.json")
+    incident = example("serious_incident")
+    del incident["data"]["commissioner_notified_at"]
+    drop(settings, incident, "incident.json")
+    process_inbox(services)
+
+
+def test_due_lists_open_clocks_soonest_first_with_working_days_left(
+    services: Services, settings: Settings, tmp_path: Path
+) -> None:
+    seeded(services, settings)
+    config = config_for(settings, tmp_path)
+    result = CliRunner().invoke(cli, ["--config", str(config), "due", "--today", "2026-11-23",
+                                      "--csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [(r["case_ref"], r["what_is_due"], r["working_days_left"]) for r in rows] == [
+        ("THS-2026-0097", "serious incident notification", "-1"),  # due Friday 20th
+        ("THS-2026-0142", "support plan review", "10"),  # 24 Nov to 7 Dec: ten working days
+    ]
+    assert rows[0]["about"] == "serious_incident/INC-2026-017"
+
+
+@pytest.mark.parametrize(
+    ("options", "cases"),
+    [
+        (["--overdue"], ["THS-2026-0097"]),
+        (["--within", "9"], ["THS-2026-0097"]),
+        (["--within", "10"], ["THS-2026-0097", "THS-2026-0142"]),
+        (["--case", "THS-2026-0142"], ["THS-2026-0142"]),
+        (["--kind", "review"], ["THS-2026-0142"]),
+        (["--kind", "exit-letter"], []),
+    ],
+)
+def test_due_filters(services: Services, settings: Settings, tmp_path: Path,
+                     options: list[str], cases: list[str]) -> None:
+    seeded(services, settings)
+    config = config_for(settings, tmp_path)
+    result = CliRunner().invoke(cli, ["--config", str(config), "due", "--today", "2026-11-23",
+                                      "--csv", *options])
+    assert result.exit_code == 0, result.output
+    assert [r["case_ref"] for r in csv.DictReader(io.StringIO(result.output))] == cases
+
+
+def test_due_prints_a_table_a_person_reads(services: Services, settings: Settings,
+                                           tmp_path: Path) -> None:
+    seeded(services, settings)
+    config = config_for(settings, tmp_path)
+    result = CliRunner().invoke(cli, ["--config", str(config), "due", "--today", "2026-11-23"])
+    assert result.exit_code == 0
+    assert "Open statutory clocks on 23 November 2026" in result.output
+    assert "INC-2026-017" in result.output and "(overdue)" in result.output
+    empty = CliRunner().invoke(cli, ["--config", str(config), "due", "--kind", "sar"])
+    assert "Nothing is due" in empty.output
+
+
+def test_the_run_summary_names_late_documents_and_clocks_due_soon(
+    settings: Settings, tmp_path: Path
+) -> None:
+    late = example("exit_letter")
+    late["data"]["request_received_on"] = "2026-11-02"
+    drop(settings, late, "late.json")
+    incident = example("serious_incident")
+    del incident["data"]["commissioner_notified_at"]
+    drop(settings, incident, "incident.json")
+    config = config_for(settings, tmp_path)
+    result = CliRunner().invoke(cli, ["--config", str(config), "process"])
+    assert result.exit_code == 0, result.output
+    assert ("Produced late: exit confirmation letter for case THS-2026-0142 was due by "
+            "11 November 2026") in result.output
+    assert "Due soon: serious incident notification for case THS-2026-0097" in result.output
