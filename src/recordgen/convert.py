@@ -381,3 +381,26 @@ def convert_parallel(
     """Convert one batch with ``processes`` fresh LibreOffice converters, then release them."""
     with ParallelConverter(processes, timeout_seconds, soffice) as converter:
         return converter.convert(docx_paths, out_dir)
+
+
+def convert_isolating_failures(
+    converter: Converter, sources: list[Path], out_dir: Path
+) -> tuple[dict[Path, Path], dict[Path, str]]:
+    """Convert as one batch; if the batch fails, convert one by one so one damaged document does
+    not hold back the others."""
+    out_dir.mkdir()
+    try:
+        return converter.convert(sources, out_dir), {}
+    except ConverterMissing as exc:
+        return {}, dict.fromkeys(sources, str(exc))
+    except ConversionError as exc:
+        if len(sources) == 1:
+            return {}, {sources[0]: str(exc)}
+    pdfs: dict[Path, Path] = {}
+    problems: dict[Path, str] = {}
+    for source in sources:
+        try:
+            pdfs.update(converter.convert([source], out_dir))
+        except ConversionError as exc:
+            problems[source] = str(exc)
+    return pdfs, problems

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -28,11 +27,10 @@ from recordgen import __version__
 from recordgen.claim import Claimed
 from recordgen.clock import UK, Clock
 from recordgen.clocks import DocumentClock, document_clock, update_clocks
-from recordgen.convert import Converter
+from recordgen.convert import Converter, convert_isolating_failures
 from recordgen.errors import (
     CaseFileError,
     ConversionError,
-    ConverterMissing,
     InboxError,
     Problem,
     PublishError,
@@ -44,7 +42,7 @@ from recordgen.kinds import KINDS, DocumentKind
 from recordgen.load import parse_case_bytes, read_case_file
 from recordgen.publish import PublishedFile, publish
 from recordgen.rejected import reject_file
-from recordgen.render import RenderedDocument, build_context, render_document
+from recordgen.render import RenderedDocument, build_context, context_fingerprint, render_document
 from recordgen.settings import Settings
 from recordgen.store import DocumentRecord, Store, SubmissionRecord
 from recordgen.validate import CaseFile, SchemaSet, validate_case
@@ -158,7 +156,7 @@ def plan(item: WorkItem, services: Services) -> WorkItem:
     version = (latest.version + 1) if latest else 1
     context = build_context(case, services.settings, version=version,
                             document_date=document_date, due=clock.shown)
-    context_sha = _fingerprint(context)
+    context_sha = context_fingerprint(context)
     if latest is not None and latest.context_sha256 == context_sha and latest.template_sha256 == (
         hashlib.sha256(template.read_bytes()).hexdigest() if template.exists() else ""
     ):
@@ -189,7 +187,7 @@ def convert(items: Sequence[WorkItem], services: Services) -> list[WorkItem]:
             source = Path(folder) / f"{item.plan.file_stem}.docx"
             source.write_bytes(item.rendered.content)
             sources[item.claimed.claim_id] = source
-        pdfs, problems = _convert_isolating_failures(services.converter, list(sources.values()),
+        pdfs, problems = convert_isolating_failures(services.converter, list(sources.values()),
                                                      Path(folder) / "pdf")
         converted = {}
         for item in wanted:
@@ -199,29 +197,6 @@ def convert(items: Sequence[WorkItem], services: Services) -> list[WorkItem]:
             else:
                 converted[item.claimed.claim_id] = replace(item, pdf_problem=problems[source])
     return [converted.get(i.claimed.claim_id, i) for i in items]
-
-
-def _convert_isolating_failures(
-    converter: Converter, sources: list[Path], out_dir: Path
-) -> tuple[dict[Path, Path], dict[Path, str]]:
-    """Convert as one batch; if the batch fails, convert one by one so one damaged document does
-    not hold back the others."""
-    out_dir.mkdir()
-    try:
-        return converter.convert(sources, out_dir), {}
-    except ConverterMissing as exc:
-        return {}, dict.fromkeys(sources, str(exc))
-    except ConversionError as exc:
-        if len(sources) == 1:
-            return {}, {sources[0]: str(exc)}
-    pdfs: dict[Path, Path] = {}
-    problems: dict[Path, str] = {}
-    for source in sources:
-        try:
-            pdfs.update(converter.convert([source], out_dir))
-        except ConversionError as exc:
-            problems[source] = str(exc)
-    return pdfs, problems
 
 
 def wants_pdf(settings: Settings, kind: DocumentKind) -> bool:
@@ -362,7 +337,7 @@ def resume(claimed: Claimed, done: SubmissionRecord, services: Services,
     for document in missing:
         source = outbox / document.file_name
         with tempfile.TemporaryDirectory(prefix="recordgen-convert-") as folder:
-            pdfs, problems = _convert_isolating_failures(services.converter, [source],
+            pdfs, problems = convert_isolating_failures(services.converter, [source],
                                                          Path(folder) / "pdf")
             if source not in pdfs:
                 return Outcome(claimed.original_name, "held", done.case_ref, done.kind,
@@ -391,15 +366,6 @@ def _document_date(case: CaseFile, received: dt.datetime) -> dt.date:
     if case.kind.date_field is not None:
         return dt.date.fromisoformat(str(case.data[case.kind.date_field]))
     return received.date()
-
-
-def _fingerprint(context: Mapping[str, Any]) -> str:
-    """What the document will say, apart from its version number."""
-    document = {k: v for k, v in context["document"].items() if k not in ("version", "reference")}
-    payload = {**context, "document": document}
-    return hashlib.sha256(
-        json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False).encode()
-    ).hexdigest()
 
 
 def _submission(item: WorkItem, outcome: str, reasons: tuple[str, ...] = ()) -> SubmissionRecord:

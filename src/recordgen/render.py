@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -196,3 +197,12 @@ def docx_content_sha256(content: bytes) -> str:
             digest.update(name.encode() + b"\0")
             digest.update(hashlib.sha256(archive.read(name)).digest())
     return digest.hexdigest()
+
+
+def context_fingerprint(context: Mapping[str, Any]) -> str:
+    """What the document will say, apart from its version number."""
+    document = {k: v for k, v in context["document"].items() if k not in ("version", "reference")}
+    payload = {**context, "document": document}
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False).encode()
+    ).hexdigest()
