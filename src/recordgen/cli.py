@@ -4,6 +4,7 @@ errors into a plain message and a non-zero exit code."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from recordgen.errors import CaseFileError, RecordgenError
 from recordgen.inbox import open_services, process_inbox
 from recordgen.load import read_case_file
 from recordgen.pipeline import Outcome
+from recordgen.records import case_history, verify_records
 from recordgen.rejected import friendly_path
 from recordgen.settings import DEFAULT_SETTINGS_NAME, Settings, load_settings
 from recordgen.template_check import check_templates
@@ -179,6 +181,49 @@ def due(ctx: click.Context, overdue: bool, within: int | None, case_ref: str | N
             f"{row.working_days_left} (overdue)"
         table.add_row(row.case_ref, row.what, row.about, row.due_text, left)
     _console().print(table)
+
+
+@cli.command()
+@click.argument("case_ref")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.pass_context
+def history(ctx: click.Context, case_ref: str, as_json: bool) -> None:
+    """Everything received and produced for CASE_REF, in order, with hashes."""
+    settings = _settings(ctx)
+    with open_services(settings, SystemClock()) as services:
+        events = case_history(services.store, case_ref)
+    if as_json:
+        click.echo(json.dumps([{"at": e.at, "what": e.what, **e.detail} for e in events],
+                              indent=2, ensure_ascii=False))
+        return
+    if not events:
+        click.echo(f"Nothing is recorded for case {case_ref}.")
+        ctx.exit(EXIT_PROBLEMS)
+    table = Table(title=f"History of case {case_ref}")
+    for column in ("When", "What", "SHA-256"):
+        table.add_column(column, overflow="fold")
+    for event in events:
+        table.add_row(event.at.replace("T", " "), event.what,
+                      str(event.detail.get("sha256") or "")[:16])
+    _console().print(table)
+
+
+@cli.command()
+@click.pass_context
+def verify(ctx: click.Context) -> None:
+    """Check the audit trail's hash chain and every output file against the store."""
+    settings = _settings(ctx)
+    with open_services(settings, SystemClock()) as services:
+        findings = verify_records(services.store, settings.folders.outbox)
+        entries = len(services.store.audit_entries())
+    for finding in findings:
+        click.echo(str(finding))
+    if findings:
+        click.echo(f"{len(findings)} problem(s) found: the record has been altered outside "
+                   "recordgen. Keep this output and tell your information governance lead.")
+        ctx.exit(EXIT_PROBLEMS)
+    click.echo(f"The record is intact: {entries} audit entries chained, every output file "
+               "matches the store.")
 
 
 @cli.group()
