@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from recordgen import __version__
@@ -21,9 +22,12 @@ from recordgen.deadlines import ClockName, ServiceCalendar, uk_date
 from recordgen.due import due_csv, due_rows, run_notes
 from recordgen.errors import CaseFileError, RecordgenError
 from recordgen.inbox import open_services, process_inbox
+from recordgen.kinds import KINDS
 from recordgen.load import read_case_file
 from recordgen.pipeline import Outcome
 from recordgen.records import case_history, verify_records
+from recordgen.regenerate import Selection
+from recordgen.regenerate import regenerate as regenerate_documents
 from recordgen.rejected import friendly_path
 from recordgen.settings import DEFAULT_SETTINGS_NAME, Settings, load_settings
 from recordgen.template_check import check_templates
@@ -181,6 +185,51 @@ def due(ctx: click.Context, overdue: bool, within: int | None, case_ref: str | N
             f"{row.working_days_left} (overdue)"
         table.add_row(row.case_ref, row.what, row.about, row.due_text, left)
     _console().print(table)
+
+
+@cli.command()
+@click.option("--case", "case_ref", metavar="CASE_REF", help="Only this case.")
+@click.option("--kind", type=click.Choice(sorted(KINDS)), help="Only this kind of document.")
+@click.option("--from", "received_from", type=click.DateTime(["%Y-%m-%d"]),
+              help="Only case files received on or after this date.")
+@click.option("--to", "received_to", type=click.DateTime(["%Y-%m-%d"]),
+              help="Only case files received on or before this date.")
+@click.option("--dry-run", is_flag=True, help="List what would change; write nothing.")
+@click.option("--workers", type=click.IntRange(min=1), help="Rendering processes (default: "
+              "one per core).")
+@click.pass_context
+def regenerate(ctx: click.Context, case_ref: str | None, kind: str | None,
+               received_from: dt.datetime | None, received_to: dt.datetime | None,
+               dry_run: bool, workers: int | None) -> None:
+    """Re-render documents with the current templates and settings; changed ones become new
+    versions, unchanged ones are left alone."""
+    settings = _settings(ctx)
+    selection = Selection(case_ref, kind, received_from.date() if received_from else None,
+                          received_to.date() if received_to else None)
+    console = _console()
+    with open_services(settings, SystemClock()) as services, Progress(
+        TextColumn("Regenerating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=console, transient=True, disable=dry_run,
+    ) as bar:
+        task = bar.add_task("regenerate", total=None)
+        try:
+            results = regenerate_documents(
+                services, selection, dry_run=dry_run, workers=workers,
+                progress=lambda done, total: bar.update(task, completed=done, total=total))
+        except KeyboardInterrupt:
+            console.print("Stopped. Run the same command again to finish: what was done is "
+                          "recorded, and nothing will be done twice.")
+            ctx.exit(130)
+    for result in results:
+        if result.status in ("would regenerate", "failed"):
+            console.print(f"{result.status}: {result.case_ref} {result.series}"
+                          + (f" ({result.reason})" if result.reason else ""))
+    counts = {s: sum(1 for r in results if r.status == s) for s in
+              ("regenerated", "would regenerate", "unchanged", "failed")}
+    console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or
+                  "No documents match.")
+    if counts["failed"]:
+        ctx.exit(EXIT_PROBLEMS)
 
 
 @cli.command()

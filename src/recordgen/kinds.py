@@ -7,6 +7,7 @@ for a case is a new version of that case's plan, but each serious incident is it
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,12 @@ class DocumentKind:
     slug: str  # used in file names: outbox/<case>/<date>_<case>_<slug>_v<N>.docx
     date_field: str | None  # data field giving the document's date; None means the date produced
     series_field: str | None = None  # data field that splits versions into separate documents
+
+    def file_stem(self, case_ref: str, data: Mapping[str, Any], day: dt.date, version: int) -> str:
+        """A file name that sorts by date and says what the document is:
+        ``2026-09-14_THS-2026-0142_support-plan_v1``."""
+        own = "" if self.series_field is None else f"_{data[self.series_field]}"
+        return f"{day.isoformat()}_{case_ref}_{self.slug}{own}_v{version}"
 
     def series(self, data: Mapping[str, Any]) -> str:
         """The key that groups versions of one document within a case."""

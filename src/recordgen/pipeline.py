@@ -162,8 +162,7 @@ def plan(item: WorkItem, services: Services) -> WorkItem:
     ):
         raise Stop("unchanged", f"Version {latest.version} already says exactly this; nothing new "
                    "was produced.")
-    series_part = "" if case.kind.series_field is None else f"_{case.data[case.kind.series_field]}"
-    stem = f"{document_date.isoformat()}_{case.case_ref}_{case.kind.slug}{series_part}_v{version}"
+    stem = case.kind.file_stem(case.case_ref, case.data, document_date, version)
     return replace(item, plan=Plan(version, document_date, stem, context, context_sha, template,
                                    clock))
 

@@ -61,6 +61,7 @@ class DocumentRecord:
     due_on: dt.date | None = None
     met: bool | None = None
     working_days_late: int | None = None
+    reason: str | None = None  # why a regenerated version was made
     id: int | None = None
 
 
@@ -200,6 +201,11 @@ MIGRATIONS: Sequence[Migration] = (
         );
         CREATE INDEX clocks_open ON clocks (closed, due);
         """,
+    ),
+    Migration(
+        3,
+        "why a document version was made",
+        "ALTER TABLE documents ADD COLUMN reason TEXT;",
     ),
 )
 
@@ -383,8 +389,8 @@ class SqliteStore:
                 "INSERT INTO documents (submission_id, case_ref, kind, series, version, "
                 "document_date, file_name, sha256, content_sha256, template_sha256, "
                 "context_sha256, software_version, produced_at, pdf_file_name, pdf_sha256, "
-                "due_on, met, working_days_late) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "due_on, met, working_days_late, reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     document.submission_id,
                     document.case_ref,
@@ -404,6 +410,7 @@ class SqliteStore:
                     document.due_on.isoformat() if document.due_on else None,
                     None if document.met is None else int(document.met),
                     document.working_days_late,
+                    document.reason,
                 ),
             )
             document_id = int(cursor.lastrowid or 0)
@@ -419,6 +426,7 @@ class SqliteStore:
                     "pdf_file": document.pdf_file_name,
                     "pdf_sha256": document.pdf_sha256,
                     "template_sha256": document.template_sha256,
+                    "reason": document.reason,
                 },
             )
             return document_id
@@ -583,6 +591,7 @@ def _document(row: sqlite3.Row) -> DocumentRecord:
         due_on=dt.date.fromisoformat(row["due_on"]) if row["due_on"] else None,
         met=None if row["met"] is None else bool(row["met"]),
         working_days_late=row["working_days_late"],
+        reason=row["reason"],
     )
 
 

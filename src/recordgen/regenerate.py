@@ -1,0 +1,238 @@
+"""Batch regeneration: re-render the current version of stored documents with today's templates and
+settings (issue 6 §1; DESIGN.md §4).
+
+Only the latest version of each document is looked at (re-rendering an old version would issue
+stale content as new). A document whose template and context are unchanged makes no new version;
+one that changed becomes version N+1, with the reason recorded ("template changed", "settings
+changed"). Rendering runs on several processes and PDF conversion in batches; publishing and
+recording stay in this process, one document at a time, each atomic, so an interrupted run loses
+nothing and a second run finishes the job without duplicates. A failure on one document is
+reported and never stops the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from recordgen import __version__
+from recordgen.clocks import document_clock
+from recordgen.convert import convert_isolating_failures
+from recordgen.errors import RecordgenError
+from recordgen.kinds import KINDS
+from recordgen.pipeline import Services, wants_pdf
+from recordgen.publish import publish
+from recordgen.render import RenderedDocument, build_context, context_fingerprint, render_document
+from recordgen.store import DocumentRecord, SubmissionRecord
+from recordgen.validate import CaseFile
+
+CHUNK = 20  # documents rendered, converted and recorded together
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which documents to look at; None means any."""
+
+    case_ref: str | None = None
+    kind: str | None = None
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    current: DocumentRecord
+    case: CaseFile
+    version: int
+    context: dict[str, Any]
+    context_sha256: str
+    template: Path
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Result:
+    case_ref: str
+    series: str
+    status: str  # "regenerated", "would regenerate", "unchanged" or "failed"
+    reason: str = ""
+    file_name: str = ""
+
+
+Progress = Callable[[int, int], None]
+
+
+def select(services: Services, selection: Selection) -> list[tuple[DocumentRecord,
+                                                                     SubmissionRecord]]:
+    """The latest version of each document that matches, with the submission it came from."""
+    submissions = {s.id: s for s in services.store.submissions(selection.case_ref)}
+    latest: dict[tuple[str, str], DocumentRecord] = {}
+    for document in services.store.documents(selection.case_ref):
+        key = (document.case_ref, document.series)
+        if key not in latest or document.version > latest[key].version:
+            latest[key] = document
+    chosen = []
+    for document in latest.values():
+        submission = submissions.get(document.submission_id)
+        if submission is None or document.kind not in KINDS:
+            continue
+        received = submission.received_at.date()
+        if selection.kind and document.kind != selection.kind:
+            continue
+        if selection.received_from and received < selection.received_from:
+            continue
+        if selection.received_to and received > selection.received_to:
+            continue
+        chosen.append((document, submission))
+    return sorted(chosen, key=lambda pair: (pair[0].case_ref, pair[0].series))
+
+
+def plan_job(document: DocumentRecord, submission: SubmissionRecord,
+             services: Services) -> Job | None:
+    """What regenerating ``document`` would make, or None when nothing would change."""
+    stored = json.loads(submission.raw)
+    kind = KINDS[document.kind]
+    case = CaseFile(kind=kind, case_ref=document.case_ref,
+                    schema_version=int(stored["schema_version"]), data=stored["data"])
+    shown = document_clock(case, document.document_date, services.settings).shown
+    template = services.settings.folders.templates / kind.template_file
+    template_sha = hashlib.sha256(template.read_bytes()).hexdigest()
+    same_version = build_context(case, services.settings, version=document.version,
+                                 document_date=document.document_date, due=shown)
+    context_sha = context_fingerprint(same_version)
+    reasons = tuple(reason for reason, changed in (
+        ("template changed", template_sha != document.template_sha256),
+        ("settings changed", context_sha != document.context_sha256),
+    ) if changed)
+    if not reasons:
+        return None
+    version = document.version + 1
+    context = build_context(case, services.settings, version=version,
+                            document_date=document.document_date, due=shown)
+    return Job(document, case, version, context, context_sha, template, reasons)
+
+
+def regenerate(services: Services, selection: Selection, *, dry_run: bool = False,
+               workers: int | None = None, progress: Progress | None = None,
+               chunk_size: int = CHUNK) -> list[Result]:
+    """Regenerate what changed; return one result per document looked at."""
+    results: list[Result] = []
+    jobs: list[Job] = []
+    for document, submission in select(services, selection):
+        try:
+            job = plan_job(document, submission, services)
+        except (RecordgenError, OSError, ValueError, KeyError) as exc:
+            results.append(Result(document.case_ref, document.series, "failed", _why(exc)))
+            continue
+        if job is None:
+            results.append(Result(document.case_ref, document.series, "unchanged"))
+        elif dry_run:
+            results.append(Result(document.case_ref, document.series, "would regenerate",
+                                  ", ".join(job.reasons)))
+        else:
+            jobs.append(job)
+    total, done = len(jobs), 0
+    if progress:
+        progress(done, total)
+    with _pool(workers or os.cpu_count() or 1) as pool:
+        for start in range(0, total, chunk_size):
+            chunk = jobs[start:start + chunk_size]
+            results.extend(_run_chunk(chunk, services, pool))
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+    return results
+
+
+@contextmanager
+def _pool(workers: int) -> Iterator[Executor | None]:
+    if workers <= 1:
+        yield None
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield pool
+
+
+def _run_chunk(chunk: Sequence[Job], services: Services, pool: Executor | None) -> list[Result]:
+    rendered: list[RenderedDocument | Exception] = []
+    if pool is None:
+        for job in chunk:
+            rendered.append(_render_safely(job.template, job.context))
+    else:
+        rendered = list(pool.map(_render_safely, [j.template for j in chunk],
+                                 [j.context for j in chunk]))
+    pdfs = _convert(chunk, rendered, services)
+    results = []
+    for job, outcome in zip(chunk, rendered, strict=True):
+        if isinstance(outcome, Exception):
+            results.append(Result(job.case.case_ref, job.current.series, "failed", _why(outcome)))
+            continue
+        try:
+            results.append(_publish_and_record(job, outcome, pdfs.get(id(job)), services))
+        except (RecordgenError, OSError) as exc:
+            results.append(Result(job.case.case_ref, job.current.series, "failed", _why(exc)))
+    return results
+
+
+def _render_safely(template: Path, context: dict[str, Any]) -> RenderedDocument | Exception:
+    try:
+        return render_document(template, context)
+    except RecordgenError as exc:
+        return exc
+
+
+def _stem(job: Job) -> str:
+    return job.case.kind.file_stem(job.case.case_ref, job.case.data,
+                                   job.current.document_date, job.version)
+
+
+def _convert(chunk: Sequence[Job], rendered: Sequence[RenderedDocument | Exception],
+             services: Services) -> dict[int, bytes]:
+    """PDFs for the chunk, one converter call; a document whose PDF fails keeps its Word file."""
+    wanted = [(job, doc) for job, doc in zip(chunk, rendered, strict=True)
+              if isinstance(doc, RenderedDocument) and wants_pdf(services.settings, job.case.kind)]
+    if not wanted:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="recordgen-regenerate-") as folder:
+        sources = {}
+        for job, doc in wanted:
+            source = Path(folder) / f"{_stem(job)}.docx"
+            source.write_bytes(doc.content)
+            sources[id(job)] = source
+        made, _ = convert_isolating_failures(services.converter, list(sources.values()),
+                                             Path(folder) / "pdf")
+        return {key: made[source].read_bytes() for key, source in sources.items()
+                if source in made}
+
+
+def _publish_and_record(job: Job, doc: RenderedDocument, pdf: bytes | None,
+                        services: Services) -> Result:
+    outbox, case_ref, stem = services.settings.folders.outbox, job.case.case_ref, _stem(job)
+    docx = publish(outbox, case_ref, f"{stem}.docx", doc.content)
+    pdf_file = publish(outbox, case_ref, f"{stem}.pdf", pdf) if pdf is not None else None
+    reason = "regenerated: " + ", ".join(job.reasons)
+    current = job.current
+    services.store.record_document(DocumentRecord(
+        submission_id=current.submission_id, case_ref=case_ref, kind=current.kind,
+        series=current.series, version=job.version, document_date=current.document_date,
+        file_name=docx.relative, sha256=docx.sha256, content_sha256=doc.content_sha256,
+        template_sha256=doc.template_sha256, context_sha256=job.context_sha256,
+        software_version=__version__, produced_at=services.clock.now(),
+        pdf_file_name=pdf_file.relative if pdf_file else None,
+        pdf_sha256=pdf_file.sha256 if pdf_file else None, due_on=current.due_on,
+        met=current.met, working_days_late=current.working_days_late, reason=reason,
+    ))
+    return Result(case_ref, current.series, "regenerated", ", ".join(job.reasons), docx.relative)
+
+
+def _why(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
