@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -207,7 +208,8 @@ def regenerate(ctx: click.Context, case_ref: str | None, kind: str | None,
     selection = Selection(case_ref, kind, received_from.date() if received_from else None,
                           received_to.date() if received_to else None)
     console = _console()
-    with open_services(settings, SystemClock()) as services, Progress(
+    processes = min(workers or os.cpu_count() or 1, os.cpu_count() or 1)
+    with open_services(settings, SystemClock(), pdf_processes=processes) as services, Progress(
         TextColumn("Regenerating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         console=console, transient=True, disable=dry_run,
     ) as bar:

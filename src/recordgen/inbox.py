@@ -9,7 +9,7 @@ from pathlib import Path
 
 from recordgen.claim import ClaimArea, Claimed, is_case_file_candidate
 from recordgen.clock import Clock, SystemClock
-from recordgen.convert import Converter, LibreOfficeConverter, NoPdfConverter
+from recordgen.convert import Converter, LibreOfficeConverter, NoPdfConverter, ParallelConverter
 from recordgen.errors import InboxError
 from recordgen.pipeline import Outcome, Services, process_batch
 from recordgen.settings import Settings
@@ -23,12 +23,16 @@ BATCH_SIZE = 20
 
 
 @contextmanager
-def open_services(settings: Settings, clock: Clock | None = None) -> Iterator[Services]:
-    """Open the store and load the schemas; close the store afterwards."""
+def open_services(settings: Settings, clock: Clock | None = None,
+                  pdf_processes: int = 1) -> Iterator[Services]:
+    """Open the store and load the schemas; close the store afterwards. ``pdf_processes`` > 1
+    spreads PDF conversion over that many LibreOffice processes (for bulk work)."""
     store = SqliteStore(settings.folders.store)
+    timeout = settings.output.conversion_timeout_seconds
     converter: Converter = (
-        LibreOfficeConverter(settings.output.conversion_timeout_seconds)
-        if settings.output.pdf else NoPdfConverter()
+        NoPdfConverter() if not settings.output.pdf
+        else ParallelConverter(pdf_processes, timeout) if pdf_processes > 1
+        else LibreOfficeConverter(timeout)
     )
     try:
         yield Services(settings=settings, store=store, schemas=SchemaSet(settings.folders.schemas),

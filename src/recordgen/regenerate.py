@@ -144,9 +144,13 @@ def regenerate(services: Services, selection: Selection, *, dry_run: bool = Fals
     if progress:
         progress(done, total)
     with _pool(workers or os.cpu_count() or 1) as pool:
+        # Rendering streams from the worker processes while this process converts, publishes and
+        # records what is ready, chunk by chunk, so the two overlap.
+        rendered = _render_all(jobs, pool)
         for start in range(0, total, chunk_size):
             chunk = jobs[start:start + chunk_size]
-            results.extend(_run_chunk(chunk, services, pool))
+            outcomes = [next(rendered) for _ in chunk]
+            results.extend(_finish_chunk(chunk, outcomes, services))
             done += len(chunk)
             if progress:
                 progress(done, total)
@@ -162,24 +166,29 @@ def _pool(workers: int) -> Iterator[Executor | None]:
         yield pool
 
 
-def _run_chunk(chunk: Sequence[Job], services: Services, pool: Executor | None) -> list[Result]:
-    rendered: list[RenderedDocument | Exception] = []
+def _render_all(jobs: Sequence[Job], pool: Executor | None
+                ) -> Iterator[RenderedDocument | Exception]:
     if pool is None:
-        for job in chunk:
-            rendered.append(_render_safely(job.template, job.context))
-    else:
-        rendered = list(pool.map(_render_safely, [j.template for j in chunk],
-                                 [j.context for j in chunk]))
+        return (_render_safely(job.template, job.context) for job in jobs)
+    return pool.map(_render_safely, [j.template for j in jobs], [j.context for j in jobs],
+                    chunksize=4)
+
+
+def _finish_chunk(chunk: Sequence[Job], rendered: Sequence[RenderedDocument | Exception],
+                  services: Services) -> list[Result]:
     pdfs = _convert(chunk, rendered, services)
     results = []
-    for job, outcome in zip(chunk, rendered, strict=True):
-        if isinstance(outcome, Exception):
-            results.append(Result(job.case.case_ref, job.current.series, "failed", _why(outcome)))
-            continue
-        try:
-            results.append(_publish_and_record(job, outcome, pdfs.get(id(job)), services))
-        except (RecordgenError, OSError) as exc:
-            results.append(Result(job.case.case_ref, job.current.series, "failed", _why(exc)))
+    with services.store.transaction():  # one commit for the chunk; each record stays idempotent
+        for job, outcome in zip(chunk, rendered, strict=True):
+            if isinstance(outcome, Exception):
+                results.append(Result(job.case.case_ref, job.current.series, "failed",
+                                      _why(outcome)))
+                continue
+            try:
+                results.append(_publish_and_record(job, outcome, pdfs.get(id(job)), services))
+            except (RecordgenError, OSError) as exc:
+                results.append(Result(job.case.case_ref, job.current.series, "failed",
+                                      _why(exc)))
     return results
 
 
