@@ -40,7 +40,7 @@ from recordgen.errors import (
 )
 from recordgen.kinds import KINDS, DocumentKind
 from recordgen.load import parse_case_bytes, read_case_file
-from recordgen.publish import PublishedFile, publish
+from recordgen.publish import PublishedFile, publish, sha256_of_file
 from recordgen.rejected import reject_file
 from recordgen.render import RenderedDocument, build_context, context_fingerprint, render_document
 from recordgen.settings import Settings
@@ -118,21 +118,13 @@ def load(item: WorkItem, services: Services) -> WorkItem:
         if size > limits.max_case_file_bytes:
             # Refused before it is read into memory; the file itself moves to the rejected folder
             # whole, so the store keeps only its hash.
-            item = replace(item, sha256=_sha256_of_file(path))
+            item = replace(item, sha256=sha256_of_file(path))
             read_case_file(path, limits.max_case_file_bytes, limits.max_nesting_depth)
         raw = path.read_bytes()
     except OSError as exc:
         raise InboxError(f"{item.claimed.original_name} could not be read: {exc}.") from exc
     item = replace(item, raw=raw, sha256=hashlib.sha256(raw).hexdigest())
     return replace(item, document=parse_case_bytes(raw, limits.max_nesting_depth))
-
-
-def _sha256_of_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def validate(item: WorkItem, services: Services) -> WorkItem:

@@ -30,6 +30,15 @@ def sha256_of(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+def sha256_of_file(path: Path) -> str:
+    """The SHA-256 of a file, read a megabyte at a time (case files may be large)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def case_folder(outbox: Path, case_ref: str) -> Path:
     folder = outbox / case_ref
     # case_ref is already restricted by the schema; this is the second lock on the door.

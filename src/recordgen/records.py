@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from recordgen.clock import UK
+from recordgen.publish import sha256_of_file
 from recordgen.store import GENESIS_HASH, AuditEntry, Store, audit_hash
 
 # Files in the outbox that the store does not list one by one.
@@ -152,7 +153,7 @@ def _file_findings(store: Store, outbox: Path) -> Iterator[Finding]:
         path = outbox / name
         if not path.is_file():
             yield Finding(f"outbox/{name}", "is missing")
-        elif _sha256(path) != sha:
+        elif sha256_of_file(path) != sha:
             yield Finding(f"outbox/{name}", "was altered (its SHA-256 no longer matches the store)")
     if outbox.is_dir():
         for path in sorted(p for p in outbox.rglob("*") if p.is_file()):
@@ -167,11 +168,3 @@ def extra_recorded_files(store: Store) -> dict[str, str]:
     audit entries that carry ``file`` and ``sha256`` under an action ending in "written"."""
     return {str(e.detail["file"]): str(e.detail["sha256"]) for e in store.audit_entries()
             if e.action.endswith("written") and "file" in e.detail and "sha256" in e.detail}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
