@@ -28,6 +28,7 @@ from recordgen.rules import rule_problems
 from recordgen.settings import Settings
 
 COMMON_SCHEMA = "common.schema.json"
+ONE_LINE = "^[^\\r\\n\\t\\u2028\\u2029]*$"  # the pattern of short_text in the common schema
 SCHEMA_VERSION = 1
 
 _FORMATS = FormatChecker()
@@ -255,6 +256,9 @@ def _problem(
                        str(node.get("x-fix", f"Choose one of: {choices}.")))
     if keyword == "minLength":
         return Problem(path, "This is empty.", "Fill it in: it is needed for the document.")
+    if keyword == "pattern" and expected == ONE_LINE:
+        return Problem(path, "This holds a line break or a tab, but it is printed on one line.",
+                       "Write it on one line, without line breaks or tabs.")
     if keyword == "pattern" and expected == "\\S":
         return Problem(path, "This holds only spaces.", "Fill it in: it is needed for the "
                        "document.")
