@@ -73,3 +73,21 @@ SERIOUS_INCIDENT = DocumentKind(
 KINDS: Mapping[str, DocumentKind] = {
     kind.name: kind for kind in (NEEDS_ASSESSMENT, SUPPORT_PLAN, EXIT_LETTER, SERIOUS_INCIDENT)
 }
+
+# A subject access request is answered by one PDF bundle assembled from the store (bundle.py), not
+# by one Word template filled in from its own case file, so it is not in KINDS, the documents made
+# that way (the template tests and `recordgen templates check` go through KINDS). Its template is
+# the bundle's covering letter.
+SUBJECT_ACCESS_REQUEST = DocumentKind(
+    name="subject_access_request",
+    title="Subject access bundle",
+    schema_file="subject_access_request.schema.json",
+    template_file="sar_cover_letter.docx",
+    slug="subject-access-bundle",
+    date_field=None,  # the bundle is dated the day it is produced
+)
+
+# Every kind of case file recordgen accepts.
+CASE_FILE_KINDS: Mapping[str, DocumentKind] = {
+    **KINDS, SUBJECT_ACCESS_REQUEST.name: SUBJECT_ACCESS_REQUEST,
+}

@@ -82,9 +82,19 @@ def _as_date(value: Any) -> dt.date | None:
     return None
 
 
+class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
+    """Jinja's sandbox quietly prints nothing for an unsafe attribute; a template that reaches for
+    Python internals is an attack or a mistake, so it fails loudly instead (issue 7 §4)."""
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
+        raise jinja2.exceptions.SecurityError(
+            f"it reads {attribute!r} of a {type(obj).__name__}, which templates may not touch"
+        )
+
+
 def make_environment() -> jinja2.sandbox.ImmutableSandboxedEnvironment:
     """The sandbox every template runs in: no access to Python internals, no mutation of data."""
-    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
+    env = _Sandbox(
         autoescape=True, undefined=jinja2.ChainableUndefined
     )
     env.filters.update(

@@ -1,23 +1,15 @@
 """The watcher behind ``recordgen watch``: each case file in the inbox is taken once it is complete.
 
-The watcher only watches (STYLE.md). It notices files, waits until each is complete, claims it by
-an atomic rename (:mod:`recordgen.claim`) and hands it to the pipeline; it never reads, checks or
-renders a case file itself. It notices files in three ways (DESIGN.md §3, issue 3):
-
-- native file events (watchdog) by default, or, with ``poll_seconds`` above 0, a listing of the
-  inbox on a timer: on a network share, changes made by other machines raise no events here;
-- a full rescan every ``rescan_seconds`` in either mode, which catches what events missed, tries
-  held files again, and adopts what dead workers left claimed;
-- at start-up, whatever this or a dead worker left claimed, then everything already in the inbox.
-
-A file is complete once its size and modification time have been unchanged for
-``settle_seconds``, or at once if it was renamed into the inbox (written elsewhere, then moved in).
-Every file seen and not yet taken has one entry in :class:`Settling`, so a file noticed by an event
-and a rescan together is still queued once. Claiming makes the work exactly once, across crashes
-and several watchers: the rename succeeds for one worker only.
-
-:meth:`Watcher.stop` (or SIGINT/SIGTERM, with :func:`stop_on_signals`) lets the batch in hand
-finish; files not yet claimed stay in the inbox for the next start.
+The watcher only watches (STYLE.md): it notices files, waits until each is complete, claims it by
+an atomic rename (:mod:`recordgen.claim`) and hands it to the pipeline. It notices files by native
+file events (watchdog), or with ``poll_seconds`` above 0 by listing the inbox on a timer (on a
+network share other machines' changes raise no events here); by a full rescan every
+``rescan_seconds`` in either mode, which also retries held files and adopts dead workers' claims;
+and at start-up (DESIGN.md §3, issue 3). A file is complete once its size and modification time
+have been unchanged for ``settle_seconds``, or at once if it was renamed into the inbox. Each file
+seen and not yet taken has one entry in :class:`Settling`, so a file noticed twice is queued once;
+the claim's rename succeeds for one worker only, so work is done once across crashes and watchers.
+:meth:`Watcher.stop` (SIGINT/SIGTERM with :func:`stop_on_signals`) lets the batch in hand finish.
 """
 
 from __future__ import annotations
@@ -135,10 +127,6 @@ class Settling:
         self._clock = clock
         self._seen: dict[Path, _Seen] = {}
         self._lock = threading.Lock()  # note() is called from watchdog's thread
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._seen)
 
     def note(self, path: Path, *, complete: bool = False) -> None:
         with self._lock:
@@ -411,11 +399,9 @@ class Watcher:
         for path in paths:
             try:
                 taken = area.claim(path)
-            except InboxError as exc:
-                cause = exc.__cause__
+            except InboxError as exc:  # the file stays in the inbox for the next rescan
                 log.warning("A case file could not be taken from the inbox (%s); it is tried again "
-                            "once it has settled.", getattr(cause, "strerror", None) or "error")
-                self.settling.note(path)
+                            "at the next rescan.", getattr(exc.__cause__, "strerror", None) or "error")
                 continue
             if taken is not None:  # None: another worker (or a person) took it first
                 claimed.append(taken)
