@@ -5,7 +5,11 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import os
+import shutil
 import sys
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,37 @@ TODAY = dt.date(2026, 11, 23)
 
 # Helpers shared by test modules (docx_text, ...) live beside this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# Every temporary folder of the suite, LibreOffice profiles included, lives under one folder, so
+# that any LibreOffice process still running at the end can be recognised as ours (issue 7 §5).
+SESSION_TMP = Path(tempfile.mkdtemp(prefix="recordgen-tests-"))
+tempfile.tempdir = str(SESSION_TMP)
+os.environ["TMPDIR"] = str(SESSION_TMP)
+
+
+def _our_libreoffice_processes() -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(SESSION_TMP) in cmdline and ("soffice" in cmdline or "oosplash" in cmdline):
+            found.append(f"{proc.name}: {cmdline[:200]}")
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_libreoffice_left_behind() -> Iterator[None]:
+    """After the whole suite, no LibreOffice process the tests started may still be running."""
+    yield
+    deadline = time.monotonic() + 10
+    while _our_libreoffice_processes() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _our_libreoffice_processes() == [], "LibreOffice processes were left behind"
+    shutil.rmtree(SESSION_TMP, ignore_errors=True)
 
 
 def example(kind: str) -> dict[str, Any]:
