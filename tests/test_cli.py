@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from recordgen.cli import EXIT_FAULT, EXIT_PROBLEMS, EXIT_SETTINGS, cli
+from recordgen.cli import EXIT_PROBLEMS, EXIT_SETTINGS, cli
+from recordgen.exit_codes import EXIT_INBOX_MISSING
 
 from conftest import REPO, example
 
@@ -73,7 +74,7 @@ def test_process_given_paths_processes_only_those(config: Path, tmp_path: Path) 
 def test_a_missing_inbox_is_explained(config: Path) -> None:
     (config.parent / "inbox").rmdir()
     code, output = run("--config", str(config), "process")
-    assert code == EXIT_FAULT
+    assert code == EXIT_INBOX_MISSING
     assert "inbox folder" in output and "does not exist" in output
 
 

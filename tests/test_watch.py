@@ -7,6 +7,7 @@ import errno
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,33 +17,29 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, IO
+from typing import IO, Any
 
 import pytest
 from click.testing import CliRunner
 from watchdog.observers.api import BaseObserver
 
-from conftest import REPO, example, make_settings
 from recordgen.cli import cli
 from recordgen.clock import SystemClock
-from recordgen.errors import SettingsError
-from recordgen.inbox import inbox_files, open_services
-from recordgen.settings import Settings, load_settings
-from recordgen.store import SqliteStore, SubmissionRecord
-from recordgen.watch import (
-    CannotWatch,
-    Watcher,
-    WatchOptions,
-    filesystem_type,
-)
-from recordgen.watch_cli import (
+from recordgen.errors import CannotWatch, InboxMissing, SettingsError
+from recordgen.exit_codes import (
     EXIT_CANNOT_WATCH,
     EXIT_INBOX_MISSING,
     EXIT_INBOX_NOT_WRITABLE,
     EXIT_SETTINGS,
     exit_code_for,
-    watch,
 )
+from recordgen.inbox import inbox_files, open_services
+from recordgen.settings import Settings, load_settings
+from recordgen.store import SqliteStore, SubmissionRecord
+from recordgen.watch import Watcher, WatchOptions, filesystem_type
+from recordgen.watch_cli import watch
+
+from conftest import REPO, example, make_settings
 
 RUNNER = Path(__file__).with_name("watch_runner.py")
 # Poll interval per mode: 0 is native file events; polling is kept short so the tests stay quick.
@@ -477,6 +474,17 @@ def test_an_inbox_recordgen_cannot_write_to_exits_5_with_a_message(tmp_path: Pat
     code, output = run_cli("--config", str(config), "watch")
     assert code == EXIT_INBOX_NOT_WRITABLE == 5
     assert "cannot write to the inbox folder" in output and "permission to create" in output
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_inbox_that_disappears_stops_the_watcher_with_a_message(tmp_path: Path, mode: str) -> None:
+    settings = watch_settings(tmp_path, mode, rescan=0.3)
+    with pytest.raises(InboxMissing) as caught, watching(settings):
+        shutil.rmtree(settings.folders.inbox)  # a share that is unmounted, say
+        wait_for(lambda: not any(isinstance(t, WatchThread) for t in threading.enumerate()),
+                 "the watcher to stop")
+    assert str(settings.folders.inbox) in str(caught.value)
+    assert exit_code_for(caught.value) == EXIT_INBOX_MISSING
 
 
 def test_a_filesystem_that_cannot_be_watched_suggests_polling(tmp_path: Path) -> None:

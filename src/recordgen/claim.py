@@ -66,14 +66,29 @@ class ClaimArea:
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.folder = root / self.worker_id
         try:
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self._lock: IO[bytes] | None = (self.folder / ".lock").open("ab")
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._lock: IO[bytes] | None = self._make_locked_folder()
         except OSError as exc:
             raise InboxError(
                 f"recordgen could not set up its work folder {self.folder} ({exc.strerror or exc}). "
                 "Check that the inbox exists and that the service account may write to it."
             ) from exc
+
+    def _make_locked_folder(self) -> IO[bytes]:
+        """Create this worker's folder already locked: it is made and locked under a hidden name
+        that adopters skip, then renamed into place, so no other worker can mistake it for a dead
+        worker's folder in the moment between making and locking it."""
+        staging = self.root / f".new-{self.worker_id}"
+        staging.mkdir(parents=True, mode=0o700)
+        lock = (staging / ".lock").open("ab")
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            os.rename(staging, self.folder)
+        except OSError:  # the folder exists already (a fixed worker id): lock it instead
+            lock.close()
+            shutil.rmtree(staging, ignore_errors=True)
+            lock = (self.folder / ".lock").open("ab")
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return lock
 
     def close(self) -> None:
         if self._lock is not None:
@@ -123,7 +138,8 @@ class ClaimArea:
         if not self.root.is_dir():
             return
         for other in self.root.iterdir():
-            if other == self.folder or not other.is_dir() or other.is_symlink():
+            if (other == self.folder or other.name.startswith(".") or not other.is_dir()
+                    or other.is_symlink()):
                 continue
             try:
                 with (other / ".lock").open("ab") as lock:

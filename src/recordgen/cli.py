@@ -22,6 +22,13 @@ from recordgen.deadline_cli import deadline
 from recordgen.deadlines import ClockName, ServiceCalendar, uk_date
 from recordgen.due import due_csv, due_rows, run_notes
 from recordgen.errors import CaseFileError, RecordgenError
+from recordgen.exit_codes import (  # noqa: F401 (EXIT_OK and EXIT_FAULT: for tests and readers)
+    EXIT_FAULT,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_SETTINGS,
+    exit_code_for,
+)
 from recordgen.inbox import open_services, process_inbox
 from recordgen.kinds import KINDS
 from recordgen.load import read_case_file
@@ -33,9 +40,7 @@ from recordgen.rejected import friendly_path
 from recordgen.settings import DEFAULT_SETTINGS_NAME, Settings, load_settings
 from recordgen.template_check import check_templates
 from recordgen.validate import SchemaSet, validate_case
-
-# Exit codes an operator can act on (also listed in README.md).
-EXIT_OK, EXIT_PROBLEMS, EXIT_SETTINGS, EXIT_FAULT = 0, 1, 2, 3
+from recordgen.watch_cli import watch
 
 
 def _console() -> Console:
@@ -50,7 +55,7 @@ class RecordgenGroup(click.Group):
             return super().invoke(ctx)
         except RecordgenError as exc:
             click.echo(f"recordgen: {exc}", err=True)
-            ctx.exit(EXIT_SETTINGS if ctx.obj is None else EXIT_FAULT)
+            ctx.exit(EXIT_SETTINGS if ctx.obj is None else exit_code_for(exc))
 
 
 @click.group(cls=RecordgenGroup)
@@ -296,6 +301,7 @@ def templates_check(ctx: click.Context) -> None:
 
 
 cli.add_command(deadline)
+cli.add_command(watch)
 
 
 def main() -> None:

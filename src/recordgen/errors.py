@@ -15,6 +15,9 @@ Third-party errors are translated where they enter (``raise ... from exc``).
     ├── StoreError             the records store cannot be opened, migrated or written
     ├── PublishError           a finished document could not be written to the outbox
     └── InboxError             the inbox (or a folder beside it) is missing, unreadable or unwritable
+        ├── InboxMissing       the inbox does not exist, is not a folder, or can no longer be read
+        ├── InboxNotWritable   recordgen cannot make its work folder in the inbox
+        └── CannotWatch        native file events cannot watch the inbox (polling still works)
 """
 
 from __future__ import annotations
@@ -85,3 +88,16 @@ class PublishError(RecordgenError):
 
 class InboxError(RecordgenError):
     """Raised when the inbox or a folder beside it is missing, unreadable or not writable."""
+
+
+class InboxMissing(InboxError):
+    """Raised when the inbox does not exist, is not a folder, or can no longer be read."""
+
+
+class InboxNotWritable(InboxError):
+    """Raised when recordgen cannot make its work folder in the inbox, so it could claim nothing."""
+
+
+class CannotWatch(InboxError):
+    """Raised when the inbox cannot be watched with native events (for example an inotify limit);
+    polling (``--poll``) still works."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from recordgen.claim import ClaimArea, Claimed, is_case_file_candidate
 from recordgen.clock import Clock, SystemClock
 from recordgen.convert import Converter, LibreOfficeConverter, NoPdfConverter, ParallelConverter
-from recordgen.errors import InboxError
+from recordgen.errors import InboxMissing
 from recordgen.pipeline import Outcome, Services, process_batch
 from recordgen.settings import Settings
 from recordgen.store import SqliteStore
@@ -45,7 +45,7 @@ def open_services(settings: Settings, clock: Clock | None = None,
 def check_inbox(settings: Settings) -> None:
     inbox = settings.folders.inbox
     if not inbox.is_dir():
-        raise InboxError(
+        raise InboxMissing(
             f"The inbox folder {inbox} does not exist. Create it, or set [folders] inbox in the "
             "settings file to the shared folder staff drop case files into."
         )

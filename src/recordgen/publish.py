@@ -7,6 +7,7 @@ rather than replace an existing file: a document that was issued is never overwr
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import secrets
@@ -65,6 +66,8 @@ def publish(outbox: Path, case_ref: str, name: str, content: bytes) -> Published
                 "issued document is never overwritten. Ask the system administrator to check the "
                 "outbox; the case file is kept and will be tried again."
             )
+        for leftover in folder.glob(f".{glob.escape(name)}.*.tmp"):
+            leftover.unlink(missing_ok=True)  # an earlier write of this file, cut off by a crash
         temporary = folder / f".{name}.{secrets.token_hex(4)}.tmp"
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         try:

@@ -86,21 +86,41 @@ class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     """Jinja's sandbox quietly prints nothing for an unsafe attribute; a template that reaches for
     Python internals is an attack or a mistake, so it fails loudly instead (issue 7 §4)."""
 
+    def __init__(self) -> None:
+        super().__init__(autoescape=True, undefined=jinja2.ChainableUndefined)
+        self.filters.update(
+            uk_date=uk_date, uk_datetime=uk_datetime, yes_no=yes_no, multiline=multiline
+        )
+        self._compiled: dict[str, jinja2.Template] = {}
+
     def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
         raise jinja2.exceptions.SecurityError(
             f"it reads {attribute!r} of a {type(obj).__name__}, which templates may not touch"
         )
 
+    def from_string(self, source: str | jinja2.nodes.Template, globals: Any = None,
+                    template_class: Any = None) -> jinja2.Template:
+        """Compiling a Word template's XML is most of the cost of a document, and the same
+        template is compiled for every document: keep the compiled code (never the data) of
+        the last few sources. docxtpl still opens a fresh copy of the .docx for each document."""
+        if not isinstance(source, str) or globals or template_class:
+            return super().from_string(source, globals, template_class)
+        compiled = self._compiled.get(source)
+        if compiled is None:
+            compiled = super().from_string(source)
+            if len(self._compiled) >= 32:
+                self._compiled.pop(next(iter(self._compiled)))
+            self._compiled[source] = compiled
+        return compiled
+
+
+_ENVIRONMENT = _Sandbox()
+
 
 def make_environment() -> jinja2.sandbox.ImmutableSandboxedEnvironment:
-    """The sandbox every template runs in: no access to Python internals, no mutation of data."""
-    env = _Sandbox(
-        autoescape=True, undefined=jinja2.ChainableUndefined
-    )
-    env.filters.update(
-        uk_date=uk_date, uk_datetime=uk_datetime, yes_no=yes_no, multiline=multiline
-    )
-    return env
+    """The sandbox every template runs in: no access to Python internals, no mutation of data.
+    One environment serves every document, so compiled templates are reused."""
+    return _ENVIRONMENT
 
 
 def build_context(
@@ -186,7 +206,30 @@ def render_document(template_path: Path, context: Mapping[str, Any]) -> Rendered
 def normalise_docx(content: bytes) -> bytes:
     """The same .docx with every zip entry stamped 1 January 1980, so that the same document always
     has the same bytes and SHA-256 (the zip writer stamps the time of saving otherwise). A retry
-    after a crash can then recognise the file it already published."""
+    after a crash can then recognise the file it already published. Only the two date fields of
+    each local and central header change, in place; nothing is compressed again."""
+    data = bytearray(content)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        entries = archive.infolist()
+        central = archive.start_dir
+    fixed_time_date = b"\x00\x00\x21\x00"  # 00:00:00, 1 January 1980 (DOS format)
+    for info in entries:
+        if data[info.header_offset:info.header_offset + 4] != b"PK\x03\x04":
+            return _rewrite_docx(content)
+        data[info.header_offset + 10:info.header_offset + 14] = fixed_time_date
+    offset = central
+    for _ in entries:
+        if data[offset:offset + 4] != b"PK\x01\x02":
+            return _rewrite_docx(content)
+        data[offset + 12:offset + 16] = fixed_time_date
+        name, extra, comment = (int.from_bytes(data[offset + k:offset + k + 2], "little")
+                                for k in (28, 30, 32))
+        offset += 46 + name + extra + comment
+    return bytes(data)
+
+
+def _rewrite_docx(content: bytes) -> bytes:
+    """The slow way, for an archive laid out unlike python-docx's."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(
         out, "w", zipfile.ZIP_DEFLATED

@@ -44,7 +44,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
 from recordgen.claim import ClaimArea, Claimed, is_case_file_candidate
-from recordgen.errors import InboxError, SettingsError
+from recordgen.errors import CannotWatch, InboxError, InboxMissing, InboxNotWritable, SettingsError
 from recordgen.inbox import BATCH_SIZE, inbox_files, process_logged
 from recordgen.pipeline import Outcome, Services
 from recordgen.settings import Settings, Watch
@@ -60,18 +60,6 @@ _EVENTS: list[type[FileSystemEvent]] = [
     FileCreatedEvent, FileModifiedEvent, FileClosedEvent, FileMovedEvent,
 ]
 
-
-class InboxMissing(InboxError):
-    """Raised when the inbox does not exist, is not a folder, or can no longer be read."""
-
-
-class InboxNotWritable(InboxError):
-    """Raised when recordgen cannot make its work folder in the inbox, so it could claim nothing."""
-
-
-class CannotWatch(InboxError):
-    """Raised when the inbox cannot be watched with native events (for example an inotify limit);
-    polling (``--poll``) still works."""
 
 
 @dataclass(frozen=True)

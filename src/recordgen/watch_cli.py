@@ -9,31 +9,14 @@ import click
 
 from recordgen.clock import SystemClock
 from recordgen.errors import InboxError, SettingsError
+from recordgen.exit_codes import EXIT_INTERRUPTED, EXIT_SETTINGS, exit_code_for
 from recordgen.inbox import open_services
 from recordgen.settings import Settings
 from recordgen.watch import (
-    CannotWatch,
-    InboxMissing,
-    InboxNotWritable,
     Watcher,
     WatchOptions,
     stop_on_signals,
 )
-
-# Beside cli.py's 0-3 (listed in README.md): one code per thing the operator has to fix. cli.py
-# imports this module to register the command, so its EXIT_SETTINGS is repeated, not imported.
-EXIT_SETTINGS = 2
-EXIT_INBOX_MISSING, EXIT_INBOX_NOT_WRITABLE, EXIT_CANNOT_WATCH = 4, 5, 6
-EXIT_INTERRUPTED = 130  # a second Ctrl-C: stopped at once
-_EXIT_CODES: tuple[tuple[type[InboxError], int], ...] = (
-    (InboxMissing, EXIT_INBOX_MISSING),
-    (InboxNotWritable, EXIT_INBOX_NOT_WRITABLE),
-    (CannotWatch, EXIT_CANNOT_WATCH),
-)
-
-
-def exit_code_for(error: InboxError) -> int | None:
-    return next((code for kind, code in _EXIT_CODES if isinstance(error, kind)), None)
 
 
 @click.command()
@@ -70,11 +53,8 @@ def watch(ctx: click.Context, poll: float | None, settle: float | None,
             with stop_on_signals(watcher):
                 watcher.run()
     except InboxError as exc:
-        code = exit_code_for(exc)
-        if code is None:
-            raise  # the command group reports it as a fault
         click.echo(f"recordgen: {exc}", err=True)
-        ctx.exit(code)
+        ctx.exit(exit_code_for(exc))
     except KeyboardInterrupt:
         click.echo("recordgen: stopped at once; any file in hand is finished at the next start.",
                    err=True)
