@@ -37,7 +37,8 @@ def run(*args: str) -> tuple[int, str]:
 
 def test_process_produces_documents_and_prints_a_summary(config: Path) -> None:
     for example_file in (REPO / "examples").glob("*.json"):
-        shutil.copy(example_file, config.parent / "inbox")
+        if "subject_access_request" not in example_file.name:  # a bundle needs PDF output
+            shutil.copy(example_file, config.parent / "inbox")
     code, output = run("--config", str(config), "process")
     assert code == 0, output
     assert "4 produced" in output
@@ -115,7 +116,7 @@ def test_validate_all_good_exits_0(config: Path) -> None:
     files = [str(p) for p in sorted((REPO / "examples").glob("*.json"))]
     code, output = run("--config", str(config), "validate", *files)
     assert code == 0
-    assert output.count(": OK (") == 4
+    assert output.count(": OK (") == 5
 
 
 def test_templates_check_passes_for_the_bundled_templates(config: Path) -> None:

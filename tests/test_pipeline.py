@@ -369,3 +369,59 @@ def test_support_ended_by_the_provider_needs_no_request_and_starts_no_clock(
     assert (document.due_on, document.met) == (None, None)
     assert no_date.status == "rejected"
     assert [p.path for p in no_date.problems] == ["$.data.request_received_on"]
+
+
+def test_a_worker_folder_still_being_made_is_never_adopted(
+    services: Services, settings: Settings
+) -> None:
+    starting = settings.folders.work / ".new-otherhost-1-abc"
+    starting.mkdir(parents=True)
+    (starting / "20261123T090000000000-cafe0001--plan.json").write_text("{}")
+    assert process_inbox(services) == []
+    assert len(list(starting.iterdir())) == 1
+
+
+def test_a_rejection_recorded_just_before_a_crash_is_finished_by_moving_the_file(
+    services: Services, settings: Settings
+) -> None:
+    from recordgen.store import SubmissionRecord
+
+    dead = settings.folders.work / "otherhost-999-abc"
+    dead.mkdir(parents=True)
+    claimed = dead / "20261123T090000000000-deadbeef--bad.json"
+    claimed.write_bytes(b"{")
+    services.store.record_submission(SubmissionRecord(
+        claim_id="20261123T090000000000-deadbeef", file_name="bad.json", sha256="0" * 64,
+        received_at=services.clock.now(), outcome="rejected", raw=b"{",
+        reasons=("$: The file is not valid JSON.",)))
+    (outcome,) = process_inbox(services)
+    assert outcome.status == "rejected"
+    assert (settings.folders.rejected / "bad.json").read_bytes() == b"{"
+    assert "not valid JSON" in (settings.folders.rejected / "bad.json.errors.txt").read_text()
+    assert len(services.store.submissions()) == 1
+
+
+def test_a_half_written_temporary_file_from_a_crash_is_cleared_when_the_file_is_written(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    folder = settings.folders.outbox / "THS-2026-0142"
+    folder.mkdir(parents=True)
+    leftover = folder / ".2026-09-14_THS-2026-0142_support-plan_v1.docx.0badc0de.tmp"
+    leftover.write_bytes(b"PK\x03\x04 half a document")
+    drop(example("support_plan"))
+    (outcome,) = process_inbox(services)
+    assert outcome.status == "produced"
+    assert not leftover.exists()
+
+
+def test_two_versions_of_one_document_in_one_batch_become_versions_1_and_2(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    plan = example("support_plan")
+    drop(plan, "a-plan.json")
+    plan["data"]["hours_per_week"] = 2
+    drop(plan, "b-plan-amended.json")
+    drop(plan, "c-plan-amended-again.json")  # the same file as b, dropped twice
+    outcomes = process_inbox(services)
+    assert [o.status for o in outcomes] == ["produced", "produced", "duplicate"]
+    assert [d.version for d in services.store.documents()] == [1, 2]

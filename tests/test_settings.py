@@ -359,3 +359,14 @@ def test_twelve_weeks_adds_84_days() -> None:
 def test_intervals_print_as_they_are_written() -> None:
     assert str(Interval(12, "weeks")) == "12 weeks"
     assert str(Interval(1, "months")) == "1 month"
+
+
+def test_subject_access_wording_keys_are_the_ones_the_cover_letter_uses(tmp_path: Path) -> None:
+    from recordgen.settings import SUBJECT_ACCESS_KEYS
+    from recordgen.subject_access import DEFAULT_WORDING
+
+    assert set(SUBJECT_ACCESS_KEYS) == set(DEFAULT_WORDING)
+    path = tmp_path / "recordgen.toml"
+    path.write_text('[subject_access]\nretension = "Six years."\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match=r'retension.*Did you mean "retention"'):
+        load_settings(path)

@@ -1,4 +1,4 @@
-"""Build the four Word templates in templates/ with python-docx.
+"""Build the Word templates in templates/ with python-docx.
 
 Run from the repository root:
 
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
@@ -1035,6 +1035,189 @@ def serious_incident() -> Any:
     return doc
 
 
+# --- the subject access bundle's cover sheet and covering letter --------------------------------
+
+REPRESENTATIVE = 'data.requested_by == "representative"'
+# The Article 15 information, in the order of Article 15(1) and (2): (heading, key in
+# provider.privacy, which is the settings file's [subject_access] wording).
+ARTICLE_15 = (
+    ("Why we hold your information", "purposes"),
+    ("What information we hold", "categories"),
+    ("Who we share it with", "recipients"),
+    ("How long we keep it", "retention"),
+    ("Where your information came from", "source"),
+    ("Decisions made by computer", "automated_decisions"),
+    ("Sending information abroad", "transfers"),
+)
+RIGHTS = ("rectification", "erasure", "restriction", "objection")
+
+
+def _footer_without_page_numbers(doc: Any) -> None:
+    """The bundle numbers its pages as a whole ("Page N of M" on every page), so the letter's
+    own footer gives only the bundle's reference."""
+    section = doc.sections[0]
+    for footer in (section.footer, section.first_page_footer):
+        paragraph = footer.paragraphs[0]
+        for run in list(paragraph._p.iterchildren(qn("w:r"))):
+            paragraph._p.remove(run)
+        paragraph.add_run("{{ document.reference }}")
+
+
+def sar_cover_letter() -> Any:
+    doc = new_document("Subject access response")
+    _footer_without_page_numbers(doc)
+
+    # Page 1: the cover sheet, with the legal due date for the staff who send the bundle.
+    letterhead(doc)
+    para(doc, "Subject access response", style="Title")
+    para(
+        doc,
+        "A copy of the personal information {{ provider.name }} holds about "
+        "{{ data.person.name }}, in answer to a request under Article 15 of the UK General Data "
+        "Protection Regulation (UK GDPR).",
+    )
+    details_table(doc, [
+        ("Prepared for", "{{ data.person.name }}"),
+        ("Our reference", "{{ case_ref }}"),
+        ("Request received", "{{ data.received_on|uk_date }}"),
+        ("Asked for by", f"{{% if {REPRESENTATIVE} %}}A representative, with the person's "
+         "authority{% else %}The person{% endif %}"),
+        ("Identity checked on", "{{ data.identity_checked_on|uk_date }}"),
+        ("What it covers", "{{ document.scope_summary }}"),
+        ("Response due by", [
+            bold("{{ due.response|uk_date }}"),
+            " ({{ document.allowance }} from receipt{% if data.extended %}, extended: the person "
+            "was told on {{ data.extension_told_on|uk_date }}{% endif %})",
+        ]),
+        ("Prepared on", "{{ document.date|uk_date }}"),
+        ("Records enclosed", "{{ document.record_count }}"),
+        ("Bundle reference", "{{ document.reference }}"),
+    ])
+    para(
+        doc,
+        "The due date is the legal deadline in UK GDPR Article 12(3), counted as the Information "
+        "Commissioner's Office counts it: the same date in the following month (or that month's "
+        "last day), moved to the next working day when it falls at a weekend or on a bank "
+        "holiday.",
+        style="Small",
+    )
+
+    # The letter, from a new page; its first page has no running header (the letterhead is there).
+    letter = doc.add_section(WD_SECTION.NEW_PAGE)
+    letter.different_first_page_header_footer = True
+    letterhead(doc)
+    widths = (8.5, 8.5)
+    table = _table(doc, widths, grid=False)
+    row = _row(table, widths)
+    recipient, refs = row.cells
+    para(recipient, "{{ data.person.name }}", style="Address", first=True)
+    control(recipient, "{%p if data.person.address %}")
+    control(recipient, "{%p for line in data.person.address.lines %}")
+    para(recipient, "{{ line }}", style="Address")
+    control(recipient, "{%p endfor %}")
+    para(recipient, "{{ data.person.address.postcode }}", style="Address")
+    control(recipient, "{%p endif %}")
+    para(refs, bold("Our reference: "), "{{ case_ref }}", style="Address", first=True)
+    para(refs, bold("Please ask for: "), "{{ data.worker.name }}", style="Address")
+    para(
+        refs,
+        bold("Phone: "),
+        "{% if data.worker.phone %}{{ data.worker.phone }}{% else %}{{ provider.phone }}"
+        "{% endif %}",
+        style="Address",
+    )
+    para(
+        refs,
+        bold("Email: "),
+        "{% if data.worker.email %}{{ data.worker.email }}{% else %}{{ provider.email }}"
+        "{% endif %}",
+        style="Address",
+    )
+    para(doc, "{{ document.date|uk_date }}").paragraph_format.space_before = Pt(12)
+    para(doc, "Dear {{ data.person.name }}").paragraph_format.space_before = Pt(12)
+    para(doc, bold("Your request for a copy of your personal information"))
+    para(
+        doc,
+        "We received your request for a copy of the personal information we hold about you on "
+        "{{ data.received_on|uk_date }}"
+        f"{{% if {REPRESENTATIVE} %}}, made on your behalf by your representative, who showed us "
+        "your authority{% endif %}. We checked your identity on "
+        "{{ data.identity_checked_on|uk_date }}.",
+    )
+    para(
+        doc,
+        "This pack is our answer under Article 15 of the UK GDPR. It holds a copy of "
+        "{{ document.scope }}: each case file we received about you, and every document we "
+        "produced from them, including earlier versions. The index after this letter lists each "
+        "record with the page it starts on.",
+    )
+    control(doc, "{%p if data.extended %}")
+    para(
+        doc,
+        "On {{ data.extension_told_on|uk_date }} we told you that we needed more time to answer, "
+        "as the law allows (UK GDPR Article 12(3)). The reason was:",
+    )
+    para(doc, "{{ data.extension_reason|multiline }}")
+    control(doc, "{%p endif %}")
+
+    heading(doc, "Information about other people", level=2)
+    para(
+        doc,
+        "Some of your records also hold information about other people, such as relatives, "
+        "people who referred you to us, or other residents. The law requires us to protect their "
+        "information too (UK GDPR Article 15(4), and the Data Protection Act 2018, Schedule 2, "
+        "Part 3). Where we have withheld it you will see "
+        "[withheld: information about another person] in its place. Information about our staff "
+        "doing their jobs has not been withheld.",
+    )
+    para(
+        doc,
+        "Where something had to be withheld from a document we produced, the document is shown "
+        "as we would print it today from the information we recorded, with that information "
+        "withheld. Other documents are copies of the ones we issued.",
+    )
+
+    for title, key in ARTICLE_15:
+        heading(doc, title, level=2)
+        para(doc, f"{{{{ provider.privacy.{key}|multiline }}}}")
+
+    heading(doc, "Your rights", level=2)
+    para(doc, "You also have these rights over your information:")
+    for key in RIGHTS:
+        para(doc, f"{{{{ provider.privacy.{key}|multiline }}}}", style="List Bullet")
+    para(
+        doc,
+        "To use any of these rights, contact {{ data.worker.name }} using the details at the top "
+        "of this letter. There is no charge.",
+    )
+
+    heading(doc, "If you are unhappy with how we have handled your information", level=2)
+    para(doc, "{{ provider.privacy.complaint|multiline }}")
+    para(doc, "You can also contact our complaints team:")
+    complaints_bullets(doc)
+    control(doc, "{%p if provider.privacy.dpo_contact %}")
+    para(doc, "{{ provider.privacy.dpo_contact|multiline }}")
+    control(doc, "{%p endif %}")
+
+    para(
+        doc,
+        "If you have any questions about this pack, please contact {{ data.worker.name }}"
+        "{% if data.worker.phone %} on {{ data.worker.phone }}{% endif %}.",
+    )
+    closing = doc.add_paragraph(style="Address")
+    closing.paragraph_format.keep_together = True
+    closing.paragraph_format.space_before = Pt(4)
+    closing.add_run("Yours sincerely")
+    for _ in range(4):
+        closing.add_run().add_break()
+    closing.add_run("{{ data.worker.name }}").bold = True
+    closing.add_run().add_break()
+    closing.add_run("{{ data.worker.role }}")
+    closing.add_run().add_break()
+    closing.add_run("{{ provider.service_name }}, {{ provider.name }}")
+    return doc
+
+
 # --- main ---------------------------------------------------------------------------------------
 
 BUILDERS: dict[str, Callable[[], Any]] = {
@@ -1042,6 +1225,7 @@ BUILDERS: dict[str, Callable[[], Any]] = {
     "support_plan.docx": support_plan,
     "exit_letter.docx": exit_letter,
     "serious_incident.docx": serious_incident,
+    "sar_cover_letter.docx": sar_cover_letter,
 }
 
 

@@ -38,6 +38,7 @@ from recordgen.regenerate import Selection
 from recordgen.regenerate import regenerate as regenerate_documents
 from recordgen.rejected import friendly_path
 from recordgen.settings import DEFAULT_SETTINGS_NAME, Settings, load_settings
+from recordgen.subject_access import is_request, validate_request
 from recordgen.template_check import check_templates
 from recordgen.validate import SchemaSet, validate_case
 from recordgen.watch_cli import watch
@@ -143,7 +144,8 @@ def validate(ctx: click.Context, files: Sequence[Path]) -> None:
         try:
             document = read_case_file(path, settings.limits.max_case_file_bytes,
                                       settings.limits.max_nesting_depth)
-            case = validate_case(document, schemas, settings, today)
+            check = validate_request if is_request(document) else validate_case
+            case = check(document, schemas, settings, today)
         except CaseFileError as exc:
             failed += 1
             click.echo(f"{path}: {len(exc.problems)} problem(s)")

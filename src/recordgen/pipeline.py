@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from recordgen import __version__
+from recordgen.bundle import publish_bundle, record_bundle
 from recordgen.claim import Claimed
 from recordgen.clock import UK, Clock
 from recordgen.clocks import DocumentClock, document_clock, update_clocks
@@ -38,13 +39,14 @@ from recordgen.errors import (
     StoreError,
     TemplateError,
 )
-from recordgen.kinds import KINDS, DocumentKind
+from recordgen.kinds import KINDS, SUBJECT_ACCESS_REQUEST, DocumentKind
 from recordgen.load import parse_case_bytes, read_case_file
 from recordgen.publish import PublishedFile, publish, sha256_of_file
 from recordgen.rejected import reject_file
 from recordgen.render import RenderedDocument, build_context, context_fingerprint, render_document
 from recordgen.settings import Settings
 from recordgen.store import DocumentRecord, Store, SubmissionRecord
+from recordgen.subject_access import is_request, validate_request
 from recordgen.validate import CaseFile, SchemaSet, validate_case
 
 
@@ -130,8 +132,8 @@ def load(item: WorkItem, services: Services) -> WorkItem:
 def validate(item: WorkItem, services: Services) -> WorkItem:
     assert item.document is not None
     today = item.received_at.date()
-    return replace(item, case=validate_case(item.document, services.schemas, services.settings,
-                                            today))
+    check = validate_request if is_request(item.document) else validate_case
+    return replace(item, case=check(item.document, services.schemas, services.settings, today))
 
 
 def plan(item: WorkItem, services: Services) -> WorkItem:
@@ -160,7 +162,9 @@ def plan(item: WorkItem, services: Services) -> WorkItem:
 
 
 def render(item: WorkItem, services: Services) -> WorkItem:
-    assert item.plan is not None
+    assert item.plan is not None and item.case is not None
+    if item.case.kind is SUBJECT_ACCESS_REQUEST:
+        return item  # its bundle is made from the store, in ANSWER_REQUEST
     return replace(item, rendered=render_document(item.plan.template, item.plan.context))
 
 
@@ -168,7 +172,8 @@ def convert(items: Sequence[WorkItem], services: Services) -> list[WorkItem]:
     """Turn every rendered document of the batch into PDF with one converter call, so one
     LibreOffice start serves many documents. A conversion fault never loses the Word document: the
     item goes on without its PDF, and its case file is kept for a retry (issue 5 §1)."""
-    wanted = [i for i in items if i.case is not None and wants_pdf(services.settings, i.case.kind)]
+    wanted = [i for i in items if i.case is not None and i.rendered is not None
+              and wants_pdf(services.settings, i.case.kind)]
     if not wanted:
         return list(items)
     with tempfile.TemporaryDirectory(prefix="recordgen-convert-") as folder:
@@ -252,6 +257,9 @@ def finish(item: WorkItem, services: Services) -> WorkItem:
 # the caller; conversion runs between them over the whole batch (see convert).
 PREPARE: Sequence[Stage] = (load, validate, plan, render)
 COMPLETE: Sequence[Stage] = (publish_outputs, record, finish)
+# A subject access request is answered from the store: its bundle is built and published only once
+# the case files before it in the batch are recorded (bundle.py).
+ANSWER_REQUEST: Sequence[Stage] = (publish_bundle, record_bundle, finish)
 
 
 class PdfPending(ConversionError):
@@ -271,16 +279,31 @@ def process_batch(batch: Sequence[Claimed], services: Services) -> list[Outcome]
     """Run claimed files through the stages, converting their documents to PDF together."""
     started = time.monotonic()
     results: dict[str, WorkItem | Outcome] = {}
+    planned: set[tuple[str, str]] = set()
+    later: list[Claimed] = []
     for claimed in batch:
         done = services.store.submission_by_claim(claimed.claim_id)
         if done is not None:  # recorded before a crash or a missing PDF: finish what is left
             results[claimed.claim_id] = resume(claimed, done, services, started)
             continue
         item = WorkItem(claimed=claimed, received_at=received_at(claimed, services.clock))
-        results[claimed.claim_id] = _run_stages(item, PREPARE, services, started)
+        result = _run_stages(item, PREPARE, services, started)
+        if isinstance(result, WorkItem) and result.case is not None:
+            # A second file for the same document in one batch is planned only once the first is
+            # recorded: otherwise both would claim the same version number.
+            key = (result.case.case_ref, result.case.series)
+            if key in planned:
+                later.append(claimed)
+                continue
+            planned.add(key)
+        results[claimed.claim_id] = result
     ready = [r for r in results.values() if isinstance(r, WorkItem)]
     for item in convert(ready, services):
-        results[item.claimed.claim_id] = _run_stages(item, COMPLETE, services, started)
+        stages = ANSWER_REQUEST if is_request(item.document) else COMPLETE
+        results[item.claimed.claim_id] = _run_stages(item, stages, services, started)
+    if later:
+        results.update((waited.claim_id, outcome) for waited, outcome in
+                       zip(later, process_batch(later, services), strict=True))
     outcomes = [results[c.claim_id] for c in batch]
     assert all(isinstance(o, Outcome) for o in outcomes)
     return [o for o in outcomes if isinstance(o, Outcome)]
@@ -292,7 +315,10 @@ def _run_stages(item: WorkItem, stages: Sequence[Stage], services: Services,
         for stage in stages:
             item = stage(item, services)
     except Stop as stop:
-        services.store.record_submission(_submission(item, stop.status))
+        try:
+            services.store.record_submission(_submission(item, stop.status))
+        except StoreError as fault:
+            return _outcome(item, "held", started, message=str(fault))
         item.claimed.path.unlink(missing_ok=True)
         return _outcome(item, stop.status, started, message=stop.message)
     except PdfPending as exc:
@@ -306,21 +332,31 @@ def _run_stages(item: WorkItem, stages: Sequence[Stage], services: Services,
 
 
 def _reject(item: WorkItem, exc: RecordgenError, services: Services, started: float) -> Outcome:
+    """Record the rejection first, then move the file: after a crash between the two, the file is
+    still claimed and :func:`resume` finishes moving it (nothing rejected goes unrecorded)."""
     problems = _problems(exc)
     try:
+        services.store.record_submission(
+            _submission(item, "rejected", tuple(str(p) for p in problems)))
         reject_file(item.claimed, problems, services.settings.folders.rejected, item.received_at)
-    except OSError as move_error:
+    except (StoreError, OSError) as fault:
         return _outcome(item, "held", started, message=(
             f"The file cannot be used ({problems[0].message}), but it could not be moved to the "
-            f"rejected folder ({move_error.strerror or move_error}). It is kept and tried again."))
-    services.store.record_submission(_submission(item, "rejected", tuple(str(p) for p in problems)))
+            f"rejected folder or recorded ({fault}). It is kept and tried again."))
     return _outcome(item, "rejected", started, problems=problems)
 
 
 def resume(claimed: Claimed, done: SubmissionRecord, services: Services,
            started: float) -> Outcome:
-    """A claimed file already recorded: make any PDF still missing, then remove the file."""
+    """A claimed file already recorded: make any PDF still missing, then remove the file (or, for a
+    rejection recorded just before a crash, move it to the rejected folder)."""
     outbox = services.settings.folders.outbox
+    if done.outcome == "rejected":
+        reasons = tuple(Problem("$", reason, "") for reason in done.reasons)
+        reject_file(claimed, reasons, services.settings.folders.rejected, done.received_at)
+        return Outcome(claimed.original_name, "rejected", done.case_ref, done.kind,
+                       problems=reasons, message="Rejected; finished after a restart.",
+                       seconds=time.monotonic() - started)
     missing = [d for d in services.store.documents(done.case_ref)
                if d.submission_id == done.id and d.pdf_file_name is None
                and d.kind in KINDS and wants_pdf(services.settings, KINDS[d.kind])]

@@ -20,6 +20,12 @@ from recordgen.errors import SettingsError
 
 NATIONS = ("england-and-wales", "scotland", "northern-ireland")
 DEFAULT_SETTINGS_NAME = "recordgen.toml"
+# The paragraphs of the subject access cover letter that [subject_access] may reword (UK GDPR
+# Article 15(1)-(2)); their default wording is in recordgen.subject_access.DEFAULT_WORDING.
+SUBJECT_ACCESS_KEYS = (
+    "purposes", "categories", "recipients", "retention", "source", "automated_decisions",
+    "transfers", "rectification", "erasure", "restriction", "objection", "complaint", "dpo_contact",
+)
 
 
 @dataclass(frozen=True)
@@ -226,6 +232,10 @@ def settings_from_mapping(
     sar = raw.get("subject_access", {})
     if not isinstance(sar, Mapping) or not all(isinstance(v, str) for v in sar.values()):
         raise SettingsError("[subject_access] must hold only text values.")
+    for key in sar:
+        if key not in SUBJECT_ACCESS_KEYS:
+            raise SettingsError(f"[subject_access] {key} is not a setting recordgen knows."
+                                f"{_suggest(key, list(SUBJECT_ACCESS_KEYS))}")
     return Settings(
         source=source,
         folders=folders,

@@ -1,0 +1,463 @@
+"""Nothing about anyone else leaves in a subject access bundle (issue 5 §3, §4; DESIGN.md §5).
+
+Two cases are seeded with distinctive strings: case A's relative, private referrer, advocate,
+another resident and a member of the public, named in their fields and again in free text (in full,
+in capitals, by first name only, a phone number written without its spaces, and in the name of a
+case file dropped into the inbox); case B is another person altogether. Both bundles are built with
+real LibreOffice, then searched in every channel a reader could reach: the page text as pypdf and
+as pdftotext (poppler) read it, the bookmarks, the document metadata (Info and XMP), every object
+of the file, decompressed, and the names of the files in the outbox. Every record of the person
+must still be there. The redaction itself is tested field by field below.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from pypdf.generic import IndirectObject, StreamObject
+
+from recordgen.bundle import LOG_SUFFIX
+from recordgen.clock import UK, FixedClock
+from recordgen.inbox import open_services, process_inbox
+from recordgen.redact import IN_TEXT, MARKER, UNDESCRIBED, Findings, redact, scrubber_for, survey
+from recordgen.settings import Settings
+from recordgen.validate import SchemaSet
+
+from conftest import REPO, example, make_settings
+
+needs_libreoffice = pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+    reason="LibreOffice and poppler-utils are not installed (run scripts/setup)",
+)
+
+CASE_A, CASE_B = "THS-2026-0142", "THS-2026-0500"
+RELATIVE = "Zebedee Quatermain-7731"
+RELATIVE_PHONE = "07700 900 773"
+RELATIVE_STREET = "99 Quixotic Lane"
+REFERRER = "Ophelia Thistlewood-5520"
+REFERRER_PHONE = "07700 900 552"
+ADVOCATE = "Barnabus Krumholtz-8842"
+RESIDENT = "Ignatius Wolfenden-3390"
+PASSER_BY = "Clementine Axelrod-1107"
+A_THIRD_PARTIES = (RELATIVE, RELATIVE_PHONE, RELATIVE_STREET, REFERRER, REFERRER_PHONE, ADVOCATE,
+                   RESIDENT, PASSER_BY)
+# Each word of their names must go too: a first name alone still identifies someone.
+A_NAME_WORDS = ("Zebedee", "Quatermain", "Ophelia", "Thistlewood", "Barnabus", "Krumholtz",
+                "Ignatius", "Wolfenden", "Clementine", "Axelrod", "Quixotic")
+B_PERSON = "Perpetua Fairweather-6614"
+B_RELATIVE = "Cornelius Ravensworth-2208"
+B_WORKER = "Octavia Pemberton-Quill"
+B_STRINGS = (B_PERSON, B_RELATIVE, B_WORKER, CASE_B, "Fairweather", "Ravensworth", "Pemberton")
+
+
+# --- the two cases -------------------------------------------------------------------------------
+
+
+def case_a() -> list[tuple[str, dict[str, Any]]]:
+    assessment = example("needs_assessment")
+    data = assessment["data"]
+    data["referral"]["private_referrer"] = {"name": REFERRER, "relationship": "Neighbour",
+                                            "phone": REFERRER_PHONE}
+    data["contacts"] = [{"name": RELATIVE, "relationship": "Cousin", "phone": RELATIVE_PHONE,
+                         "address": {"lines": [RELATIVE_STREET, "Thameside"],
+                                     "postcode": "TS7 7QX"}}]
+    data["needs"][0]["description"] = (f"Her cousin {RELATIVE} helps with shopping; call him on "
+                                       f"{RELATIVE_PHONE.replace(' ', '')} if she is unwell.")
+    data["notes"] = f"{REFERRER.upper()} first raised concerns about the arrears."
+    plan = example("support_plan")
+    plan["data"]["advocate"] = {"name": ADVOCATE, "relationship": "Advocate"}
+    plan["data"]["objectives"][1]["actions"][0]["by_whom"] = "Priya, with Zebedee"
+    plan_v2 = copy.deepcopy(plan)
+    plan_v2["data"]["objectives"][0]["objective"] += " Barnabus will check the paperwork."
+    incident = example("serious_incident")
+    incident["case_ref"] = CASE_A
+    incident["data"]["incident_ref"] = "INC-2026-142"
+    incident["data"]["person"] = {"name": "Siân O'Brien", "date_of_birth": "1979-03-14"}
+    incident["data"]["people_involved"] = [
+        {"name": "Siân O'Brien", "role": "service user", "involvement": "Fell on the stairs"},
+        {"name": "Tom Reilly", "role": "staff", "involvement": "Gave first aid"},
+        {"name": RESIDENT, "role": "other resident", "involvement": "Heard the fall"},
+        {"name": PASSER_BY, "role": "member of the public", "involvement": "Called 999"},
+    ]
+    incident["data"]["what_happened"] = (f"{RESIDENT.upper()} heard Siân fall on the stairs. "
+                                         f"{PASSER_BY} called the ambulance; Tom Reilly helped.")
+    letter = example("exit_letter")
+    letter["data"]["arrangements_agreed"].append(f"{REFERRER} will help with the move.")
+    return [("2026-09-10 assessment.json", assessment),
+            (f"referral from {REFERRER}.json", plan),  # a third party in a file's name
+            ("2026-11-16 exit letter.json", letter),
+            ("2026-11-19 incident.json", incident),
+            ("z plan v2.json", plan_v2)]
+
+
+def case_b() -> list[tuple[str, dict[str, Any]]]:
+    text = json.dumps(example("needs_assessment"), ensure_ascii=False)
+    for old, new in (("Siân O'Brien", B_PERSON), ("Siân", "Perpetua"), ("Carys Morgan", B_RELATIVE),
+                     ("Priya Natarajan", B_WORKER)):
+        text = text.replace(old, new)
+    assessment = json.loads(text)
+    assessment["case_ref"] = CASE_B
+    data = assessment["data"]
+    data["person"] = {"name": B_PERSON, "date_of_birth": "1980-01-01"}
+    data["worker"] = {"name": B_WORKER, "role": "Housing Support Officer"}
+    data["referral"] = {"received_at": "2026-09-01T09:40", "route": "Self-referral"}
+    data["contacts"] = [{"name": B_RELATIVE, "relationship": "Brother"}]
+    data["needs"][0]["description"] = f"{B_PERSON} is behind with her rent."
+    return [("b assessment.json", assessment)]
+
+
+def request(case_ref: str, name: str) -> dict[str, Any]:
+    document = example("subject_access_request")
+    document["case_ref"] = case_ref
+    document["data"]["person"] = {"name": name}
+    return document
+
+
+@dataclass(frozen=True)
+class Built:
+    settings: Settings
+    bundle_a: Path
+    bundle_b: Path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    settings = make_settings(tmp_path_factory.mktemp("leaks"), output={"pdf": True})
+    clock = FixedClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=UK))
+
+    def drop_and_run(files: list[tuple[str, dict[str, Any]]]) -> None:
+        for name, document in files:
+            (settings.folders.inbox / name).write_text(json.dumps(document, ensure_ascii=False),
+                                                       encoding="utf-8")
+        with open_services(settings, clock) as services:  # real LibreOffice
+            outcomes = process_inbox(services)
+        assert [o.status for o in outcomes] == ["produced"] * len(files), outcomes
+
+    a_files = case_a()
+    drop_and_run(a_files[:-1] + case_b())
+    drop_and_run(a_files[-1:])  # the plan's second version, after the first is recorded
+    drop_and_run([("y request a.json", request(CASE_A, "Siân O'Brien")),
+                  ("y request b.json", request(CASE_B, B_PERSON))])
+    folder = settings.folders.outbox
+    (bundle_a,) = (folder / CASE_A).glob("*subject-access-bundle*.pdf")
+    (bundle_b,) = (folder / CASE_B).glob("*subject-access-bundle*.pdf")
+    yield Built(settings, bundle_a, bundle_b)
+
+
+# --- searching every channel -----------------------------------------------------------------------
+
+
+def squash(text: str) -> str:
+    """Text without white space, in one case: a name broken over two lines is still found."""
+    return re.sub(r"\s+", "", text).casefold()
+
+
+def found(needles: tuple[str, ...], haystack: str) -> list[str]:
+    squashed = squash(haystack)
+    return [n for n in needles if squash(n) in squashed]
+
+
+def pypdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def poppler_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def outline_titles(path: Path) -> list[str]:
+    def walk(items: list[Any]) -> Iterator[str]:
+        for item in items:
+            if isinstance(item, list):
+                yield from walk(item)
+            else:
+                yield str(item.title)
+
+    return list(walk(PdfReader(path).outline))
+
+
+def metadata_text(path: Path) -> str:
+    reader = PdfReader(path)
+    info = " ".join(f"{k} {v}" for k, v in (reader.metadata or {}).items())
+    xmp = reader.xmp_metadata
+    xml = "" if xmp is None else xmp.stream.get_data().decode("utf-8", "replace")
+    return f"{info}\n{xml}"
+
+
+def every_object(path: Path) -> str:
+    """Every object of the file as text, streams decompressed (content streams, metadata,
+    bookmarks, annotations): what a determined reader could dig out."""
+    reader = PdfReader(path)
+    parts = []
+    for number in range(1, int(reader.trailer["/Size"])):
+        obj = _object(reader, number)
+        if isinstance(obj, StreamObject):
+            data = obj.get_data()
+            parts.append(data.decode("latin-1"))
+            parts.append(data.decode("utf-16-be", "replace"))
+        else:
+            parts.append(str(obj))
+    return "\n".join(parts)
+
+
+def _object(reader: PdfReader, number: int) -> Any:
+    try:
+        return reader.get_object(IndirectObject(number, 0, reader))
+    except Exception:  # a free or damaged entry: nothing to read
+        return None
+
+
+def channels(path: Path) -> dict[str, str]:
+    return {"pypdf text": pypdf_text(path), "pdftotext": poppler_text(path),
+            "bookmarks": "\n".join(outline_titles(path)), "metadata": metadata_text(path),
+            "objects": every_object(path)}
+
+
+# --- the leak tests ------------------------------------------------------------------------------
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+@pytest.mark.slow
+def test_no_third_party_string_is_in_any_channel_of_the_bundle(built: Built) -> None:
+    for channel, text in channels(built.bundle_a).items():
+        assert found(A_THIRD_PARTIES + A_NAME_WORDS, text) == [], channel
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+def test_nothing_from_another_case_is_in_the_bundle(built: Built) -> None:
+    for channel, text in channels(built.bundle_a).items():
+        assert found(B_STRINGS, text) == [], channel
+    for channel, text in channels(built.bundle_b).items():
+        assert found(A_THIRD_PARTIES + A_NAME_WORDS + (CASE_A, "Siân", "O'Brien"), text) == [], \
+            channel
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+def test_no_third_party_string_is_in_a_file_name_in_the_outbox(built: Built) -> None:
+    names = "\n".join(str(p.relative_to(built.settings.folders.outbox))
+                      for p in built.settings.folders.outbox.rglob("*"))
+    assert found(A_THIRD_PARTIES + A_NAME_WORDS + B_STRINGS[:3], names) == []
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+def test_the_redaction_log_says_what_was_withheld_without_repeating_it(built: Built) -> None:
+    log = built.bundle_a.with_name(built.bundle_a.name.replace(".pdf", LOG_SUFFIX)).read_text()
+    assert found(A_THIRD_PARTIES + A_NAME_WORDS + B_STRINGS, log) == []
+    for path in ("$.data.referral.private_referrer", "$.data.contacts[0].name",
+                 "$.data.contacts[0].address", "$.data.advocate",
+                 "$.data.people_involved[2].name", "$.data.people_involved[3].name",
+                 "$.data.needs[0].description", "$.data.notes", "$.data.what_happened",
+                 "$.data.arrangements_agreed[2]", "$.data.objectives[1].actions[0].by_whom"):
+        assert f"{path}: withheld" in log, path
+    assert "$.data.people_involved[0].name" not in log  # the person
+    assert "$.data.people_involved[1].name" not in log  # staff doing their job
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+def test_every_record_of_the_person_is_in_the_bundle(built: Built) -> None:
+    titles = [re.sub(r" \(.*\)$", "", t.split(". ", 1)[1]) for t in outline_titles(
+        built.bundle_a)[2:]]
+    assert sorted(titles) == sorted([
+        "Case file received: Needs and risk assessment", "Needs and risk assessment, version 1",
+        "Case file received: Support plan", "Support plan, version 1",
+        "Case file received: Exit confirmation letter", "Exit confirmation letter, version 1",
+        "Case file received: Serious incident report",
+        "Serious incident report INC-2026-142, version 1",
+        "Case file received: Support plan", "Support plan, version 2",
+    ])
+    text = poppler_text(built.bundle_a)
+    index = text[text.index("Index of records"):]
+    for number in range(1, 11):
+        assert re.search(rf"^\s*{number}\.\s", index, flags=re.MULTILINE), number
+    # What must stay: the person, staff doing their jobs, and what happened to her.
+    squashed = squash(text)
+    for kept in ("Siân O'Brien", "Priya Natarajan", "Tom Reilly", "Fell on the stairs",
+                 "Riverside Homes", "heard Siân fall on the stairs", "called the ambulance"):
+        assert squash(kept) in squashed, kept
+    assert MARKER in re.sub(r"\s+", " ", text)
+
+
+@needs_libreoffice
+@pytest.mark.libreoffice
+def test_the_real_bundle_is_stamped_and_linked(built: Built) -> None:
+    reader = PdfReader(built.bundle_a)
+    total = len(reader.pages)
+    for number, page in enumerate(reader.pages, start=1):
+        text = re.sub(r"\s+", " ", page.extract_text())
+        assert f"Page {number} of {total}" in text and CASE_A in text
+    starts = [reader.get_destination_page_number(item) for item in reader.outline]
+    annotated = [p for p in reader.pages if "/Annots" in p]
+    links = [a.get_object() for page in annotated for a in page["/Annots"]]
+    assert [reader.get_page_number(reader.get_object(link["/Dest"][0])) for link in links] == \
+        starts[2:]
+    # Each record's first page is where its bookmark says (the joined plans were split right).
+    for title, start in zip(outline_titles(built.bundle_a)[2:], starts[2:], strict=True):
+        page = squash(reader.pages[start].extract_text())
+        if "Case file received" in title:
+            assert squash(title.split(". ", 1)[1].split(" (")[0]) in page, title
+        else:
+            assert squash("Thameside Housing Support") in page, title  # a letterhead
+
+
+# --- the redaction, field by field ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def schemas() -> SchemaSet:
+    return SchemaSet(REPO / "schemas")
+
+
+def data_node(schemas: SchemaSet, kind: str) -> Mapping[str, Any]:
+    node = schemas.documents[kind]["properties"]["data"]
+    assert isinstance(node, Mapping)
+    return node
+
+
+def redacted(schemas: SchemaSet, kind: str, data: dict[str, Any],
+             *more: tuple[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The redacted data, and {path: reason} of what was withheld; ``more`` records of the same
+    case are surveyed too."""
+    findings = [survey(data, data_node(schemas, kind), schemas.resolve)]
+    findings += [survey(d, data_node(schemas, k), schemas.resolve) for k, d in more]
+    result = redact(data, data_node(schemas, kind), schemas.resolve, scrubber_for(findings))
+    return result.data, {w.path: w.reason for w in result.withheld}
+
+
+def test_people_involved_are_withheld_unless_they_are_the_person_or_staff(
+    schemas: SchemaSet
+) -> None:
+    data = example("serious_incident")["data"]
+    out, log = redacted(schemas, "serious_incident", data)
+    names = [p["name"] for p in out["people_involved"]]
+    assert names == ["Daniel Okafor", "Tom Reilly", MARKER]
+    assert out["people_involved"][2]["role"] == "other resident"
+    assert log == {"$.data.people_involved[2].name": "a person involved in the incident"}
+
+
+def test_a_private_referrer_is_withheld_whole_and_a_contact_by_name_and_details(
+    schemas: SchemaSet
+) -> None:
+    out, log = redacted(schemas, "needs_assessment", example("needs_assessment")["data"])
+    assert out["referral"]["private_referrer"] == {"name": MARKER, "relationship": MARKER,
+                                                   "phone": MARKER}
+    assert out["referral"]["route"] == "Family or friend"
+    assert out["contacts"] == [{"name": MARKER, "relationship": "Sister", "phone": MARKER}]
+    assert set(log) == {"$.data.referral.private_referrer", "$.data.contacts[0].name",
+                        "$.data.contacts[0].phone"}
+    assert out["person"]["name"] == "Siân O'Brien" and out["worker"]["name"] == "Priya Natarajan"
+
+
+def test_an_address_is_withheld_once_not_line_by_line(schemas: SchemaSet) -> None:
+    data = example("needs_assessment")["data"]
+    data["contacts"][0]["address"] = {"lines": ["1 Elm Row", "Thameside"], "postcode": "TS1 1AA"}
+    out, log = redacted(schemas, "needs_assessment", data)
+    assert out["contacts"][0]["address"] == {"lines": [MARKER], "postcode": MARKER}
+    assert log["$.data.contacts[0].address"] == "contact details of another person"
+
+
+def test_names_in_free_text_are_withheld_in_full_in_any_case_and_by_each_word(
+    schemas: SchemaSet
+) -> None:
+    data = example("needs_assessment")["data"]
+    data["needs"][0]["description"] = ("CARYS MORGAN rang. Carys says Morgan's van is free; "
+                                       "carys is a word here only by accident. Call 07700900611.")
+    out, log = redacted(schemas, "needs_assessment", data)
+    text = out["needs"][0]["description"]
+    assert "CARYS" not in text and "Carys" not in text and "Morgan" not in text
+    assert "07700900611" not in text
+    assert "carys is a word" in text  # a name word is matched capitalised, as names are written
+    assert log["$.data.needs[0].description"] == IN_TEXT
+    assert text.startswith(f"{MARKER} rang. {MARKER} says {MARKER}'s van")
+
+
+def test_a_name_found_in_another_record_of_the_case_is_withheld_here_too(
+    schemas: SchemaSet
+) -> None:
+    letter = example("exit_letter")["data"]
+    letter["arrangements_agreed"].append("Carys will help with the move.")
+    out, log = redacted(schemas, "exit_letter", letter,
+                        ("needs_assessment", example("needs_assessment")["data"]))
+    assert out["arrangements_agreed"][-1] == f"{MARKER} will help with the move."
+    assert log == {"$.data.arrangements_agreed[2]": IN_TEXT}
+    alone, nothing = redacted(schemas, "exit_letter", letter)
+    assert nothing == {} and alone == letter
+
+
+def test_the_persons_own_details_and_staff_names_are_never_taken_for_a_third_party(
+    schemas: SchemaSet
+) -> None:
+    data = example("needs_assessment")["data"]
+    data["contacts"] = [{"name": "Rhys O'Brien", "relationship": "Brother"},
+                        {"name": "Priya Jones", "relationship": "Friend"}]
+    data["needs"][0]["description"] = ("Siân O'Brien asked Priya Natarajan to call Rhys; "
+                                       "Priya Jones can help too.")
+    out, _ = redacted(schemas, "needs_assessment", data)
+    text = out["needs"][0]["description"]
+    assert text == (f"Siân O'Brien asked Priya Natarajan to call {MARKER}; {MARKER} can help "
+                    "too.")
+    assert out["person"]["name"] == "Siân O'Brien"
+
+
+def test_a_field_the_schema_does_not_describe_is_withheld(schemas: SchemaSet) -> None:
+    data = example("support_plan")["data"]
+    data["signatures"]["witness"] = "Somebody Else"
+    out, log = redacted(schemas, "support_plan", data)
+    assert out["signatures"]["witness"] == MARKER
+    assert log["$.data.signatures.witness"] == UNDESCRIBED
+
+
+def test_marks_beside_a_ref_and_inside_all_of_are_followed(schemas: SchemaSet) -> None:
+    plan, _ = redacted(schemas, "support_plan", example("support_plan")["data"])
+    assert plan["advocate"] == {"name": MARKER, "relationship": MARKER}
+    letter = example("exit_letter")["data"]  # person is an allOf of the common person
+    findings = survey(letter, data_node(schemas, "exit_letter"), schemas.resolve)
+    assert "Siân O'Brien" in findings.protected and findings.identifying == set()
+
+
+def test_descriptions_of_a_withheld_person_are_not_searched_for_elsewhere(
+    schemas: SchemaSet
+) -> None:
+    data = example("needs_assessment")["data"]
+    findings: Findings = survey(data, data_node(schemas, "needs_assessment"), schemas.resolve)
+    assert "Sister" not in findings.identifying  # the referrer's relationship: withheld in place
+    assert {"Carys Morgan", "07700 900 611"} <= findings.identifying
+    data["needs"][0]["description"] = "Her sister helps."
+    out, _ = redacted(schemas, "needs_assessment", data)
+    assert out["needs"][0]["description"] == "Her sister helps."
+
+
+def test_every_schema_marks_the_fields_that_hold_other_people(schemas: SchemaSet) -> None:
+    """The fields named in issue 5 §3: relatives and contacts, private referrers, advocates,
+    people involved in incidents (not staff or the person), a request's representative."""
+    common = schemas.common["$defs"]["third_party"]["properties"]
+    assert {k for k, v in common.items() if "x-third-party" in v} == {"name", "phone", "address"}
+    assessment = schemas.documents["needs_assessment"]["properties"]["data"]["properties"]
+    assert "x-third-party" in assessment["referral"]["properties"]["private_referrer"]
+    assert assessment["contacts"]["items"]["$ref"].endswith("/third_party")
+    plan = schemas.documents["support_plan"]["properties"]["data"]["properties"]
+    assert "x-third-party" in plan["advocate"]
+    involved = schemas.documents["serious_incident"]["properties"]["data"]["properties"][
+        "people_involved"]["items"]["properties"]["name"]
+    assert involved["x-not-third-party-when-role"] == ["service user", "staff"]
+    from recordgen.subject_access import request_schema
+
+    representative = request_schema(schemas)["properties"]["data"]["properties"]["representative"]
+    assert "x-third-party" in representative
+    assert "x-third-party" in representative["properties"]["name"]
