@@ -14,7 +14,7 @@ from typing import Any
 import docx
 import pytest
 
-from recordgen.claim import ClaimArea
+from recordgen.claim import HOST, STALE_AFTER_SECONDS, ClaimArea
 from recordgen.clock import FixedClock
 from recordgen.errors import StoreError
 from recordgen.inbox import open_services, process_inbox
@@ -245,7 +245,7 @@ def test_files_given_on_the_command_line_are_processed(
 def test_a_file_left_claimed_by_a_crashed_worker_is_finished_once(
     services: Services, settings: Settings
 ) -> None:
-    dead = settings.folders.work / "otherhost-999-abc"
+    dead = settings.folders.work / f"{HOST}-999-abc"  # killed on this machine: lock released
     dead.mkdir(parents=True)
     (dead / ".lock").touch()
     claimed = dead / "20261123T090000000000-deadbeef--plan.json"
@@ -386,7 +386,7 @@ def test_a_rejection_recorded_just_before_a_crash_is_finished_by_moving_the_file
 ) -> None:
     from recordgen.store import SubmissionRecord
 
-    dead = settings.folders.work / "otherhost-999-abc"
+    dead = settings.folders.work / f"{HOST}-999-abc"
     dead.mkdir(parents=True)
     claimed = dead / "20261123T090000000000-deadbeef--bad.json"
     claimed.write_bytes(b"{")
@@ -425,3 +425,21 @@ def test_two_versions_of_one_document_in_one_batch_become_versions_1_and_2(
     outcomes = process_inbox(services)
     assert [o.status for o in outcomes] == ["produced", "produced", "duplicate"]
     assert [d.version for d in services.store.documents()] == [1, 2]
+
+
+def test_a_worker_on_another_machine_is_adopted_only_once_its_heartbeat_is_stale(
+    services: Services, settings: Settings
+) -> None:
+    import os
+    import time
+
+    other = settings.folders.work / "fileserver2-4242-beef"  # flock may not reach across machines
+    other.mkdir(parents=True)
+    (other / ".lock").touch()
+    (other / "20261123T090000000000-0000beef--plan.json").write_text(
+        json.dumps(example("support_plan")))
+    assert process_inbox(services) == []  # touched lately: that worker may be alive
+    old = time.time() - STALE_AFTER_SECONDS - 60
+    os.utime(other / ".lock", (old, old))
+    (outcome,) = process_inbox(services)
+    assert outcome.status == "produced"

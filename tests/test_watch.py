@@ -23,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 from watchdog.observers.api import BaseObserver
 
+from recordgen.claim import HOST
 from recordgen.cli import cli
 from recordgen.clock import SystemClock
 from recordgen.errors import CannotWatch, InboxMissing, SettingsError
@@ -363,7 +364,7 @@ def test_files_waiting_and_claims_left_by_a_dead_worker_are_processed_at_start_u
     tmp_path: Path, mode: str
 ) -> None:
     settings = watch_settings(tmp_path, mode)
-    dead = settings.folders.work / "otherhost-999-abc"
+    dead = settings.folders.work / f"{HOST}-999-abc"
     dead.mkdir(parents=True)
     (dead / ".lock").touch()
     (dead / "20261123T090000000000-deadbeef--left.json").write_bytes(case_file(1))

@@ -8,6 +8,7 @@ dead worker's folder unlocked and adopts what it had claimed, so nothing is lost
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import os
@@ -15,6 +16,7 @@ import secrets
 import shutil
 import socket
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -22,6 +24,11 @@ from typing import IO
 from recordgen.errors import InboxError
 
 CLAIM_SEPARATOR = "--"
+HOST = socket.gethostname()
+# A worker touches its lock file at every start-up scan and rescan. flock does not reach across
+# machines on every network share, so a folder of a worker on another machine is adopted only once
+# its lock has not been touched for this long, as well as being unlocked.
+STALE_AFTER_SECONDS = 600.0
 
 # Files that editors, sync tools and operating systems leave in shared folders (issue 3 §3).
 _JUNK_PREFIXES = ("~$", "._", ".")
@@ -128,11 +135,17 @@ class ClaimArea:
 
     def pending(self) -> list[Claimed]:
         """What this worker holds, after adopting what dead workers left claimed."""
+        self.heartbeat()
         self._adopt_orphans()
         return sorted(
             (Claimed.from_path(p) for p in self.folder.iterdir() if p.name != ".lock"),
             key=lambda c: c.claim_id,
         )
+
+    def heartbeat(self) -> None:
+        """Show workers on other machines that this one is alive."""
+        with contextlib.suppress(OSError):
+            os.utime(self.folder / ".lock")
 
     def _adopt_orphans(self) -> None:
         if not self.root.is_dir():
@@ -141,6 +154,8 @@ class ClaimArea:
             if (other == self.folder or other.name.startswith(".") or not other.is_dir()
                     or other.is_symlink()):
                 continue
+            if not other.name.startswith(f"{HOST}-") and _touched_lately(other / ".lock"):
+                continue  # another machine's worker, alive as far as we can tell
             try:
                 with (other / ".lock").open("ab") as lock:
                     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -156,3 +171,9 @@ class ClaimArea:
             except OSError:
                 continue
 
+
+def _touched_lately(lock: Path) -> bool:
+    try:
+        return lock.stat().st_mtime > time.time() - STALE_AFTER_SECONDS
+    except OSError:
+        return False
