@@ -142,11 +142,7 @@ def _close_open(store: Store, cal: ServiceCalendar, case_ref: str, clock: ClockN
                 subject: str, done: dt.date | dt.datetime, document_id: int) -> None:
     for record in store.clocks(case_ref, open_only=True):
         if record.clock == clock.value and record.subject == subject and record.id is not None:
-            due = _parse(record.due)
+            due = deadlines.parse_when(record.due)
             late = deadlines.lateness(cal, due, done)
             store.close_clock(record.id, done.isoformat(), late.met, late.working_days_late,
                               document_id)
-
-
-def _parse(text: str) -> dt.date | dt.datetime:
-    return dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)

@@ -48,6 +48,35 @@ _MONTH_NAMES = (
 )  # fmt: skip
 
 
+# --- Dates as case files and the store write them -----------------------------------------------
+
+
+def parse_date(value: object) -> dt.date | None:
+    """A date written YYYY-MM-DD, or None for anything else (a missing or malformed value is the
+    schema's to report)."""
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def parse_local_datetime(value: object) -> dt.datetime | None:
+    """A UK local date and time written YYYY-MM-DDTHH:MM[:SS], or None."""
+    if not isinstance(value, str) or len(value) not in (16, 19) or value[10] != "T":
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def parse_when(text: str) -> dt.date | dt.datetime:
+    """A clock's start or due as the store keeps it: a date, or a date and time."""
+    return dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
+
+
 # --- Dates as people write them ----------------------------------------------------------------
 
 

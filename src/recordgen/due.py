@@ -12,7 +12,13 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from recordgen.deadlines import ClockName, ServiceCalendar, uk_date, working_days_left
+from recordgen.deadlines import (
+    ClockName,
+    ServiceCalendar,
+    parse_when,
+    uk_date,
+    working_days_left,
+)
 from recordgen.store import ClockRecord, Store
 
 DUE_SOON_WORKING_DAYS = 2
@@ -44,10 +50,6 @@ class DueRow:
         return uk_date(self.due)
 
 
-def _parse(text: str) -> dt.date | dt.datetime:
-    return dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
-
-
 def _day(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
@@ -68,7 +70,7 @@ def due_rows(
         if record.closed is not None:
             continue
         name = ClockName(record.clock)
-        due = _parse(record.due)
+        due = parse_when(record.due)
         left = working_days_left(cal, today, _day(due))
         if overdue_only and _day(due) >= today:
             continue
@@ -78,7 +80,7 @@ def due_rows(
             continue
         if clock is not None and name is not clock:
             continue
-        rows.append(DueRow(record.case_ref, name, record.subject, _parse(record.started), due,
+        rows.append(DueRow(record.case_ref, name, record.subject, parse_when(record.started), due,
                            left))
     return sorted(rows, key=lambda r: (_day(r.due), str(r.due), r.case_ref))
 
@@ -105,7 +107,7 @@ def run_notes(store: Store, cal: ServiceCalendar, today: dt.date,
         if record.closed_by in ids and record.met is False:
             notes.append(
                 f"Produced late: {ClockName(record.clock).description} for case {record.case_ref} "
-                f"was due by {_show(_parse(record.due))}; {record.working_days_late} working "
+                f"was due by {_show(parse_when(record.due))}; {record.working_days_late} working "
                 f"day{'s' if record.working_days_late != 1 else ''} late."
             )
     for row in due_rows(store.clocks(open_only=True), cal, today,

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from recordgen.deadlines import uk_date
+from recordgen.deadlines import parse_date, parse_local_datetime, uk_date
 from recordgen.errors import Problem
 from recordgen.settings import Settings
 
@@ -25,23 +25,11 @@ def rule_problems(
 
 
 def _date(data: Mapping[str, Any], key: str) -> dt.date | None:
-    value = data.get(key)
-    if not isinstance(value, str):
-        return None
-    try:
-        return dt.date.fromisoformat(value) if len(value) == 10 else None
-    except ValueError:
-        return None
+    return parse_date(data.get(key))
 
 
 def _datetime(data: Mapping[str, Any], key: str) -> dt.datetime | None:
-    value = data.get(key)
-    if not isinstance(value, str) or len(value) not in (16, 19) or value[10:11] != "T":
-        return None
-    try:
-        return dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
+    return parse_local_datetime(data.get(key))
 
 
 def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:

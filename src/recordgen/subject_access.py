@@ -26,7 +26,7 @@ import referencing.jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
 from recordgen import deadlines
-from recordgen.deadlines import ClockName, ServiceCalendar, uk_date
+from recordgen.deadlines import ClockName, ServiceCalendar, parse_date, uk_date
 from recordgen.errors import Problem, SettingsError, ValidationFailed
 from recordgen.kinds import CASE_FILE_KINDS, SUBJECT_ACCESS_REQUEST
 from recordgen.settings import Settings
@@ -95,13 +95,7 @@ def validate_request(
 
 
 def _date(data: Mapping[str, Any], key: str) -> dt.date | None:
-    value = data.get(key)
-    if not isinstance(value, str) or len(value) != 10:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
+    return parse_date(data.get(key))
 
 
 def request_problems(

@@ -22,6 +22,7 @@ import referencing
 import referencing.jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
+from recordgen.deadlines import parse_local_datetime
 from recordgen.errors import Problem, SettingsError, ValidationFailed
 from recordgen.kinds import KINDS, DocumentKind
 from recordgen.rules import rule_problems
@@ -39,16 +40,6 @@ def _is_local_datetime(value: object) -> bool:
     if not isinstance(value, str):
         return True
     return parse_local_datetime(value) is not None
-
-
-def parse_local_datetime(value: str) -> dt.datetime | None:
-    """A UK local date and time written YYYY-MM-DDTHH:MM[:SS], or None."""
-    if len(value) not in (16, 19) or value[10] != "T":
-        return None
-    try:
-        return dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
