@@ -24,11 +24,11 @@ import threading
 import time
 import weakref
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import NamedTuple, Protocol, Self
+from typing import NamedTuple, Protocol, Self, TypeVar
 
 from pypdf import PdfReader
 
@@ -44,6 +44,9 @@ PDF_MODE = 0o640  # special-category data: outputs are never world-readable (DES
 _POLL_SECONDS = 0.2
 # What soffice prints when all is well (and a harmless Java warning): not worth quoting in errors.
 _ROUTINE = re.compile(r"convert |Overwriting: |Warning: failed to launch javaldx")
+
+
+Key = TypeVar("Key", bound=Hashable)
 
 
 class Converter(Protocol):
@@ -404,3 +407,22 @@ def convert_isolating_failures(
         except ConversionError as exc:
             problems[source] = str(exc)
     return pdfs, problems
+
+
+def pdfs_of(
+    converter: Converter, documents: Mapping[Key, tuple[str, bytes]]
+) -> tuple[dict[Key, bytes], dict[Key, str]]:
+    """PDFs of Word documents held in memory (key -> (file stem, .docx bytes)) in one converter
+    call: the PDF's bytes for each document converted, the reason for each that was not."""
+    if not documents:
+        return {}, {}
+    with tempfile.TemporaryDirectory(prefix="recordgen-convert-") as folder:
+        sources = {}
+        for key, (stem, content) in documents.items():
+            sources[key] = Path(folder) / f"{stem}.docx"
+            sources[key].write_bytes(content)
+        made, problems = convert_isolating_failures(converter, list(sources.values()),
+                                                    Path(folder) / "pdf")
+        return ({key: made[path].read_bytes() for key, path in sources.items() if path in made},
+                {key: problems.get(path, "no PDF was made") for key, path in sources.items()
+                 if path not in made})

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -28,7 +27,7 @@ from recordgen.bundle import publish_bundle, record_bundle
 from recordgen.claim import Claimed
 from recordgen.clock import UK, Clock
 from recordgen.clocks import DocumentClock, document_clock, update_clocks
-from recordgen.convert import Converter, convert_isolating_failures
+from recordgen.convert import Converter, pdfs_of
 from recordgen.errors import (
     CaseFileError,
     ConversionError,
@@ -174,25 +173,14 @@ def convert(items: Sequence[WorkItem], services: Services) -> list[WorkItem]:
     item goes on without its PDF, and its case file is kept for a retry (issue 5 §1)."""
     wanted = [i for i in items if i.case is not None and i.rendered is not None
               and wants_pdf(services.settings, i.case.kind)]
-    if not wanted:
-        return list(items)
-    with tempfile.TemporaryDirectory(prefix="recordgen-convert-") as folder:
-        sources = {}
-        for item in wanted:
-            assert item.plan is not None and item.rendered is not None
-            source = Path(folder) / f"{item.plan.file_stem}.docx"
-            source.write_bytes(item.rendered.content)
-            sources[item.claimed.claim_id] = source
-        pdfs, problems = convert_isolating_failures(services.converter, list(sources.values()),
-                                                     Path(folder) / "pdf")
-        converted = {}
-        for item in wanted:
-            source = sources[item.claimed.claim_id]
-            if source in pdfs:
-                converted[item.claimed.claim_id] = replace(item, pdf=pdfs[source].read_bytes())
-            else:
-                converted[item.claimed.claim_id] = replace(item, pdf_problem=problems[source])
-    return [converted.get(i.claimed.claim_id, i) for i in items]
+    documents = {}
+    for item in wanted:
+        assert item.plan is not None and item.rendered is not None
+        documents[item.claimed.claim_id] = (item.plan.file_stem, item.rendered.content)
+    pdfs, problems = pdfs_of(services.converter, documents)
+    return [replace(i, pdf=pdfs[i.claimed.claim_id]) if i.claimed.claim_id in pdfs
+            else replace(i, pdf_problem=problems[i.claimed.claim_id])
+            if i.claimed.claim_id in problems else i for i in items]
 
 
 def wants_pdf(settings: Settings, kind: DocumentKind) -> bool:
@@ -362,15 +350,14 @@ def resume(claimed: Claimed, done: SubmissionRecord, services: Services,
                and d.kind in KINDS and wants_pdf(services.settings, KINDS[d.kind])]
     made = []
     for document in missing:
-        source = outbox / document.file_name
-        with tempfile.TemporaryDirectory(prefix="recordgen-convert-") as folder:
-            pdfs, problems = convert_isolating_failures(services.converter, [source],
-                                                         Path(folder) / "pdf")
-            if source not in pdfs:
-                return Outcome(claimed.original_name, "held", done.case_ref, done.kind,
-                               message=f"The PDF still could not be made: {problems[source]}",
-                               seconds=time.monotonic() - started)
-            pdf = publish(outbox, document.case_ref, pdfs[source].name, pdfs[source].read_bytes())
+        stem = Path(document.file_name).stem
+        pdfs, problems = pdfs_of(services.converter,
+                                 {stem: (stem, (outbox / document.file_name).read_bytes())})
+        if stem not in pdfs:
+            return Outcome(claimed.original_name, "held", done.case_ref, done.kind,
+                           message=f"The PDF still could not be made: {problems[stem]}",
+                           seconds=time.monotonic() - started)
+        pdf = publish(outbox, document.case_ref, f"{stem}.pdf", pdfs[stem])
         assert document.id is not None
         services.store.attach_pdf(document.id, pdf.relative, pdf.sha256)
         made.append(pdf.relative)

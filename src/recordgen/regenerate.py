@@ -16,7 +16,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -26,7 +25,7 @@ from typing import Any
 
 from recordgen import __version__
 from recordgen.clocks import document_clock
-from recordgen.convert import convert_isolating_failures
+from recordgen.convert import pdfs_of
 from recordgen.errors import RecordgenError
 from recordgen.kinds import KINDS
 from recordgen.pipeline import Services, wants_pdf
@@ -207,20 +206,11 @@ def _stem(job: Job) -> str:
 def _convert(chunk: Sequence[Job], rendered: Sequence[RenderedDocument | Exception],
              services: Services) -> dict[int, bytes]:
     """PDFs for the chunk, one converter call; a document whose PDF fails keeps its Word file."""
-    wanted = [(job, doc) for job, doc in zip(chunk, rendered, strict=True)
-              if isinstance(doc, RenderedDocument) and wants_pdf(services.settings, job.case.kind)]
-    if not wanted:
-        return {}
-    with tempfile.TemporaryDirectory(prefix="recordgen-regenerate-") as folder:
-        sources = {}
-        for job, doc in wanted:
-            source = Path(folder) / f"{_stem(job)}.docx"
-            source.write_bytes(doc.content)
-            sources[id(job)] = source
-        made, _ = convert_isolating_failures(services.converter, list(sources.values()),
-                                             Path(folder) / "pdf")
-        return {key: made[source].read_bytes() for key, source in sources.items()
-                if source in made}
+    pdfs, _ = pdfs_of(services.converter, {
+        id(job): (_stem(job), doc.content) for job, doc in zip(chunk, rendered, strict=True)
+        if isinstance(doc, RenderedDocument) and wants_pdf(services.settings, job.case.kind)
+    })
+    return pdfs
 
 
 def _publish_and_record(job: Job, doc: RenderedDocument, pdf: bytes | None,
