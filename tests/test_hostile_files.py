@@ -87,6 +87,9 @@ def test_a_50_megabyte_file_is_refused_without_being_read_and_kept(
     assert "50.0 MB" in note and "larger than" in note
     (submission,) = services.store.submissions()
     assert submission.raw == b"" and len(submission.sha256) == 64  # only the hash is stored
+    from recordgen.publish import sha256_of_file
+
+    assert submission.sha256 == sha256_of_file(kept)  # the hash of the file itself
 
 
 def test_a_link_to_a_file_outside_the_inbox_is_never_followed(

@@ -38,16 +38,7 @@ _BRACKET = re.compile(r"[\[\]{}]")
 def read_case_file(path: Path, max_bytes: int, max_depth: int) -> dict[str, Any]:
     """Read and strictly parse the case file at ``path``."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            shown, limit = _size(size), _size(max_bytes)
-            if shown == limit:  # 1.0 MB is larger than 1.0 MB: say it in bytes instead
-                shown, limit = f"{size:,} bytes", f"{max_bytes:,} bytes"
-            raise LoadError(
-                f"The file is {shown}, larger than the {limit} a case file may be.",
-                "Check that this is really a case file (not a scan or an export of many cases); "
-                "if it is, split it into one file per document.",
-            )
+        refuse_oversize(path.stat().st_size, max_bytes)
         with path.open("rb") as handle:
             raw = handle.read(max_bytes + 1)
     except OSError as exc:
@@ -61,6 +52,20 @@ def read_case_file(path: Path, max_bytes: int, max_depth: int) -> dict[str, Any]
             "Split it into one file per document.",
         )
     return parse_case_bytes(raw, max_depth)
+
+
+def refuse_oversize(size: int, max_bytes: int) -> None:
+    """Refuse a file larger than a case file may be, before anything reads it into memory."""
+    if size <= max_bytes:
+        return
+    shown, limit = _size(size), _size(max_bytes)
+    if shown == limit:  # 1.0 MB is larger than 1.0 MB: say it in bytes instead
+        shown, limit = f"{size:,} bytes", f"{max_bytes:,} bytes"
+    raise LoadError(
+        f"The file is {shown}, larger than the {limit} a case file may be.",
+        "Check that this is really a case file (not a scan or an export of many cases); "
+        "if it is, split it into one file per document.",
+    )
 
 
 def parse_case_bytes(raw: bytes, max_depth: int) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from recordgen.errors import (
     TemplateError,
 )
 from recordgen.kinds import KINDS, SUBJECT_ACCESS_REQUEST, DocumentKind
-from recordgen.load import parse_case_bytes, read_case_file
+from recordgen.load import parse_case_bytes, refuse_oversize
 from recordgen.publish import PublishedFile, publish, sha256_of_file
 from recordgen.rejected import reject_file
 from recordgen.render import RenderedDocument, build_context, context_fingerprint, render_document
@@ -115,12 +115,9 @@ Stage = Callable[[WorkItem, Services], WorkItem]
 def load(item: WorkItem, services: Services) -> WorkItem:
     limits, path = services.settings.limits, item.claimed.path
     try:
-        size = path.stat().st_size
-        if size > limits.max_case_file_bytes:
-            # Refused before it is read into memory; the file itself moves to the rejected folder
-            # whole, so the store keeps only its hash.
-            item = replace(item, sha256=sha256_of_file(path))
-            read_case_file(path, limits.max_case_file_bytes, limits.max_nesting_depth)
+        # An oversized file is refused before it is read into memory; it moves to the rejected
+        # folder whole, and the store keeps only its hash (see _submission).
+        refuse_oversize(path.stat().st_size, limits.max_case_file_bytes)
         raw = path.read_bytes()
     except OSError as exc:
         raise InboxError(f"{item.claimed.original_name} could not be read: {exc}.") from exc
@@ -388,7 +385,7 @@ def _submission(item: WorkItem, outcome: str, reasons: tuple[str, ...] = ()) -> 
     return SubmissionRecord(
         claim_id=item.claimed.claim_id,
         file_name=item.claimed.original_name,
-        sha256=item.sha256 or hashlib.sha256(item.raw).hexdigest(),
+        sha256=item.sha256 or _hash_unread(item),
         received_at=item.received_at,
         outcome=outcome,
         raw=item.raw,
@@ -396,6 +393,15 @@ def _submission(item: WorkItem, outcome: str, reasons: tuple[str, ...] = ()) -> 
         kind=kind,
         reasons=reasons,
     )
+
+
+def _hash_unread(item: WorkItem) -> str:
+    """The hash of a file refused before it was read (too large): taken from the claimed file,
+    which is still in the work folder when the rejection is recorded."""
+    try:
+        return sha256_of_file(item.claimed.path)
+    except OSError:
+        return hashlib.sha256(item.raw).hexdigest()
 
 
 def _declared(item: WorkItem, key: str) -> str | None:
