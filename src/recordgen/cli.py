@@ -38,9 +38,9 @@ from recordgen.regenerate import Selection
 from recordgen.regenerate import regenerate as regenerate_documents
 from recordgen.rejected import friendly_path
 from recordgen.settings import DEFAULT_SETTINGS_NAME, Settings, load_settings
-from recordgen.subject_access import is_request, validate_request
+from recordgen.subject_access import validate_case_file
 from recordgen.template_check import check_templates
-from recordgen.validate import SchemaSet, validate_case
+from recordgen.validate import SchemaSet
 from recordgen.watch_cli import watch
 
 
@@ -144,8 +144,7 @@ def validate(ctx: click.Context, files: Sequence[Path]) -> None:
         try:
             document = read_case_file(path, settings.limits.max_case_file_bytes,
                                       settings.limits.max_nesting_depth)
-            check = validate_request if is_request(document) else validate_case
-            case = check(document, schemas, settings, today)
+            case = validate_case_file(document, schemas, settings, today)
         except CaseFileError as exc:
             failed += 1
             click.echo(f"{path}: {len(exc.problems)} problem(s)")

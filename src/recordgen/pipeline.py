@@ -45,8 +45,8 @@ from recordgen.rejected import reject_file
 from recordgen.render import RenderedDocument, build_context, context_fingerprint, render_document
 from recordgen.settings import Settings
 from recordgen.store import DocumentRecord, Store, SubmissionRecord
-from recordgen.subject_access import is_request, validate_request
-from recordgen.validate import CaseFile, SchemaSet, validate_case
+from recordgen.subject_access import is_request, validate_case_file
+from recordgen.validate import CaseFile, SchemaSet
 
 
 @dataclass(frozen=True)
@@ -128,8 +128,8 @@ def load(item: WorkItem, services: Services) -> WorkItem:
 def validate(item: WorkItem, services: Services) -> WorkItem:
     assert item.document is not None
     today = item.received_at.date()
-    check = validate_request if is_request(item.document) else validate_case
-    return replace(item, case=check(item.document, services.schemas, services.settings, today))
+    return replace(item, case=validate_case_file(item.document, services.schemas,
+                                                 services.settings, today))
 
 
 def plan(item: WorkItem, services: Services) -> WorkItem:

@@ -34,7 +34,7 @@ from recordgen.store import ClockRecord, Store
 
 # validate.py's keyword-by-keyword translation into plain English (private there), reused so a
 # request's problems read like every other case file's.
-from recordgen.validate import CaseFile, SchemaSet, _path_order, _shadowed, _translate, _unique
+from recordgen.validate import CaseFile, SchemaSet, _path_order, _shadowed, _translate, _unique, validate_case
 
 CLOCK_SUBJECT = SUBJECT_ACCESS_REQUEST.name  # the clock's "subject" column in the store
 
@@ -89,6 +89,15 @@ def validate_request(
     assert isinstance(data, Mapping)
     return CaseFile(kind=SUBJECT_ACCESS_REQUEST, case_ref=str(document["case_ref"]),
                     schema_version=int(document["schema_version"]), data=data)
+
+
+def validate_case_file(
+    document: Mapping[str, Any], schemas: SchemaSet, settings: Settings, today: dt.date
+) -> CaseFile:
+    """Check any loaded case file: a subject access request here, every other kind by
+    :func:`recordgen.validate.validate_case`."""
+    check = validate_request if is_request(document) else validate_case
+    return check(document, schemas, settings, today)
 
 
 # --- the rules one request can show -------------------------------------------------------------
