@@ -793,19 +793,22 @@ HOW_REQUEST_CAME = (
 )
 
 
-def exit_letter() -> Any:
-    doc = new_document("Exit confirmation letter", running_title="{{ data.person.name }}")
-    letterhead(doc)
-
+def letter_opening(doc: Any, *, address_optional: bool) -> None:
+    """The top of a letter under the letterhead: the recipient's name and address beside our
+    reference and who to ask for, then the date and "Dear ..."."""
     widths = (8.5, 8.5)
     table = _table(doc, widths, grid=False)
     row = _row(table, widths)
     recipient, refs = row.cells
     para(recipient, "{{ data.person.name }}", style="Address", first=True)
+    if address_optional:
+        control(recipient, "{%p if data.person.address %}")
     control(recipient, "{%p for line in data.person.address.lines %}")
     para(recipient, "{{ line }}", style="Address")
     control(recipient, "{%p endfor %}")
     para(recipient, "{{ data.person.address.postcode }}", style="Address")
+    if address_optional:
+        control(recipient, "{%p endif %}")
     para(refs, bold("Our reference: "), "{{ case_ref }}", style="Address", first=True)
     para(refs, bold("Please ask for: "), "{{ data.worker.name }}", style="Address")
     para(
@@ -824,6 +827,13 @@ def exit_letter() -> Any:
     )
     para(doc, "{{ document.date|uk_date }}").paragraph_format.space_before = Pt(12)
     para(doc, "Dear {{ data.person.name }}").paragraph_format.space_before = Pt(12)
+
+
+def exit_letter() -> Any:
+    doc = new_document("Exit confirmation letter", running_title="{{ data.person.name }}")
+    letterhead(doc)
+
+    letter_opening(doc, address_optional=False)
     para(
         doc,
         bold(
@@ -1106,35 +1116,7 @@ def sar_cover_letter() -> Any:
     letter = doc.add_section(WD_SECTION.NEW_PAGE)
     letter.different_first_page_header_footer = True
     letterhead(doc)
-    widths = (8.5, 8.5)
-    table = _table(doc, widths, grid=False)
-    row = _row(table, widths)
-    recipient, refs = row.cells
-    para(recipient, "{{ data.person.name }}", style="Address", first=True)
-    control(recipient, "{%p if data.person.address %}")
-    control(recipient, "{%p for line in data.person.address.lines %}")
-    para(recipient, "{{ line }}", style="Address")
-    control(recipient, "{%p endfor %}")
-    para(recipient, "{{ data.person.address.postcode }}", style="Address")
-    control(recipient, "{%p endif %}")
-    para(refs, bold("Our reference: "), "{{ case_ref }}", style="Address", first=True)
-    para(refs, bold("Please ask for: "), "{{ data.worker.name }}", style="Address")
-    para(
-        refs,
-        bold("Phone: "),
-        "{% if data.worker.phone %}{{ data.worker.phone }}{% else %}{{ provider.phone }}"
-        "{% endif %}",
-        style="Address",
-    )
-    para(
-        refs,
-        bold("Email: "),
-        "{% if data.worker.email %}{{ data.worker.email }}{% else %}{{ provider.email }}"
-        "{% endif %}",
-        style="Address",
-    )
-    para(doc, "{{ document.date|uk_date }}").paragraph_format.space_before = Pt(12)
-    para(doc, "Dear {{ data.person.name }}").paragraph_format.space_before = Pt(12)
+    letter_opening(doc, address_optional=True)
     para(doc, bold("Your request for a copy of your personal information"))
     para(
         doc,
