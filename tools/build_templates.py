@@ -793,6 +793,27 @@ HOW_REQUEST_CAME = (
 )
 
 
+def sign_off(doc: Any, what: str) -> None:
+    """Who to ask about the letter, then "Yours sincerely" and the worker's name and role. The
+    sign-off is one paragraph with line breaks, kept on one page, so the name is never stranded."""
+    para(
+        doc,
+        f"If you have any questions about this {what}, please contact {{{{ data.worker.name }}}}"
+        "{% if data.worker.phone %} on {{ data.worker.phone }}{% endif %}.",
+    )
+    closing = doc.add_paragraph(style="Address")
+    closing.paragraph_format.keep_together = True
+    closing.paragraph_format.space_before = Pt(4)
+    closing.add_run("Yours sincerely")
+    for _ in range(4):
+        closing.add_run().add_break()
+    closing.add_run("{{ data.worker.name }}").bold = True
+    closing.add_run().add_break()
+    closing.add_run("{{ data.worker.role }}")
+    closing.add_run().add_break()
+    closing.add_run("{{ provider.service_name }}, {{ provider.name }}")
+
+
 def letter_opening(doc: Any, *, address_optional: bool) -> None:
     """The top of a letter under the letterhead: the recipient's name and address beside our
     reference and who to ask for, then the date and "Dear ..."."""
@@ -938,23 +959,7 @@ def exit_letter() -> Any:
     )
     complaints_bullets(doc)
 
-    para(
-        doc,
-        "If you have any questions about this letter, please contact {{ data.worker.name }}"
-        "{% if data.worker.phone %} on {{ data.worker.phone }}{% endif %}.",
-    )
-    # One paragraph with line breaks, kept on one page: the sign-off never strands the name.
-    closing = doc.add_paragraph(style="Address")
-    closing.paragraph_format.keep_together = True
-    closing.paragraph_format.space_before = Pt(4)
-    closing.add_run("Yours sincerely")
-    for _ in range(4):
-        closing.add_run().add_break()
-    closing.add_run("{{ data.worker.name }}").bold = True
-    closing.add_run().add_break()
-    closing.add_run("{{ data.worker.role }}")
-    closing.add_run().add_break()
-    closing.add_run("{{ provider.service_name }}, {{ provider.name }}")
+    sign_off(doc, "letter")
     return doc
 
 
@@ -1181,22 +1186,7 @@ def sar_cover_letter() -> Any:
     para(doc, "{{ provider.privacy.dpo_contact|multiline }}")
     control(doc, "{%p endif %}")
 
-    para(
-        doc,
-        "If you have any questions about this pack, please contact {{ data.worker.name }}"
-        "{% if data.worker.phone %} on {{ data.worker.phone }}{% endif %}.",
-    )
-    closing = doc.add_paragraph(style="Address")
-    closing.paragraph_format.keep_together = True
-    closing.paragraph_format.space_before = Pt(4)
-    closing.add_run("Yours sincerely")
-    for _ in range(4):
-        closing.add_run().add_break()
-    closing.add_run("{{ data.worker.name }}").bold = True
-    closing.add_run().add_break()
-    closing.add_run("{{ data.worker.role }}")
-    closing.add_run().add_break()
-    closing.add_run("{{ provider.service_name }}, {{ provider.name }}")
+    sign_off(doc, "pack")
     return doc
 
 

@@ -46,8 +46,9 @@ def check_inbox(settings: Settings) -> None:
     inbox = settings.folders.inbox
     if not inbox.is_dir():
         raise InboxMissing(
-            f"The inbox folder {inbox} does not exist. Create it, or set [folders] inbox in the "
-            "settings file to the shared folder staff drop case files into."
+            f"The inbox folder {inbox} does not exist{' as a folder' if inbox.exists() else ''}. "
+            "Create it, or set [folders] inbox in the settings file to the shared folder staff drop "
+            "case files into. If it is on a network share, check that the share is mounted."
         )
 
 

@@ -45,7 +45,7 @@ from watchdog.observers.api import BaseObserver
 
 from recordgen.claim import ClaimArea, Claimed, is_case_file_candidate
 from recordgen.errors import CannotWatch, InboxError, InboxMissing, InboxNotWritable, SettingsError
-from recordgen.inbox import BATCH_SIZE, inbox_files, process_logged
+from recordgen.inbox import BATCH_SIZE, check_inbox, inbox_files, process_logged
 from recordgen.pipeline import Outcome, Services
 from recordgen.settings import Settings, Watch
 
@@ -208,12 +208,7 @@ def filesystem_type(path: Path, mounts: str | None = None) -> str | None:
 def check_inbox_usable(settings: Settings) -> None:
     """Raise :class:`InboxMissing` or :class:`InboxNotWritable` with a message for the operator."""
     inbox = settings.folders.inbox
-    if not inbox.is_dir():
-        raise InboxMissing(
-            f"The inbox folder {inbox} does not exist{' as a folder' if inbox.exists() else ''}. "
-            "Create it, or set [folders] inbox in the settings file to the shared folder staff drop "
-            "case files into. If it is on a network share, check that the share is mounted."
-        )
+    check_inbox(settings)
     if not os.access(inbox, os.W_OK | os.X_OK):
         raise InboxNotWritable(_not_writable(inbox))
 
