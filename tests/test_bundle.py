@@ -26,7 +26,7 @@ from pypdf.generic import DictionaryObject, NameObject, StreamObject
 
 from recordgen import bundle as bundle_module
 from recordgen.bundle import LOG_SUFFIX
-from recordgen.clock import UK, FixedClock
+from recordgen.clock import FixedClock
 from recordgen.deadlines import ServiceCalendar, lateness, sar_due, uk_date
 from recordgen.docx_merge import join
 from recordgen.errors import StoreError, ValidationFailed
@@ -44,8 +44,8 @@ from conftest import REPO, example, make_settings
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 CASE = "THS-2026-0142"
 RECEIVED = dt.date(2026, 11, 20)
-# Case files are dated by the moment they are claimed from the inbox, which is the real time.
-TODAY = dt.datetime.now(UK).date()
+# Case files are dated by the moment they are claimed from the inbox, by the injected clock.
+TODAY = dt.date(2026, 11, 23)
 
 
 # --- a converter that writes the text of each Word document as PDF ------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
@@ -10,8 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from recordgen.cli import EXIT_PROBLEMS, cli
+from recordgen.clock import UK, FixedClock
 
 from conftest import REPO, example
+
+CLOCK = FixedClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=UK))
 
 
 @pytest.fixture
@@ -23,13 +27,13 @@ def config(tmp_path: Path) -> Path:
     inbox.mkdir()
     for kind in ("needs_assessment", "support_plan", "exit_letter", "serious_incident"):
         (inbox / f"{kind}.json").write_text(json.dumps(example(kind)))
-    result = CliRunner().invoke(cli, ["--config", str(path), "process"])
+    result = CliRunner().invoke(cli, ["--config", str(path), "process"], obj=CLOCK)
     assert result.exit_code == 0, result.output
     return path
 
 
 def run(config: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["--config", str(config), *args])
+    result = CliRunner().invoke(cli, ["--config", str(config), *args], obj=CLOCK)
     return result.exit_code, result.output
 
 

@@ -16,11 +16,11 @@ import secrets
 import shutil
 import socket
 import stat
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from recordgen.clock import Clock, SystemClock, filesystem_seconds
 from recordgen.errors import InboxError
 
 CLAIM_SEPARATOR = "--"
@@ -68,8 +68,10 @@ class Claimed:
 class ClaimArea:
     """This worker's claimed files, in ``<inbox>/.recordgen-work/<worker>/``."""
 
-    def __init__(self, root: Path, worker_id: str | None = None) -> None:
+    def __init__(self, root: Path, worker_id: str | None = None, clock: Clock | None = None) -> None:
         self.root = root
+        # The claim id carries the moment the file was taken, which becomes its received time.
+        self.clock: Clock = clock or SystemClock()
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.folder = root / self.worker_id
         try:
@@ -119,7 +121,7 @@ class ClaimArea:
         person) took it first, or it is not a file we take."""
         if not is_case_file_candidate(path):
             return None
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+        stamp = self.clock.now().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
         claim_id = f"{stamp}-{secrets.token_hex(4)}"
         target = self.folder / f"{claim_id}{CLAIM_SEPARATOR}{path.name}"
         try:
@@ -174,6 +176,6 @@ class ClaimArea:
 
 def _touched_lately(lock: Path) -> bool:
     try:
-        return lock.stat().st_mtime > time.time() - STALE_AFTER_SECONDS
+        return lock.stat().st_mtime > filesystem_seconds() - STALE_AFTER_SECONDS
     except OSError:
         return False

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from recordgen import __version__
-from recordgen.clock import SystemClock
+from recordgen.cli_context import clock_of, keep_clock
 from recordgen.deadline_cli import deadline
 from recordgen.deadlines import ClockName, ServiceCalendar, uk_date
 from recordgen.due import due_csv, due_rows, run_notes
@@ -77,6 +77,7 @@ def cli(ctx: click.Context, config: Path | None, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    keep_clock(ctx)
     ctx.obj = load_settings(config)
 
 
@@ -92,7 +93,7 @@ def _settings(ctx: click.Context) -> Settings:
 def process(ctx: click.Context, paths: Sequence[Path]) -> None:
     """Process every case file in the inbox (or just PATHS) once, then stop."""
     settings = _settings(ctx)
-    clock = SystemClock()
+    clock = clock_of(ctx)
     with open_services(settings, clock) as services:
         outcomes = process_inbox(services, paths)
         notes = run_notes(services.store, ServiceCalendar.from_settings(settings),
@@ -138,7 +139,7 @@ def validate(ctx: click.Context, files: Sequence[Path]) -> None:
     """Check case files without producing anything; list every problem found."""
     settings = _settings(ctx)
     schemas = SchemaSet(settings.folders.schemas)
-    today = SystemClock().now().date()
+    today = clock_of(ctx).now().date()
     failed = 0
     for path in files:
         try:
@@ -172,8 +173,8 @@ def due(ctx: click.Context, overdue: bool, within: int | None, case_ref: str | N
         clock_name: str | None, as_csv: bool, today: dt.datetime | None) -> None:
     """List every open statutory clock, soonest first."""
     settings = _settings(ctx)
-    day = today.date() if today else SystemClock().now().date()
-    with open_services(settings, SystemClock()) as services:
+    day = today.date() if today else clock_of(ctx).now().date()
+    with open_services(settings, clock_of(ctx)) as services:
         rows = due_rows(services.store.clocks(open_only=True),
                         ServiceCalendar.from_settings(settings), day, overdue_only=overdue,
                         within=within, case_ref=case_ref,
@@ -215,7 +216,7 @@ def regenerate(ctx: click.Context, case_ref: str | None, kind: str | None,
                           received_to.date() if received_to else None)
     console = _console()
     processes = min(workers or os.cpu_count() or 1, os.cpu_count() or 1)
-    with open_services(settings, SystemClock(), pdf_processes=processes) as services, Progress(
+    with open_services(settings, clock_of(ctx), pdf_processes=processes) as services, Progress(
         TextColumn("Regenerating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         console=console, transient=True, disable=dry_run,
     ) as bar:
@@ -247,7 +248,7 @@ def regenerate(ctx: click.Context, case_ref: str | None, kind: str | None,
 def history(ctx: click.Context, case_ref: str, as_json: bool) -> None:
     """Everything received and produced for CASE_REF, in order, with hashes."""
     settings = _settings(ctx)
-    with open_services(settings, SystemClock()) as services:
+    with open_services(settings, clock_of(ctx)) as services:
         events = case_history(services.store, case_ref)
     if as_json:
         click.echo(json.dumps([{"at": e.at, "what": e.what, **e.detail} for e in events],
@@ -270,7 +271,7 @@ def history(ctx: click.Context, case_ref: str, as_json: bool) -> None:
 def verify(ctx: click.Context) -> None:
     """Check the audit trail's hash chain and every output file against the store."""
     settings = _settings(ctx)
-    with open_services(settings, SystemClock()) as services:
+    with open_services(settings, clock_of(ctx)) as services:
         findings = verify_records(services.store, settings.folders.outbox)
         entries = len(services.store.audit_entries())
     for finding in findings:

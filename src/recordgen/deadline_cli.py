@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from recordgen.cli_context import clock_of
 from recordgen.deadlines import (
     ClockName,
     ServiceCalendar,
@@ -178,7 +179,7 @@ def _answer(
 ) -> None:
     """Work out one clock and print the answer; errors become a plain message and exit code 2."""
     calendar, rules = _calendar_and_rules(ctx, nation)
-    today = today or dt.date.today()  # the one place "today" is read: the library never reads it
+    today = today or clock_of(ctx).now().date()  # the library never reads the clock itself
     years = covered_years()
     if started.year not in years:
         raise click.UsageError(

@@ -27,7 +27,8 @@ def open_services(settings: Settings, clock: Clock | None = None,
                   pdf_processes: int = 1) -> Iterator[Services]:
     """Open the store and load the schemas; close the store afterwards. ``pdf_processes`` > 1
     spreads PDF conversion over that many LibreOffice processes (for bulk work)."""
-    store = SqliteStore(settings.folders.store)
+    clock = clock or SystemClock()
+    store = SqliteStore(settings.folders.store, clock=clock)
     timeout = settings.output.conversion_timeout_seconds
     converter: Converter = (
         NoPdfConverter() if not settings.output.pdf
@@ -36,7 +37,7 @@ def open_services(settings: Settings, clock: Clock | None = None,
     )
     try:
         yield Services(settings=settings, store=store, schemas=SchemaSet(settings.folders.schemas),
-                       clock=clock or SystemClock(), converter=converter)
+                       clock=clock, converter=converter)
     finally:
         converter.close()
         store.close()
@@ -62,7 +63,7 @@ def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcom
     settings = services.settings
     check_inbox(settings)
     outcomes: list[Outcome] = []
-    with ClaimArea(settings.folders.work) as area:
+    with ClaimArea(settings.folders.work, clock=services.clock) as area:
         outcomes.extend(process_logged(area.pending(), services))
         waiting = list(paths or inbox_files(settings.folders.inbox))
         for start in range(0, len(waiting), BATCH_SIZE):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from recordgen.clock import Clock, SystemClock
 from recordgen.errors import StoreError
 
 GENESIS_HASH = "0" * 64
@@ -230,8 +231,10 @@ class ClockRecord:
 class SqliteStore:
     """The store on a local SQLite file (WAL mode, so a reader never blocks the watcher)."""
 
-    def __init__(self, path: Path, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+    def __init__(self, path: Path, migrations: Sequence[Migration] = MIGRATIONS,
+                 clock: Clock | None = None) -> None:
         self.path = path
+        self.clock: Clock = clock or SystemClock()  # stamps audit entries and migrations
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not path.exists():
@@ -301,12 +304,15 @@ class SqliteStore:
                     self.db.execute(statement)
                 self.db.execute(
                     "INSERT INTO migrations VALUES (?, ?, ?)",
-                    (migration.version, migration.name, _now()),
+                    (migration.version, migration.name, self._now()),
                 )
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+
+    def _now(self) -> str:
+        return self.clock.now().astimezone(dt.UTC).isoformat(timespec="microseconds")
 
     def applied_migrations(self) -> list[int]:
         return [row[0] for row in self.db.execute("SELECT version FROM migrations ORDER BY 1")]
@@ -504,7 +510,7 @@ class SqliteStore:
         with self.transaction():
             row = self.db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
             prev = row[0] if row else GENESIS_HASH
-            at = _now()
+            at = self._now()
             text = json.dumps(detail, ensure_ascii=False, sort_keys=True)
             self.db.execute(
                 "INSERT INTO audit (at, action, case_ref, detail, prev_hash, hash) "
@@ -539,10 +545,6 @@ def _statements(sql: str) -> list[str]:
             statements.append(joined)
             current = []
     return statements
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _submission(row: sqlite3.Row) -> SubmissionRecord:

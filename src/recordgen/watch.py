@@ -306,7 +306,7 @@ class Watcher:
     @contextmanager
     def _claim_area(self) -> Iterator[ClaimArea]:
         try:
-            area = ClaimArea(self.services.settings.folders.work)
+            area = ClaimArea(self.services.settings.folders.work, clock=self.services.clock)
         except InboxError as exc:
             cause = exc.__cause__
             reason = (cause.strerror if isinstance(cause, OSError) else None) or str(exc)

@@ -7,7 +7,7 @@ import logging
 
 import click
 
-from recordgen.clock import SystemClock
+from recordgen.cli_context import clock_of
 from recordgen.errors import InboxError, SettingsError
 from recordgen.exit_codes import EXIT_INTERRUPTED, EXIT_SETTINGS, exit_code_for
 from recordgen.inbox import open_services
@@ -48,7 +48,7 @@ def watch(ctx: click.Context, poll: float | None, settle: float | None,
     # A service logs every file it processes, with or without --verbose.
     logging.getLogger("recordgen").setLevel(logging.INFO)
     try:
-        with open_services(settings, SystemClock()) as services:
+        with open_services(settings, clock_of(ctx)) as services:
             watcher = Watcher(services, options)
             with stop_on_signals(watcher):
                 watcher.run()
