@@ -58,6 +58,13 @@ def no_libreoffice_left_behind() -> Iterator[None]:
     shutil.rmtree(SESSION_TMP, ignore_errors=True)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # LibreOffice is waited on with sleeps, which libfaketime cannot fake from Python.
+    for item in items:
+        if item.get_closest_marker("libreoffice"):
+            item.add_marker(pytest.mark.real_clock)
+
+
 def example(kind: str) -> dict[str, Any]:
     """A fresh, mutable copy of the bundled example case file of ``kind``."""
     (path,) = EXAMPLES.glob(f"*_{kind}.json")

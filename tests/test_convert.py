@@ -21,6 +21,10 @@ from recordgen.convert import (
 )
 from recordgen.errors import ConversionError, ConverterMissing
 
+# Real processes that sleep and wait on the real clock: left out of the faked-date runs
+# (TESTING.md, "Faked dates").
+pytestmark = pytest.mark.real_clock
+
 TRICKY = "Siân O'Brien & Sons <Ltd>"
 
 needs_libreoffice = pytest.mark.skipif(

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from crash_harness import run
+
+# Real processes that sleep and wait on the real clock: left out of the faked-date runs
+# (TESTING.md, "Faked dates").
+pytestmark = pytest.mark.real_clock
 
 
 def test_random_kills_lose_nothing_and_duplicate_nothing(tmp_path: Path) -> None:

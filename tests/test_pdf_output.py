@@ -19,6 +19,10 @@ from recordgen.settings import Settings
 
 from conftest import example, make_settings
 
+# Real processes that sleep and wait on the real clock: left out of the faked-date runs
+# (TESTING.md, "Faked dates").
+pytestmark = pytest.mark.real_clock
+
 Drop = Callable[..., Path]
 
 needs_libreoffice = pytest.mark.skipif(

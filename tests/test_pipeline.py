@@ -427,6 +427,7 @@ def test_two_versions_of_one_document_in_one_batch_become_versions_1_and_2(
     assert [d.version for d in services.store.documents()] == [1, 2]
 
 
+@pytest.mark.real_clock  # compares with real file modification times
 def test_a_worker_on_another_machine_is_adopted_only_once_its_heartbeat_is_stale(
     services: Services, settings: Settings
 ) -> None:

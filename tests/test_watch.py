@@ -42,6 +42,10 @@ from recordgen.watch_cli import watch
 
 from conftest import REPO, example, make_settings
 
+# Real processes that sleep and wait on the real clock: left out of the faked-date runs
+# (TESTING.md, "Faked dates").
+pytestmark = pytest.mark.real_clock
+
 RUNNER = Path(__file__).with_name("watch_runner.py")
 # Poll interval per mode: 0 is native file events; polling is kept short so the tests stay quick.
 MODES = {"native": 0.0, "poll": 0.2}
