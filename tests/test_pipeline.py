@@ -76,13 +76,13 @@ def test_every_example_becomes_a_filed_word_document(
     assert list(settings.folders.work.rglob("*.json")) == []
 
 
-def test_outputs_are_not_readable_by_other_users(
+def test_outputs_are_read_only_and_not_readable_by_other_users(
     services: Services, settings: Settings, drop: Drop
 ) -> None:
     drop(example("support_plan"))
     process_inbox(services)
     (path,) = settings.folders.outbox.rglob("*.docx")
-    assert path.stat().st_mode & 0o777 == 0o640
+    assert path.stat().st_mode & 0o777 == 0o440  # issued: the record, never edited in place
     assert path.parent.stat().st_mode & 0o007 == 0
 
 

@@ -40,7 +40,7 @@ from recordgen.errors import (
 )
 from recordgen.kinds import KINDS, SUBJECT_ACCESS_REQUEST, DocumentKind
 from recordgen.load import parse_case_bytes, refuse_oversize
-from recordgen.publish import PublishedFile, publish, sha256_of_file
+from recordgen.publish import PublishedFile, publish, read_published, sha256_of_file
 from recordgen.rejected import reject_file
 from recordgen.render import RenderedDocument, build_context, context_fingerprint, render_document
 from recordgen.settings import Settings
@@ -190,12 +190,12 @@ def publish_outputs(item: WorkItem, services: Services) -> WorkItem:
     docx = publish(outbox, case_ref, f"{stem}.docx", item.rendered.content)
     if item.pdf is None:
         return replace(item, published=(docx,))
-    existing = outbox / case_ref / f"{stem}.pdf"
-    if existing.exists():
+    existing = read_published(outbox, case_ref, f"{stem}.pdf")
+    if existing is not None:
         # A retry after a crash: the Word document above was identical, so the PDF already made
         # from it stands (LibreOffice stamps each PDF it makes, so the bytes differ).
-        return replace(item, published=(docx, publish(outbox, case_ref, existing.name,
-                                                      existing.read_bytes())))
+        return replace(item, published=(docx, publish(outbox, case_ref, f"{stem}.pdf",
+                                                      existing)))
     return replace(item, published=(docx, publish(outbox, case_ref, f"{stem}.pdf", item.pdf)))
 
 

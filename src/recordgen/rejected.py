@@ -11,7 +11,9 @@ from pathlib import Path
 
 from recordgen.claim import Claimed
 from recordgen.errors import Problem
-from recordgen.publish import FILE_MODE, FOLDER_MODE
+from recordgen.publish import FOLDER_MODE
+
+FILE_MODE = 0o640  # issued documents are read-only; a rejected file and its note are not
 
 
 def friendly_path(path: str) -> str:
