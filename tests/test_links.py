@@ -10,12 +10,14 @@ changed, its permissions are what they were, and the message says what was found
 from __future__ import annotations
 
 import json
+import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from recordgen.claim import HOST, ClaimArea
 from recordgen.clock import FixedClock
 from recordgen.inbox import open_services, process_inbox
 from recordgen.pipeline import Services
@@ -41,6 +43,119 @@ def secret_file(tmp_path: Path, content: bytes = GOOD, mode: int = 0o600) -> Pat
     path.write_bytes(content)
     path.chmod(mode)
     return path
+
+
+def dead_worker_folder(settings: Settings) -> Path:
+    """The claim folder of a worker on this machine that died: its lock is released."""
+    folder = settings.folders.work / f"{HOST}-999-dead"
+    folder.mkdir(parents=True)
+    (folder / ".lock").touch()
+    return folder
+
+
+# --- claim folders of dead workers ---------------------------------------------------------------
+
+
+def test_a_watcher_reports_a_planted_link_once_not_at_every_rescan(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder = dead_worker_folder(settings)
+    (folder / "20261123T090000000000-deadbeef--plan.json").symlink_to(secret_file(tmp_path))
+    with ClaimArea(settings.folders.work) as area:
+        assert area.pending() == []
+        assert [r.name for r in area.take_refusals()] == [
+            "20261123T090000000000-deadbeef--plan.json"]
+        assert area.pending() == []
+        assert area.take_refusals() == []
+
+
+def test_a_hard_link_in_a_dead_workers_claim_folder_is_copied_and_the_original_left_alone(
+    services: Services, settings: Settings, tmp_path: Path
+) -> None:
+    original = secret_file(tmp_path, BAD, mode=0o600)
+    folder = dead_worker_folder(settings)
+    os.link(original, folder / "20261123T090000000000-deadbeef--plan.json")
+    (outcome,) = process_inbox(services)
+    assert outcome.status == "rejected"
+    kept = settings.folders.rejected / "plan.json"
+    assert kept.read_bytes() == BAD
+    assert kept.stat().st_ino != original.stat().st_ino  # a copy, not the original
+    assert stat.S_IMODE(original.stat().st_mode) == 0o600  # not widened
+    assert original.read_bytes() == BAD and original.stat().st_nlink == 1
+    assert not folder.exists()  # adopted whole, so the dead worker's folder is gone
+
+
+def test_a_dead_workers_folder_that_is_a_link_is_never_adopted(
+    services: Services, settings: Settings, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere-folder"
+    elsewhere.mkdir()
+    (elsewhere / ".lock").touch()
+    planted = elsewhere / "20261123T090000000000-deadbeef--plan.json"
+    planted.write_bytes(GOOD)
+    settings.folders.work.mkdir(parents=True)
+    (settings.folders.work / f"{HOST}-999-dead").symlink_to(elsewhere)
+    assert process_inbox(services) == []
+    assert planted.read_bytes() == GOOD
+    assert services.store.submissions() == []
+
+
+def test_the_work_area_is_recordgens_alone(services: Services, settings: Settings) -> None:
+    process_inbox(services)
+    assert stat.S_IMODE(settings.folders.work.stat().st_mode) == 0o700
+
+
+# --- files in the inbox --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("content", "status"), [(GOOD, "produced"), (BAD, "rejected")])
+def test_a_hard_linked_inbox_file_is_copied_and_the_other_name_keeps_its_permissions(
+    content: bytes, status: str, services: Services, settings: Settings, tmp_path: Path
+) -> None:
+    original = secret_file(tmp_path, content, mode=0o600)
+    os.link(original, settings.folders.inbox / "plan.json")
+    (outcome,) = process_inbox(services)
+    assert outcome.status == status
+    assert stat.S_IMODE(original.stat().st_mode) == 0o600
+    assert original.read_bytes() == content
+    if status == "rejected":
+        kept = settings.folders.rejected / "plan.json"
+        assert kept.read_bytes() == content and kept.stat().st_ino != original.stat().st_ino
+    assert not (settings.folders.inbox / "plan.json").exists()
+
+
+def test_a_rejected_file_keeps_the_permissions_it_was_dropped_with(
+    services: Services, settings: Settings
+) -> None:
+    for name, mode in (("private.json", 0o600), ("shared.json", 0o644)):
+        path = settings.folders.inbox / name
+        path.write_bytes(BAD)
+        path.chmod(mode)
+    process_inbox(services)
+    assert stat.S_IMODE((settings.folders.rejected / "private.json").stat().st_mode) == 0o600
+    assert stat.S_IMODE((settings.folders.rejected / "shared.json").stat().st_mode) == 0o644
+    # The rejected folder itself is the service's and its group's only.
+    assert stat.S_IMODE(settings.folders.rejected.stat().st_mode) & 0o007 == 0
+
+
+# --- the rejected folder -------------------------------------------------------------------------
+
+
+def test_a_link_planted_where_a_note_belongs_is_not_written_through(
+    services: Services, settings: Settings, tmp_path: Path
+) -> None:
+    target = secret_file(tmp_path, b"do not overwrite me")
+    settings.folders.rejected.mkdir()
+    (settings.folders.rejected / "case.json.errors.txt").symlink_to(target)
+    (settings.folders.rejected / "other.json").symlink_to(tmp_path / "nowhere")  # dangling
+    (settings.folders.inbox / "case.json").write_bytes(BAD)
+    (settings.folders.inbox / "other.json").write_bytes(BAD)
+    assert [o.status for o in process_inbox(services)] == ["rejected", "rejected"]
+    assert target.read_bytes() == b"do not overwrite me"
+    assert not (tmp_path / "nowhere").exists()  # the dangling link was not written through
+    assert (settings.folders.rejected / "case (2).json").read_bytes() == BAD
+    assert "could not use" in (settings.folders.rejected / "case (2).json.errors.txt").read_text()
+    assert (settings.folders.rejected / "other (2).json").read_bytes() == BAD
 
 
 # --- the outbox ----------------------------------------------------------------------------------
@@ -117,3 +232,18 @@ def test_a_retry_republishes_the_same_read_only_document_without_complaint(
     assert again == first
     assert first.path.read_bytes() == b"issued"
 
+
+def test_a_file_swapped_for_a_link_as_it_is_taken_is_dropped_not_followed(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recordgen import claim
+
+    secret = secret_file(tmp_path)
+    link = settings.folders.inbox / "plan.json"
+    link.symlink_to(secret)
+    # The look before the rename saw a plain file; by the rename, it is a link.
+    monkeypatch.setattr(claim, "is_case_file_candidate", lambda path: True)
+    with ClaimArea(settings.folders.work) as area:
+        assert area.claim(link) is None
+        assert list(area.folder.iterdir()) == [area.folder / ".lock"]
+    assert secret.read_bytes() == GOOD and stat.S_IMODE(secret.stat().st_mode) == 0o600

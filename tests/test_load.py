@@ -463,7 +463,7 @@ def test_a_directory_cannot_be_read_as_a_case_file(tmp_path: Path) -> None:
     with pytest.raises(LoadError) as info:
         read_case_file(folder, MAX_BYTES, MAX_DEPTH)
     (problem,) = info.value.problems
-    assert "could not be read" in problem.message
+    assert problem.message == "This is a folder, not a file."
     assert problem.fix.strip()
 
 
@@ -471,5 +471,5 @@ def test_a_missing_file_cannot_be_read(tmp_path: Path) -> None:
     with pytest.raises(LoadError) as info:
         read_case_file(tmp_path / "gone.json", MAX_BYTES, MAX_DEPTH)
     (problem,) = info.value.problems
-    assert "could not be read" in problem.message
+    assert problem.message == "There is no file by this name."
     assert problem.fix.strip()

@@ -169,12 +169,14 @@ def test_a_bad_file_is_moved_to_rejected_with_a_note_and_nothing_is_produced(
     del plan["data"]["objectives"][1]["measure"]
     plan["data"]["hours_per_week"] = 5
     source = drop(plan, "siân plan.json")
+    source.chmod(0o600)
+    source_mode = source.stat().st_mode
     raw = source.read_bytes()
     (outcome,) = process_inbox(services)
     assert outcome.status == "rejected"
     rejected = settings.folders.rejected / "siân plan.json"
     assert rejected.read_bytes() == raw  # kept, unchanged
-    assert rejected.stat().st_mode & 0o777 == 0o640
+    assert rejected.stat().st_mode == source_mode  # permissions untouched
     note = (settings.folders.rejected / "siân plan.json.errors.txt").read_text(encoding="utf-8")
     assert "2 problems" in note
     assert "objectives → item 2 → measure" in note

@@ -2,15 +2,18 @@
 
 Python's json module quietly accepts things a records system must not: duplicate keys (the last one
 silently wins), NaN and Infinity, nesting deep enough to crash the interpreter, and escaped characters
-that Word's XML cannot hold. Each of these is refused here with a message an admin can act on
-(DESIGN.md §3 "load"; issue 2 §5).
+that Word's XML cannot hold. Each of these is refused here with a message an admin can act on.
+Files are read without following links.
 """
 
 from __future__ import annotations
 
 import codecs
+import errno
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,8 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_BE, "UTF-16"),
 )
 
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+
 # Strings (with their escapes) are blanked before brackets are counted, so a "[" inside text does
 # not count as nesting.
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -36,22 +41,55 @@ _BRACKET = re.compile(r"[\[\]{}]")
 
 
 def read_case_file(path: Path, max_bytes: int, max_depth: int) -> dict[str, Any]:
-    """Read and strictly parse the case file at ``path``."""
+    """Read and strictly parse the case file at ``path`` (``recordgen validate``)."""
+    return parse_case_bytes(read_case_bytes(path, max_bytes), max_depth)
+
+
+def read_case_bytes(path: Path, max_bytes: int) -> bytes:
+    """The bytes of the file at ``path``, read without following a link. A file larger than a
+    case file may be is refused before it is read into memory."""
     try:
-        refuse_oversize(path.stat().st_size, max_bytes)
-        with path.open("rb") as handle:
-            raw = handle.read(max_bytes + 1)
+        descriptor = os.open(path, _READ_FLAGS)
     except OSError as exc:
-        raise LoadError(
-            f"The file could not be read ({exc.strerror or exc}).",
-            "Check that the file is not open in another program, then drop it in again.",
-        ) from exc
+        raise _unreadable(path, exc) from exc
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(descriptor)
+        if stat.S_ISDIR(status.st_mode):
+            raise LoadError("This is a folder, not a file.",
+                            "Give the case files inside it (for example folder/*.json).")
+        raise LoadError("This is not a plain file (it is a device or a pipe).",
+                        "Give a case file saved on disk.")
+    with os.fdopen(descriptor, "rb") as handle:
+        if status.st_nlink > 1:
+            raise LoadError(
+                f"This file has {status.st_nlink - 1} other name(s) elsewhere on the disk (a hard "
+                "link), so moving or changing it here would change it there too.",
+                "Drop a copy of the file (not a link to it) into the inbox.",
+            )
+        refuse_oversize(status.st_size, max_bytes)
+        raw = handle.read(max_bytes + 1)
     if len(raw) > max_bytes:  # it grew while we looked
         raise LoadError(
             f"The file is larger than the {_size(max_bytes)} a case file may be.",
             "Split it into one file per document.",
         )
-    return parse_case_bytes(raw, max_depth)
+    return raw
+
+
+def _unreadable(path: Path, exc: OSError) -> LoadError:
+    if exc.errno == errno.ELOOP:
+        return LoadError(
+            "This is a link to another file, and recordgen never follows links (the file it "
+            "points to may not be the one meant, or may belong to someone else).",
+            "Give the path of the case file itself, or drop a copy of it into the inbox.",
+        )
+    if exc.errno == errno.ENOENT:
+        return LoadError("There is no file by this name.", "Check the name and the folder.")
+    return LoadError(
+        f"The file could not be read ({exc.strerror or exc}).",
+        "Check that the file is not open in another program, then drop it in again.",
+    )
 
 
 def refuse_oversize(size: int, max_bytes: int) -> None:

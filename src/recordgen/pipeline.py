@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import stat
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -39,8 +41,8 @@ from recordgen.errors import (
     TemplateError,
 )
 from recordgen.kinds import KINDS, SUBJECT_ACCESS_REQUEST, DocumentKind
-from recordgen.load import parse_case_bytes, refuse_oversize
-from recordgen.publish import PublishedFile, publish, read_published, sha256_of_file
+from recordgen.load import parse_case_bytes, read_case_bytes
+from recordgen.publish import PublishedFile, publish, read_published
 from recordgen.rejected import reject_file
 from recordgen.render import RenderedDocument, build_context, context_fingerprint, render_document
 from recordgen.settings import Settings
@@ -113,14 +115,14 @@ Stage = Callable[[WorkItem, Services], WorkItem]
 
 
 def load(item: WorkItem, services: Services) -> WorkItem:
-    limits, path = services.settings.limits, item.claimed.path
+    limits, claimed = services.settings.limits, item.claimed
     try:
-        # An oversized file is refused before it is read into memory; it moves to the rejected
-        # folder whole, and the store keeps only its hash (see _submission).
-        refuse_oversize(path.stat().st_size, limits.max_case_file_bytes)
-        raw = path.read_bytes()
+        # Read without following a link. An oversized file is refused before it is read into
+        # memory; it moves to the rejected folder whole, and the store keeps only its hash (see
+        # _submission).
+        raw = read_case_bytes(claimed.path, limits.max_case_file_bytes)
     except OSError as exc:
-        raise InboxError(f"{item.claimed.original_name} could not be read: {exc}.") from exc
+        raise InboxError(f"{claimed.original_name} could not be read: {exc}.") from exc
     item = replace(item, raw=raw, sha256=hashlib.sha256(raw).hexdigest())
     return replace(item, document=parse_case_bytes(raw, limits.max_nesting_depth))
 
@@ -397,11 +399,19 @@ def _submission(item: WorkItem, outcome: str, reasons: tuple[str, ...] = ()) -> 
 
 def _hash_unread(item: WorkItem) -> str:
     """The hash of a file refused before it was read (too large): taken from the claimed file,
-    which is still in the work folder when the rejection is recorded."""
+    which is still in the work folder when the rejection is recorded (read without following a
+    link)."""
+    digest = hashlib.sha256()
     try:
-        return sha256_of_file(item.claimed.path)
+        descriptor = os.open(item.claimed.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return hashlib.sha256(item.raw).hexdigest()
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     except OSError:
         return hashlib.sha256(item.raw).hexdigest()
+    return digest.hexdigest()
 
 
 def _declared(item: WorkItem, key: str) -> str | None:
