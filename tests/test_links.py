@@ -242,7 +242,7 @@ def test_a_file_swapped_for_a_link_as_it_is_taken_is_dropped_not_followed(
     link = settings.folders.inbox / "plan.json"
     link.symlink_to(secret)
     # The look before the rename saw a plain file; by the rename, it is a link.
-    monkeypatch.setattr(claim, "is_case_file_candidate", lambda path: True)
+    monkeypatch.setattr(claim, "is_inbox_file", lambda path: True)
     with ClaimArea(settings.folders.work) as area:
         assert area.claim(link) is None
         assert list(area.folder.iterdir()) == [area.folder / ".lock"]

@@ -224,7 +224,7 @@ def test_junk_links_and_folders_in_the_inbox_are_left_alone(
     outside.write_text(json.dumps(example("support_plan")))
     (settings.folders.inbox / "link.json").symlink_to(outside)
     for junk in ("~$plan.json", "plan.json.tmp", ".hidden.json", "._plan.json", "Thumbs.db",
-                 "notes.txt", "download.crdownload", "copy.part"):
+                 "desktop.ini", "download.crdownload", "copy.part", "plan.json~"):
         drop(b"{}", junk)
     (settings.folders.inbox / "folder.json").mkdir()
     assert process_inbox(services) == []

@@ -265,6 +265,37 @@ def test_a_file_written_slowly_is_taken_once_and_only_when_complete(
     assert_each_processed_once(settings, [content])
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_word_document_written_slowly_is_answered_only_once_it_is_complete(
+    tmp_path: Path, mode: str
+) -> None:
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Support plan for Siân O'Brien " * 200)
+    out = io.BytesIO()
+    document.save(out)
+    content = out.getvalue()
+    size = len(content) // 5 + 1
+    settings = watch_settings(tmp_path, mode, settle=1.0)
+    rejected = settings.folders.rejected / "plan.docx"
+    with watching(settings) as watcher:
+        with (settings.folders.inbox / "plan.docx").open("wb") as handle:
+            for start in range(0, len(content), size):
+                handle.write(content[start:start + size])
+                handle.flush()
+                time.sleep(0.3)  # five chunks, 0.3 s apart: never taken half-written
+                assert not rejected.exists()
+        wait_for(lambda: watcher.counts.total(), "the Word document to be answered")
+    assert watcher.counts == Counter(rejected=1)
+    assert rejected.read_bytes() == content
+    note = (settings.folders.rejected / "plan.docx.errors.txt").read_text(encoding="utf-8")
+    assert "This seems to be a Word document (.docx), " in note and "not a case file" in note
+    assert list(settings.folders.inbox.glob("plan*")) == []
+
+
 def test_a_file_renamed_into_the_inbox_is_taken_without_waiting_to_settle(tmp_path: Path) -> None:
     settings = watch_settings(tmp_path, "native", settle=600)
     elsewhere = tmp_path / "elsewhere.json"
@@ -291,7 +322,7 @@ def test_500_files_dropped_at_once_are_each_processed_exactly_once(
 
 
 JUNK = ("~$plan.json", "plan.json.tmp", ".hidden.json", "._plan.json", "Thumbs.db", "desktop.ini",
-        ".DS_Store", "notes.txt", "download.crdownload", "copy.part")
+        ".DS_Store", "plan.json~", "download.crdownload", "copy.part")
 
 
 @pytest.mark.parametrize("mode", MODES)

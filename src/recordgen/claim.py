@@ -46,25 +46,32 @@ _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
-# Files that editors, sync tools and operating systems leave in shared folders.
+# Files that editors, sync tools, browsers and operating systems leave in shared folders while
+# they work, or for themselves: never taken, never answered.
 _JUNK_PREFIXES = ("~$", "._", ".")
-_JUNK_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp")
+_JUNK_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download", ".filepart", ".swp",
+                  "~")
 _JUNK_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
 
-def is_case_file_candidate(path: Path) -> bool:
-    """A regular, non-hidden ``.json`` file that is not a link or a known temporary file."""
-    name = path.name
+def is_junk_name(name: str) -> bool:
+    """A temporary or system file by its name (Office lock files, downloads in progress...)."""
     lowered = name.lower()
-    if lowered in _JUNK_NAMES or name.startswith(_JUNK_PREFIXES) or lowered.endswith(_JUNK_SUFFIXES):
-        return False
-    if not lowered.endswith(".json"):
+    return (lowered in _JUNK_NAMES or name.startswith(_JUNK_PREFIXES)
+            or lowered.endswith(_JUNK_SUFFIXES))
+
+
+def is_inbox_file(path: Path) -> bool:
+    """A plain file that is not a temporary or system file: recordgen takes it and answers it
+    (a case file is processed; anything else is moved to the rejected folder with a note saying
+    what it seems to be). A link is not followed: lstat sees the link, not its target."""
+    if is_junk_name(path.name):
         return False
     try:
         mode = path.lstat().st_mode
     except OSError:
         return False
-    return stat.S_ISREG(mode)  # a symlink is not followed: lstat sees the link, not its target
+    return stat.S_ISREG(mode)
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,7 @@ class ClaimArea:
     def claim(self, path: Path) -> Claimed | None:
         """Take ``path`` by renaming it into this worker's folder; None if another worker (or a
         person) took it first, or it is not a plain file."""
-        if not is_case_file_candidate(path):
+        if not is_inbox_file(path):
             return None
         stamp = self.clock.now().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
         claim_id = f"{stamp}-{secrets.token_hex(4)}"

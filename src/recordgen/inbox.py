@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from recordgen.claim import ClaimArea, Claimed, is_case_file_candidate
+from recordgen.claim import ClaimArea, Claimed, is_inbox_file
 from recordgen.clock import Clock, SystemClock
 from recordgen.convert import Converter, LibreOfficeConverter, NoPdfConverter, ParallelConverter
 from recordgen.errors import InboxMissing
@@ -54,8 +54,9 @@ def check_inbox(settings: Settings) -> None:
 
 
 def inbox_files(inbox: Path) -> list[Path]:
-    """The case files waiting in the inbox, oldest name first; junk, links and folders ignored."""
-    return sorted(p for p in inbox.iterdir() if is_case_file_candidate(p))
+    """The files waiting in the inbox, oldest name first: case files, and files that are not case
+    files (which are answered with a note); temporary files, links and folders are left alone."""
+    return sorted(p for p in inbox.iterdir() if is_inbox_file(p))
 
 
 def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcome]:

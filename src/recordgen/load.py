@@ -3,7 +3,8 @@
 Python's json module quietly accepts things a records system must not: duplicate keys (the last one
 silently wins), NaN and Infinity, nesting deep enough to crash the interpreter, and escaped characters
 that Word's XML cannot hold. Each of these is refused here with a message an admin can act on.
-Files are read without following links.
+A file that is not a case file at all (a Word document, a PDF, a scan, a spreadsheet) is named by
+what it seems to be (:mod:`recordgen.foreign`). Files are read without following links.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from recordgen.errors import CaseFileError, LoadError, Problem
+from recordgen.foreign import (
+    describe_by_name,
+    identify,
+    identify_bytes,
+    identify_text,
+    not_a_case_file,
+)
 
 _SAVE_AS_UTF8 = (
     'Open it in Notepad, choose File, Save As, set Encoding to "UTF-8", save, and drop it in again. '
@@ -42,12 +50,13 @@ _BRACKET = re.compile(r"[\[\]{}]")
 
 def read_case_file(path: Path, max_bytes: int, max_depth: int) -> dict[str, Any]:
     """Read and strictly parse the case file at ``path`` (``recordgen validate``)."""
-    return parse_case_bytes(read_case_bytes(path, max_bytes), max_depth)
+    return parse_case_bytes(read_case_bytes(path, max_bytes), max_depth, path.name)
 
 
 def read_case_bytes(path: Path, max_bytes: int) -> bytes:
-    """The bytes of the file at ``path``, read without following a link. A file larger than a
-    case file may be is refused before it is read into memory."""
+    """The bytes of the file at ``path``, read without following a link. A file that is not a
+    case file at all (a Word document, a PDF, a picture...) is named by its content, whatever its
+    size; a file larger than a case file may be is refused before it is read into memory."""
     try:
         descriptor = os.open(path, _READ_FLAGS)
     except OSError as exc:
@@ -67,7 +76,11 @@ def read_case_bytes(path: Path, max_bytes: int) -> bytes:
                 "link), so moving or changing it here would change it there too.",
                 "Drop a copy of the file (not a link to it) into the inbox.",
             )
+        what = identify(handle, path.name)
+        if what is not None:
+            raise not_a_case_file(what, _size(status.st_size))
         refuse_oversize(status.st_size, max_bytes)
+        handle.seek(0)
         raw = handle.read(max_bytes + 1)
     if len(raw) > max_bytes:  # it grew while we looked
         raise LoadError(
@@ -106,9 +119,19 @@ def refuse_oversize(size: int, max_bytes: int) -> None:
     )
 
 
-def parse_case_bytes(raw: bytes, max_depth: int) -> dict[str, Any]:
-    """Decode and strictly parse case-file bytes."""
-    text = decode_utf8(raw)
+def parse_case_bytes(raw: bytes, max_depth: int, name: str = "") -> dict[str, Any]:
+    """Decode and strictly parse case-file bytes (``name``, the file's name, helps to say what a
+    file that is not a case file seems to be)."""
+    what = identify_bytes(raw, name)
+    if what is not None:
+        raise not_a_case_file(what, _size(len(raw)))
+    try:
+        text = decode_utf8(raw)
+    except LoadError:
+        what = describe_by_name(name)
+        if what is not None:  # a .txt or .csv saved as Windows text, say: not a case file at all
+            raise not_a_case_file(what) from None
+        raise
     if not text.strip():
         raise LoadError(
             "The file is empty.",
@@ -122,6 +145,9 @@ def parse_case_bytes(raw: bytes, max_depth: int) -> dict[str, Any]:
     except _StrictJsonError as exc:
         raise LoadError(exc.message, exc.fix) from None
     except json.JSONDecodeError as exc:
+        what = identify_text(text, name)
+        if what is not None:
+            raise not_a_case_file(what) from None
         if exc.msg.startswith("Invalid control character"):
             raise LoadError(
                 f"A text value holds a hidden character (such as a tab or a line break typed "

@@ -117,14 +117,15 @@ Stage = Callable[[WorkItem, Services], WorkItem]
 def load(item: WorkItem, services: Services) -> WorkItem:
     limits, claimed = services.settings.limits, item.claimed
     try:
-        # Read without following a link. An oversized file is refused before it is read into
-        # memory; it moves to the rejected folder whole, and the store keeps only its hash (see
-        # _submission).
+        # Read without following a link. An oversized file, or one that is not a case file at all
+        # (a Word document, a scan), is refused before it is read into memory; it moves to the
+        # rejected folder whole, and the store keeps only its hash (see _submission).
         raw = read_case_bytes(claimed.path, limits.max_case_file_bytes)
     except OSError as exc:
         raise InboxError(f"{claimed.original_name} could not be read: {exc}.") from exc
     item = replace(item, raw=raw, sha256=hashlib.sha256(raw).hexdigest())
-    return replace(item, document=parse_case_bytes(raw, limits.max_nesting_depth))
+    return replace(item, document=parse_case_bytes(raw, limits.max_nesting_depth,
+                                                   claimed.original_name))
 
 
 def validate(item: WorkItem, services: Services) -> WorkItem:
@@ -398,9 +399,9 @@ def _submission(item: WorkItem, outcome: str, reasons: tuple[str, ...] = ()) -> 
 
 
 def _hash_unread(item: WorkItem) -> str:
-    """The hash of a file refused before it was read (too large): taken from the claimed file,
-    which is still in the work folder when the rejection is recorded (read without following a
-    link)."""
+    """The hash of a file refused before it was read (too large, or not a case file): taken from
+    the claimed file, which is still in the work folder when the rejection is recorded (read
+    without following a link)."""
     digest = hashlib.sha256()
     try:
         descriptor = os.open(item.claimed.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)

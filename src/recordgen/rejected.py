@@ -53,7 +53,8 @@ def errors_text(file_name: str, problems: Sequence[Problem], received: dt.dateti
         lines.append(f"   What is wrong: {problem.message}")
         lines.append(f"   How to fix it: {problem.fix}")
         lines.append("")
-    lines.append("When you have fixed the file, drop it into the inbox again.")
+    lines.append("When you have fixed the file (or found the right one), drop it into the inbox "
+                 "again.")
     return "\n".join(lines) + "\n"
 
 
