@@ -19,7 +19,7 @@ import pytest
 
 from recordgen.claim import HOST, ClaimArea
 from recordgen.clock import FixedClock
-from recordgen.inbox import open_services, process_inbox
+from recordgen.inbox import NOT_TAKEN, open_services, process_inbox
 from recordgen.pipeline import Services
 from recordgen.publish import publish
 from recordgen.settings import Settings
@@ -54,6 +54,35 @@ def dead_worker_folder(settings: Settings) -> Path:
 
 
 # --- claim folders of dead workers ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", [GOOD, BAD], ids=["good", "bad"])
+def test_a_link_in_a_dead_workers_claim_folder_is_not_adopted_followed_or_read(
+    content: bytes, services: Services, settings: Settings, tmp_path: Path
+) -> None:
+    secret = secret_file(tmp_path, content)
+    folder = dead_worker_folder(settings)
+    link = folder / "20261123T090000000000-deadbeef--plan.json"
+    link.symlink_to(secret)
+    real = folder / "20261123T090000000000-cafef00d--real.json"
+    real.write_bytes(GOOD)
+    outcomes = process_inbox(services)
+    by_status = {o.status: o for o in outcomes}
+    assert set(by_status) == {"produced", NOT_TAKEN}  # the real claim is finished
+    refusal = by_status[NOT_TAKEN]
+    assert refusal.file_name == link.name
+    assert "It is a link" in refusal.message and "did not follow it, read it or move it" in \
+        refusal.message
+    assert str(folder) in refusal.message
+    # The file it points to was not read into the store, moved or changed in any way.
+    assert [s.claim_id for s in services.store.submissions()] == ["20261123T090000000000-cafef00d"]
+    assert secret.read_bytes() == content and stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert link.is_symlink()  # left where it was, for the administrator to look at
+    assert not any(p.is_symlink() for p in settings.folders.rejected.rglob("*")) \
+        if settings.folders.rejected.exists() else True
+    # Each run says so again while it is there, and still does not touch it.
+    assert [o.status for o in process_inbox(services)] == [NOT_TAKEN]
+    assert secret.read_bytes() == content and len(services.store.submissions()) == 1
 
 
 def test_a_watcher_reports_a_planted_link_once_not_at_every_rescan(

@@ -239,9 +239,10 @@ def test_files_given_on_the_command_line_are_processed(
     elsewhere.mkdir()
     path = elsewhere / "plan.json"
     path.write_text(json.dumps(example("support_plan")))
+    before = path.read_bytes(), path.stat().st_mode
     (outcome,) = process_inbox(services, [path])
     assert outcome.status == "produced"
-    assert not path.exists()
+    assert (path.read_bytes(), path.stat().st_mode) == before  # copied in, left untouched
 
 
 def test_a_file_left_claimed_by_a_crashed_worker_is_finished_once(

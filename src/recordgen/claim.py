@@ -8,7 +8,8 @@ dead worker's folder unlocked and adopts what it had claimed, so nothing is lost
 Nothing is reached through a link, and nothing recordgen did not make has its permissions changed.
 A file in the inbox is taken only if it is a plain file; a file with other names elsewhere (a hard
 link) is copied into the work folder, so the other names keep their contents and permissions. A
-dead worker's folder is read relative to its opened folder, and only plain files are adopted: a link
+file given on the command line from outside the inbox is copied in and left where it is. A dead
+worker's folder is read relative to its opened folder, and only plain files are adopted: a link
 left there is never followed, and is reported.
 """
 
@@ -93,6 +94,7 @@ class ClaimArea:
 
     def __init__(self, root: Path, worker_id: str | None = None, clock: Clock | None = None) -> None:
         self.root = root
+        self.inbox = root.parent
         # The claim id carries the moment the file was taken, which becomes its received time.
         self.clock: Clock = clock or SystemClock()
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
@@ -145,9 +147,18 @@ class ClaimArea:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    def in_inbox(self, path: Path) -> bool:
+        """True if ``path`` is directly in the inbox (claimed by moving it; anything else is
+        copied in and left where it is)."""
+        try:
+            return os.path.samefile(path.parent, self.inbox)
+        except OSError:
+            return False
+
     def claim(self, path: Path) -> Claimed | None:
-        """Take ``path`` by renaming it into this worker's folder; None if another worker (or a
-        person) took it first, or it is not a plain file."""
+        """Take ``path``: a file in the inbox is moved into this worker's folder, a file given from
+        elsewhere is copied in and left untouched. None if another worker (or a person) took it
+        first, or it is not a plain file."""
         if not is_inbox_file(path):
             return None
         stamp = self.clock.now().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
@@ -155,16 +166,34 @@ class ClaimArea:
         name = f"{claim_id}{CLAIM_SEPARATOR}{path.name}"
         target = self.folder / name
         try:
+            if not self.in_inbox(path):
+                return self._copied_in(path, claim_id, name)
             os.rename(path, target)
         except FileNotFoundError:
             return None
         except OSError as exc:
-            if exc.errno != errno.EXDEV:  # a path given on the command line, on another filesystem
-                raise InboxError(f"{path.name} could not be taken from the inbox "
-                                 f"({exc.strerror or exc}).") from exc
-            shutil.copy2(path, target)
-            path.unlink()
+            raise InboxError(f"{path.name} could not be taken from the inbox "
+                             f"({exc.strerror or exc}).") from exc
         return self._checked(target, claim_id, path.name)
+
+    def _copied_in(self, path: Path, claim_id: str, name: str) -> Claimed | None:
+        """A copy of a file from outside the inbox (``recordgen process PATH``): the file itself
+        is never moved or changed."""
+        try:
+            source = os.open(path, _READ)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ELOOP):
+                return None  # gone, or replaced by a link since it was looked at
+            raise
+        with os.fdopen(source, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return None
+            folder = os.open(self.folder, _FOLDER)
+            try:
+                _copy(handle, folder, name)
+            finally:
+                os.close(folder)
+        return Claimed(path=self.folder / name, claim_id=claim_id, original_name=path.name)
 
     def _checked(self, target: Path, claim_id: str, original: str) -> Claimed | None:
         """The file just renamed into the work folder, made safe to work on: if something swapped

@@ -29,7 +29,7 @@ from recordgen.exit_codes import (  # noqa: F401 (EXIT_OK and EXIT_FAULT: for te
     EXIT_SETTINGS,
     exit_code_for,
 )
-from recordgen.inbox import open_services, process_inbox
+from recordgen.inbox import NOT_TAKEN, open_services, process_inbox
 from recordgen.kinds import KINDS
 from recordgen.load import read_case_file
 from recordgen.pipeline import Outcome
@@ -101,7 +101,7 @@ def process(ctx: click.Context, paths: Sequence[Path]) -> None:
     _summary(outcomes, settings)
     for note in notes:
         _console().print(note)
-    if any(o.status in ("rejected", "held") for o in outcomes):
+    if any(o.status in ("rejected", "held", NOT_TAKEN) for o in outcomes):
         ctx.exit(EXIT_PROBLEMS)
 
 
@@ -122,7 +122,7 @@ def _summary(outcomes: Sequence[Outcome], settings: Settings) -> None:
                       outcome.status, detail)
     console.print(table)
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in
-              ("produced", "unchanged", "duplicate", "rejected", "held")}
+              ("produced", "unchanged", "duplicate", "rejected", "held", NOT_TAKEN)}
     console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
     console.print(f"Documents are in {settings.folders.outbox}")
     if counts["rejected"]:
@@ -130,6 +130,8 @@ def _summary(outcomes: Sequence[Outcome], settings: Settings) -> None:
                       f"{settings.folders.rejected}")
     if counts["held"]:
         console.print("Held files stay in the work area and are tried again on the next run.")
+    if counts[NOT_TAKEN]:
+        console.print("Files not taken were left where they are; the reason is beside each.")
 
 
 @cli.command()
