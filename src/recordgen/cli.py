@@ -40,7 +40,7 @@ from recordgen.rejected import friendly_path
 from recordgen.settings import DEFAULT_SETTINGS_NAME, Settings, load_settings
 from recordgen.subject_access import validate_case_file
 from recordgen.template_check import check_templates
-from recordgen.validate import SchemaSet
+from recordgen.validate import SchemaSet, canonical_case_ref
 from recordgen.watch_cli import watch
 
 
@@ -79,6 +79,17 @@ def cli(ctx: click.Context, config: Path | None, verbose: bool) -> None:
     )
     keep_clock(ctx)
     ctx.obj = load_settings(config)
+
+
+def _case_ref(_: click.Context, __: click.Parameter, value: str | None) -> str | None:
+    """A case reference typed on the command line, in the one form cases are stored under
+    (``ths-b1`` finds THS-B1); spaces copied in around it are dropped."""
+    if value is None:
+        return None
+    try:
+        return canonical_case_ref(value.strip())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -165,7 +176,8 @@ def validate(ctx: click.Context, files: Sequence[Path]) -> None:
 @click.option("--overdue", is_flag=True, help="Only clocks already past their due date.")
 @click.option("--within", type=click.IntRange(min=0), metavar="N",
               help="Only clocks due within N working days (overdue ones included).")
-@click.option("--case", "case_ref", metavar="CASE_REF", help="Only this case.")
+@click.option("--case", "case_ref", metavar="CASE_REF", callback=_case_ref,
+              help="Only this case.")
 @click.option("--kind", "clock_name", type=click.Choice([c.value for c in ClockName]),
               help="Only this kind of clock.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV for a spreadsheet.")
@@ -198,7 +210,8 @@ def due(ctx: click.Context, overdue: bool, within: int | None, case_ref: str | N
 
 
 @cli.command()
-@click.option("--case", "case_ref", metavar="CASE_REF", help="Only this case.")
+@click.option("--case", "case_ref", metavar="CASE_REF", callback=_case_ref,
+              help="Only this case.")
 @click.option("--kind", type=click.Choice(sorted(KINDS)), help="Only this kind of document.")
 @click.option("--from", "received_from", type=click.DateTime(["%Y-%m-%d"]),
               help="Only case files received on or after this date.")
@@ -244,7 +257,7 @@ def regenerate(ctx: click.Context, case_ref: str | None, kind: str | None,
 
 
 @cli.command()
-@click.argument("case_ref")
+@click.argument("case_ref", callback=_case_ref)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.pass_context
 def history(ctx: click.Context, case_ref: str, as_json: bool) -> None:

@@ -48,7 +48,7 @@ from recordgen.render import RenderedDocument, build_context, context_fingerprin
 from recordgen.settings import Settings
 from recordgen.store import DocumentRecord, Store, SubmissionRecord
 from recordgen.subject_access import is_request, validate_case_file
-from recordgen.validate import CaseFile, SchemaSet
+from recordgen.validate import CaseFile, SchemaSet, canonical_case_ref
 
 
 @dataclass(frozen=True)
@@ -416,9 +416,17 @@ def _hash_unread(item: WorkItem) -> str:
 
 
 def _declared(item: WorkItem, key: str) -> str | None:
-    """What a rejected file says about itself, if it is safe to record."""
+    """What a rejected file says about itself, if it is safe to record (a case reference in its
+    canonical form, so the rejection is found under the case it names)."""
     value = item.document.get(key) if item.document else None
-    return value if isinstance(value, str) and len(value) <= 40 and value.isprintable() else None
+    if not (isinstance(value, str) and len(value) <= 40 and value.isprintable()):
+        return None
+    if key == "case_ref":
+        try:
+            return canonical_case_ref(value)
+        except ValueError:
+            return None
+    return value
 
 
 def _problems(exc: RecordgenError) -> tuple[Problem, ...]:

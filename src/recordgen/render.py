@@ -131,16 +131,17 @@ def build_context(
     document_date: dt.date,
     due: Mapping[str, dt.date | dt.datetime] | None = None,
 ) -> dict[str, Any]:
-    """Everything a template may use. Templates reach case data as ``data.<field>``."""
+    """Everything a template may use. Templates reach case data as ``data.<field>``. The case
+    reference is shown as the case file wrote it (the case is filed under its canonical form)."""
     provider = settings.provider
     return {
-        "case_ref": case.case_ref,
+        "case_ref": case.case_ref_as_written,
         "data": case.data,
         "document": {
             "title": case.kind.title,
             "date": document_date,
             "version": version,
-            "reference": f"{case.case_ref}/{case.kind.slug}/v{version}",
+            "reference": f"{case.case_ref_as_written}/{case.kind.slug}/v{version}",
         },
         "provider": {
             "name": provider.name,
@@ -253,9 +254,12 @@ def docx_content_sha256(content: bytes) -> str:
 
 
 def context_fingerprint(context: Mapping[str, Any]) -> str:
-    """What the document will say, apart from its version number."""
+    """What the document will say, apart from its version number and the letter case of its
+    reference (``ths-b1`` and ``THS-B1`` are one case, so a file that differs only there says
+    nothing new)."""
     document = {k: v for k, v in context["document"].items() if k not in ("version", "reference")}
-    payload = {**context, "document": document}
+    payload = {**context, "case_ref": str(context.get("case_ref", "")).upper(),
+               "document": document}
     return hashlib.sha256(
         json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False).encode()
     ).hexdigest()
