@@ -492,6 +492,40 @@ def test_a_stop_signal_finishes_the_file_in_hand_and_exits_0(
     assert sorted([r.raw for r in records] + list(waiting)) == sorted(sources)  # nothing lost
 
 
+@pytest.mark.slow
+def test_sigterm_stops_a_watcher_whose_template_runs_away(
+    tmp_path: Path, spawn: Callable[..., WatchProcess]
+) -> None:
+    import docx
+
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    document = docx.Document(str(templates / "support_plan.docx"))
+    document.add_paragraph("{% for i in range(100000) %}{% for j in range(100000) %}x"
+                           "{% endfor %}{% endfor %}")
+    document.save(str(templates / "support_plan.docx"))
+    config = write_config(tmp_path, "poll")
+    config.write_text(config.read_text().replace(json.dumps(str(REPO / "templates")),
+                                                 json.dumps(str(templates))))
+    settings = load_settings(config)
+    watcher = spawn(config)
+    watcher.wait_started()
+    for number in range(5):
+        plan = example("support_plan")
+        plan["case_ref"] = f"THS-RUN-{number}"
+        (settings.folders.inbox / f"plan-{number}.json").write_text(json.dumps(plan))
+    (settings.folders.inbox / "letter.json").write_text(json.dumps(example("exit_letter")))
+    wait_for(lambda: "took more than" in watcher.log(), "a runaway render to be stopped")
+    started = time.monotonic()
+    assert watcher.signal_and_wait(signal.SIGTERM, timeout=60) == 0, watcher.log()
+    assert time.monotonic() - started < 30
+    assert "stopped (SIGTERM)" in watcher.log()
+    # Nothing lost: each plan is held in the work folder or still waiting in the inbox.
+    plans = {p.name.split("--")[-1] for p in claimed_files(settings)} | {
+        p.name for p in settings.folders.inbox.glob("plan-*.json")}
+    assert plans == {f"plan-{n}.json" for n in range(5)}
+
+
 # --- what an operator sees when something is wrong ------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from recordgen.claim import ClaimArea, Claimed, is_inbox_file, is_junk_name
 from recordgen.clock import Clock, SystemClock
 from recordgen.convert import Converter, LibreOfficeConverter, NoPdfConverter, ParallelConverter
-from recordgen.errors import InboxMissing
+from recordgen.errors import InboxMissing, RecordgenError
 from recordgen.foreign import describe_by_name, identify
 from recordgen.pipeline import Outcome, Services, process_batch
 from recordgen.settings import Settings
@@ -148,7 +148,7 @@ def _what_it_seems(path: Path) -> str | None:
 
 def process_logged(batch: Sequence[Claimed], services: Services) -> list[Outcome]:
     """Process a batch of claimed files and log one line per file."""
-    outcomes = process_batch(batch, services) if batch else []
+    outcomes = _process_apart(batch, services)
     for outcome in outcomes:
         # The log names the case reference and kind, never a person or what happened to them.
         log.info(
@@ -157,3 +157,23 @@ def process_logged(batch: Sequence[Claimed], services: Services) -> list[Outcome
             outcome.seconds,
         )
     return outcomes
+
+
+def _process_apart(batch: Sequence[Claimed], services: Services) -> list[Outcome]:
+    """Process the batch together; if something unforeseen stops it (a fault in recordgen, memory
+    running out), process its files one by one, so that one bad file never holds the others. A
+    fault of the store or the inbox is not a file's: it stops the run, as before."""
+    if not batch:
+        return []
+    try:
+        return process_batch(batch, services)
+    except RecordgenError:
+        raise
+    except Exception as exc:  # one file's fault must not hold its batch
+        if len(batch) > 1:
+            return [outcome for claimed in batch for outcome in _process_apart([claimed], services)]
+        log.debug("details", exc_info=True)
+        return [Outcome(batch[0].original_name, "held", message=(
+            f"recordgen met a fault it did not expect while processing this file "
+            f"({type(exc).__name__}). The file stays in the work folder and is tried again; if "
+            "this keeps happening, tell the system administrator."))]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import errno
+import itertools
 import json
 import os
 import re
@@ -27,6 +28,7 @@ from recordgen.foreign import (
     identify_text,
     not_a_case_file,
 )
+from recordgen.problems import MAX_PROBLEMS, cap_problems, more_problems
 
 _SAVE_AS_UTF8 = (
     'Open it in Notepad, choose File, Save As, set Encoding to "UTF-8", save, and drop it in again. '
@@ -40,6 +42,12 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_BE, "UTF-16"),
 )
 
+# Far more than any real case file holds (the schemas allow at most 50 entries in a list), and
+# few enough that checking each entry stays quick.
+MAX_LIST_ITEMS = 1000
+MAX_OBJECT_FIELDS = 200
+_CHECK_EXPORT = ("Check that this is the right file: an export that went wrong can repeat an "
+                 "entry thousands of times. Remove the extra entries, or export the case again.")
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 
 # Strings (with their escapes) are blanked before brackets are counted, so a "[" inside text does
@@ -171,6 +179,10 @@ def parse_case_bytes(raw: bytes, max_depth: int, name: str = "") -> dict[str, An
             '"data".',
             "Drop in one case file per document; see the examples folder for the shape.",
         )
+    oversized = list(itertools.islice(find_oversized(value), MAX_PROBLEMS + 1))
+    if oversized:
+        raise CaseFileError(cap_problems(oversized))
+    found = find_unwritable_text(value)
     problems = [
         Problem(
             path=path,
@@ -178,10 +190,11 @@ def parse_case_bytes(raw: bytes, max_depth: int, name: str = "") -> dict[str, An
             fix="Retype this value by hand (copying from some programs brings hidden characters "
             "with it), then drop the file in again.",
         )
-        for path, what in find_unwritable_text(value)
+        for path, what in itertools.islice(found, MAX_PROBLEMS)
     ]
     if problems:
-        raise CaseFileError(problems)
+        more = sum(1 for _ in found)
+        raise CaseFileError([*problems, *([more_problems(more)] if more else [])])
     return value
 
 
@@ -244,6 +257,26 @@ def check_nesting(text: str, max_depth: int) -> None:
                 )
         else:
             depth -= 1
+
+
+def find_oversized(value: Any, path: str = "$") -> Iterator[Problem]:
+    """A list or a group of fields larger than any case file needs: refused here, before the
+    schema's checks would spend time and memory on each of its entries."""
+    if isinstance(value, dict):
+        if len(value) > MAX_OBJECT_FIELDS:
+            yield Problem(path, f"This part of the file has {len(value):,} fields; no part of a "
+                          f"case file has more than {MAX_OBJECT_FIELDS:,}.", _CHECK_EXPORT)
+            return
+        for key, item in value.items():
+            yield from find_oversized(item, f"{path}.{key}" if _plain_key(key)
+                                      else f"{path}[{json.dumps(key)[:60]}]")
+    elif isinstance(value, list):
+        if len(value) > MAX_LIST_ITEMS:
+            yield Problem(path, f"This list has {len(value):,} entries; no list in a case file "
+                          f"may have more than {MAX_LIST_ITEMS:,}.", _CHECK_EXPORT)
+            return
+        for index, item in enumerate(value):
+            yield from find_oversized(item, f"{path}[{index}]")
 
 
 def find_unwritable_text(value: Any, path: str = "$") -> Iterator[tuple[str, str]]:

@@ -39,9 +39,11 @@ from recordgen.errors import (
     RecordgenError,
     StoreError,
     TemplateError,
+    TemplateTooCostly,
 )
 from recordgen.kinds import KINDS, SUBJECT_ACCESS_REQUEST, DocumentKind
 from recordgen.load import parse_case_bytes, read_case_bytes
+from recordgen.problems import cap_problems
 from recordgen.publish import PublishedFile, publish, read_published
 from recordgen.rejected import reject_file
 from recordgen.render import RenderedDocument, build_context, context_fingerprint, render_document
@@ -312,6 +314,8 @@ def _run_stages(item: WorkItem, stages: Sequence[Stage], services: Services,
     except PdfPending as exc:
         return _outcome(item, "held", started, message=f"The Word document was produced, but "
                         f"not its PDF: {exc} The case file is kept and will be tried again.")
+    except TemplateTooCostly as exc:  # the template's fault, not the file's: held, not rejected
+        return _outcome(item, "held", started, message=str(exc))
     except (CaseFileError, TemplateError) as exc:
         return _reject(item, exc, services, started)
     except _HOLD as exc:
@@ -431,7 +435,7 @@ def _declared(item: WorkItem, key: str) -> str | None:
 
 def _problems(exc: RecordgenError) -> tuple[Problem, ...]:
     if isinstance(exc, CaseFileError):
-        return exc.problems
+        return cap_problems(exc.problems)  # what the note and the store keep is capped
     return (Problem("(template)", str(exc), "Your case file is fine: the Word template needs "
                     "fixing. Ask whoever looks after the templates to run 'recordgen templates "
                     "check', then drop this file into the inbox again."),)

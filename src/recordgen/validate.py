@@ -25,6 +25,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from recordgen.deadlines import parse_local_datetime
 from recordgen.errors import Problem, SettingsError, ValidationFailed
 from recordgen.kinds import KINDS, DocumentKind
+from recordgen.problems import MAX_PROBLEMS, cap_problems, clip
 from recordgen.rules import rule_problems
 from recordgen.settings import Settings
 
@@ -248,13 +249,15 @@ def _unknown_fields(
     known = list(node.get("properties", {}))
     value: Any = error.instance
     extra = sorted(set(value) - set(known)) if isinstance(value, Mapping) else []
-    problems = []
-    for name in extra:
-        close = difflib.get_close_matches(name, known, n=1)
+    problems: list[Problem] = []
+    for number, name in enumerate(extra):
+        # Suggestions cost time; past the problems anyone reads, none are looked for.
+        close = difflib.get_close_matches(name, known, n=1) if number < MAX_PROBLEMS else []
         hint = f' Did you mean "{close[0]}"?' if close else ""
+        shown = clip(name, 80)
         problems.append(Problem(
-            f"{path}.{name}",
-            f'There is a field "{name}" that recordgen does not know here.{hint}',
+            f"{path}.{shown}",
+            f'There is a field "{shown}" that recordgen does not know here.{hint}',
             "Check the spelling against the examples folder, or remove the field.",
         ))
     return problems
@@ -360,8 +363,6 @@ def _path_order(problem: Problem) -> tuple[str, str]:
 
 
 def _unique(problems: Iterable[Problem]) -> Iterator[Problem]:
-    seen: set[Problem] = set()
-    for problem in problems:
-        if problem not in seen:
-            seen.add(problem)
-            yield problem
+    """Each problem once, in the order given, capped at :data:`~recordgen.problems.MAX_PROBLEMS`
+    with a count of the rest."""
+    yield from cap_problems(dict.fromkeys(problems))
