@@ -255,10 +255,11 @@ def _unknown_fields(
         close = difflib.get_close_matches(name, known, n=1) if number < MAX_PROBLEMS else []
         hint = f' Did you mean "{close[0]}"?' if close else ""
         shown = clip(name, 80)
-        problems.append(Problem(
+        problems.append(_UnknownField(
             f"{path}.{shown}",
             f'There is a field "{shown}" that recordgen does not know here.{hint}',
             "Check the spelling against the examples folder, or remove the field.",
+            parent=path, name=name, suggestion=close[0] if close else None,
         ))
     return problems
 
@@ -273,10 +274,11 @@ def _problem(
     if keyword == "required":
         missing = str(error.message).split("'")[1]
         child = schemas.resolve(node.get("properties", {}).get(missing, {}))
-        return Problem(
+        return _MissingField(
             f"{path}.{missing}",
             f'The field "{missing}" is missing.',
             str(child.get("x-fix", f'Add "{missing}"; the examples folder shows what it holds.')),
+            parent=path, name=missing,
         )
     if keyword == "type":
         wanted = expected
@@ -362,7 +364,47 @@ def _path_order(problem: Problem) -> tuple[str, str]:
     return (re.sub(r"\d+", lambda m: m.group().zfill(6), problem.path), problem.message)
 
 
+@dataclass(frozen=True)
+class _UnknownField(Problem):
+    """A field the schema does not define, with the defined field its name is closest to."""
+
+    parent: str = ""
+    name: str = ""
+    suggestion: str | None = None
+
+
+@dataclass(frozen=True)
+class _MissingField(Problem):
+    """A required field that is not there."""
+
+    parent: str = ""
+    name: str = ""
+
+
 def _unique(problems: Iterable[Problem]) -> Iterator[Problem]:
-    """Each problem once, in the order given, capped at :data:`~recordgen.problems.MAX_PROBLEMS`
-    with a count of the rest."""
-    yield from cap_problems(dict.fromkeys(problems))
+    """Each problem once, in the order given; a misspelt field that names a missing one is one
+    problem with one fix ("rename reveiw_date to review_date"), not two; capped at
+    :data:`~recordgen.problems.MAX_PROBLEMS` with a count of the rest."""
+    listed = list(dict.fromkeys(problems))
+    missing = {(p.parent, p.name): p for p in listed if isinstance(p, _MissingField)}
+    renamed: set[Problem] = set()
+    merged: list[Problem] = []
+    for problem in listed:
+        if isinstance(problem, _UnknownField) and problem.suggestion is not None:
+            wanted = missing.get((problem.parent, problem.suggestion))
+            if wanted is not None and wanted not in renamed:
+                renamed.add(wanted)
+                merged.append(_renamed(problem, problem.suggestion))
+                continue
+        merged.append(problem)
+    yield from cap_problems(p for p in merged if p not in renamed)
+
+
+def _renamed(unknown: _UnknownField, wanted: str) -> Problem:
+    shown = clip(unknown.name, 80)
+    return Problem(
+        unknown.path,
+        f'The field "{shown}" is not one recordgen knows, and "{wanted}" is missing: '
+        f'"{shown}" looks like "{wanted}" misspelt.',
+        f'Rename "{shown}" to "{wanted}".',
+    )
