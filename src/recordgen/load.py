@@ -61,10 +61,12 @@ def read_case_file(path: Path, max_bytes: int, max_depth: int) -> dict[str, Any]
     return parse_case_bytes(read_case_bytes(path, max_bytes), max_depth, path.name)
 
 
-def read_case_bytes(path: Path, max_bytes: int) -> bytes:
+def read_case_bytes(path: Path, max_bytes: int, *, sole_name: bool = False) -> bytes:
     """The bytes of the file at ``path``, read without following a link. A file that is not a
     case file at all (a Word document, a PDF, a picture...) is named by its content, whatever its
-    size; a file larger than a case file may be is refused before it is read into memory."""
+    size; a file larger than a case file may be is refused before it is read into memory. With
+    ``sole_name`` (a file about to be moved or rejected), a file with other names elsewhere (a
+    hard link) is refused, since whatever is done to it would reach them."""
     try:
         descriptor = os.open(path, _READ_FLAGS)
     except OSError as exc:
@@ -78,7 +80,7 @@ def read_case_bytes(path: Path, max_bytes: int) -> bytes:
         raise LoadError("This is not a plain file (it is a device or a pipe).",
                         "Give a case file saved on disk.")
     with os.fdopen(descriptor, "rb") as handle:
-        if status.st_nlink > 1:
+        if sole_name and status.st_nlink > 1:
             raise LoadError(
                 f"This file has {status.st_nlink - 1} other name(s) elsewhere on the disk (a hard "
                 "link), so moving or changing it here would change it there too.",

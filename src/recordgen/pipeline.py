@@ -122,7 +122,7 @@ def load(item: WorkItem, services: Services) -> WorkItem:
         # Read without following a link. An oversized file, or one that is not a case file at all
         # (a Word document, a scan), is refused before it is read into memory; it moves to the
         # rejected folder whole, and the store keeps only its hash (see _submission).
-        raw = read_case_bytes(claimed.path, limits.max_case_file_bytes)
+        raw = read_case_bytes(claimed.path, limits.max_case_file_bytes, sole_name=True)
     except OSError as exc:
         raise InboxError(f"{claimed.original_name} could not be read: {exc}.") from exc
     item = replace(item, raw=raw, sha256=hashlib.sha256(raw).hexdigest())
