@@ -43,10 +43,11 @@ def test_an_assessment_records_its_clocks_as_met_or_late(
     drop(settings, example("needs_assessment"), "a.json")
     process_inbox(services)
     clocks = {c.clock: c for c in services.store.clocks()}
-    # entered 7 September, assessed 10 September: within seven days (seed 000)
+    # entered 7 September, assessed 10 September: within seven days (Service standard)
     assessment = clocks["assessment"]
     assert (assessment.due, assessment.closed, assessment.met) == ("2026-09-14", "2026-09-10", True)
-    # referred 1 September 09:40, first contact 2 September 11:15: within 48 hours (seed 004)
+    # referred 1 September 09:40, first contact 2 September 11:15: within 48 hours (Floating support
+    # specification)
     referral = clocks["referral"]
     assert referral.due == "2026-09-03T09:40:00" and referral.met is True
 

@@ -927,7 +927,7 @@ def exit_letter() -> Any:
         "Please remember that stopping housing support may affect your ability to keep your "
         "accommodation.",
     )
-    # seed 000: in specialist accommodation the tenancy may not allow leaving the service.
+    # Service standard: in specialist accommodation the tenancy may not allow leaving the service.
     control(doc, f"{{%p if data.accommodation.specialist and not {PROVIDER_ENDED} %}}")
     para(
         doc,
