@@ -616,8 +616,10 @@ def needs_assessment() -> Any:
         [
             "{{ c.name }}",
             "{{ c.relationship }}",
-            "{{ c.phone }}",
-            "{% if c.address %}" + address_value("c.address") + "{% endif %}",
+            # A blank cell leaves the reader wondering whether something failed to print.
+            "{% if c.phone %}{{ c.phone }}{% else %}Not recorded{% endif %}",
+            "{% if c.address %}" + address_value("c.address") + "{% else %}Not recorded"
+            "{% endif %}",
         ],
     )
     control(doc, "{%p endif %}")
@@ -694,7 +696,8 @@ def support_plan() -> Any:
             "Who does what",
             "Target date",
         ],
-        (2.2, 3.3, 2.9, 2.9, 3.7, 2.0),
+        # The target date gets room for "30 September 2026" on one line (it wrapped a word a line).
+        (2.2, 2.8, 2.5, 2.5, 3.2, 3.8),
         "o in data.objectives",
         [
             [bold("{{ o.outcome }}")],
@@ -702,7 +705,7 @@ def support_plan() -> Any:
             "{{ o.measure|multiline }}",
             "{{ o.achievable|multiline }}",
             actions,
-            "{{ o.target_date|uk_date }}",
+            "{{ o.target_date|uk_date|replace(' ', '\u00a0') }}",  # never broken over lines
         ],
     )
 
