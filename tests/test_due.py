@@ -167,12 +167,17 @@ def test_due_prints_a_table_a_person_reads(services: Services, settings: Setting
     assert result.exit_code == 0
     assert "Open statutory clocks on 23 November 2026" in result.output
     assert "INC-2026-017" in result.output and "(overdue)" in result.output
+    # What is due is said once a row, with the incident's own reference beside it.
+    assert "About" not in result.output
+    assert "serious incident notification (INC-2026-017)" in result.output
+    review = next(line for line in result.output.splitlines() if "THS-2026-0142" in line)
+    assert review.count("support plan") == 1
     empty = CliRunner().invoke(cli, ["--config", str(config), "due", "--kind", "sar"])
     assert "Nothing is due" in empty.output
 
 
 def test_the_run_summary_names_late_documents_and_clocks_due_soon(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, clock: FixedClock
 ) -> None:
     late = example("exit_letter")
     late["data"]["request_received_on"] = "2026-11-02"
@@ -181,7 +186,7 @@ def test_the_run_summary_names_late_documents_and_clocks_due_soon(
     del incident["data"]["commissioner_notified_at"]
     drop(settings, incident, "incident.json")
     config = config_for(settings, tmp_path)
-    result = CliRunner().invoke(cli, ["--config", str(config), "process"])
+    result = CliRunner().invoke(cli, ["--config", str(config), "process"], obj=clock)
     assert result.exit_code == 0, result.output
     assert ("Produced late: exit confirmation letter for case THS-2026-0142 was due by "
             "11 November 2026") in result.output

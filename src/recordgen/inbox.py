@@ -73,13 +73,14 @@ def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcom
 
 
 def process_logged(batch: Sequence[Claimed], services: Services) -> list[Outcome]:
-    """Process a batch of claimed files and log one line per file."""
-    outcomes = process_batch(batch, services) if batch else []
-    for outcome in outcomes:
-        # The log names the case reference and kind, never a person or what happened to them.
-        log.info(
-            "case=%s kind=%s outcome=%s documents=%d seconds=%.2f",
-            outcome.case_ref or "-", outcome.kind or "-", outcome.status, len(outcome.documents),
-            outcome.seconds,
-        )
-    return outcomes
+    """Process a batch of claimed files and log one line per file, as each file is settled."""
+    return process_batch(batch, services, on_outcome=_log_outcome) if batch else []
+
+
+def _log_outcome(outcome: Outcome) -> None:
+    # The log names the case reference and kind, never a person or what happened to them.
+    log.info(
+        "case=%s kind=%s outcome=%s documents=%d seconds=%.2f",
+        outcome.case_ref or "-", outcome.kind or "-", outcome.status, len(outcome.documents),
+        outcome.seconds,
+    )
