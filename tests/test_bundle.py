@@ -396,19 +396,41 @@ def test_verify_accepts_the_bundle_and_its_log(
     assert findings == [], findings
 
 
+def redaction_log_text(settings: Settings, case: str = CASE) -> str:
+    """The redaction log beside the bundle, its lines joined (it wraps long sentences)."""
+    bundle_path = the_bundle(settings, case)
+    text = bundle_path.with_name(bundle_path.name.replace(".pdf", LOG_SUFFIX)).read_text()
+    return re.sub(r"\s+", " ", text)
+
+
 def test_the_redaction_log_names_fields_and_reasons_never_values(
     services: Services, pdf_settings: Settings
 ) -> None:
     run(services, *history(), ("9_request.json", request()))
-    bundle_path = the_bundle(pdf_settings)
-    log = bundle_path.with_name(bundle_path.name.replace(".pdf", LOG_SUFFIX)).read_text()
+    log = redaction_log_text(pdf_settings)
     assert "$.data.referral.private_referrer: withheld (a private individual who made the " \
         "referral)" in log
-    assert "$.data.contacts[0].name: withheld (names another person)" in log
-    assert "$.data.advocate: withheld" in log
+    assert "$.data.contacts[0]: withheld (a contact of the person: a relative, friend or " \
+        "neighbour)" in log
+    assert "$.data.advocate: withheld (a representative at the support plan meeting, as Support " \
+        "planning policy §5.3 allows)" in log
     assert "the PDF kept when it was issued" in log  # the exit letter holds no one else
     assert "Carys" not in log and "Morgan" not in log and "07700 900 611" not in log
     assert "not part of the bundle" in log
+
+
+def test_the_redaction_log_cites_the_law_and_policies_by_name_never_a_file(
+    services: Services, pdf_settings: Settings
+) -> None:
+    run(services, *history(), ("9_request.json", request()))
+    log = redaction_log_text(pdf_settings)
+    assert not re.search(r"seed|DESIGN|\.md\b|issue \d|shared/", log, flags=re.IGNORECASE)
+    assert "Support planning policy §5.3" in log
+    assert "UK GDPR Article 15(4); Data Protection Act 2018, Schedule 2, Part 3" in log
+    # What cannot be found automatically is said plainly, for the officer to read for.
+    for limit in ("nicknames and short forms of a name", "her neighbour",
+                  "people named only in free text"):
+        assert limit in log, limit
 
 
 def test_a_document_with_nothing_withheld_is_the_pdf_as_issued(
@@ -542,10 +564,49 @@ def test_rejected_and_duplicate_case_files_are_left_to_the_officer_not_guessed_a
     run(services, ("7_again.json", history()[0][1]))  # the same assessment again: a duplicate
     run(services, ("9_request.json", request()))
     assert len(bookmarks(PdfReader(the_bundle(pdf_settings)))) == 2 + 6
-    bundle_path = the_bundle(pdf_settings)
-    log = bundle_path.with_name(bundle_path.name.replace(".pdf", LOG_SUFFIX)).read_text()
+    log = redaction_log_text(pdf_settings)
     assert "was rejected when it arrived" in log and "Review it by hand" in log
     assert "was an exact copy of one already received" in log
+
+
+def test_a_case_file_about_someone_else_is_left_out_and_the_officer_told(
+    services: Services, pdf_settings: Settings
+) -> None:
+    misfiled = example("support_plan")
+    misfiled["data"] = json.loads(json.dumps(misfiled["data"], ensure_ascii=False).replace(
+        "Siân O'Brien", "Perpetua Fairweather").replace("Siân", "Perpetua"))
+    renamed = example("exit_letter")
+    renamed["data"]["person"]["name"] = "SIAN O’BRIEN"  # her own name, written differently
+    run(services, *history()[:1], ("5_misfiled.json", misfiled), ("6_letter.json", renamed),
+        ("9_request.json", request()))
+    titles = [t.split(" (")[0] for t, _ in bookmarks(PdfReader(the_bundle(pdf_settings)))][2:]
+    assert titles == ["1. Case file received: Needs and risk assessment",
+                      "2. Needs and risk assessment, version 1",
+                      "3. Case file received: Exit confirmation letter",
+                      "4. Exit confirmation letter, version 1"]
+    text = " ".join(page_texts(the_bundle(pdf_settings)))
+    assert "Perpetua" not in text and "Fairweather" not in text
+    log = redaction_log_text(pdf_settings)
+    assert "names someone other than the person who asked as its person (at " \
+        "$.data.person.name), so it and the documents made from it are not in the bundle" in log
+    assert "Perpetua" not in log
+
+
+def test_a_word_shared_by_a_relative_and_a_member_of_staff_is_listed_for_the_officer(
+    services: Services, pdf_settings: Settings
+) -> None:
+    assessment = example("needs_assessment")
+    assessment["data"]["contacts"].append({"name": "Priya Jones", "relationship": "Friend"})
+    assessment["data"]["notes"] = "Priya Natarajan spoke to Priya about the rent."
+    run(services, ("1_assessment.json", assessment), ("9_request.json", request()))
+    text = re.sub(r"\s+", " ", " ".join(page_texts(the_bundle(pdf_settings))))
+    assert f"Priya Natarajan spoke to {MARKER} about the rent." in text
+    log = redaction_log_text(pdf_settings)
+    assert "$.data.notes: withheld (names or contact details of another person, found in the " \
+        "text, a word shared with the name of the person or of a member of staff: see below)" in log
+    assert "A word of the name of another person (Needs and risk assessment received " in log
+    assert "$.data.contacts[1].name) is also part of the name of a member of staff " in log
+    assert "Jones" not in log and "Priya" not in log
 
 
 def test_an_earlier_request_is_a_record_but_its_bundle_is_not(
@@ -596,6 +657,8 @@ def test_a_long_index_runs_over_pages_and_every_link_still_finds_its_record(
         incident = example("serious_incident")
         incident["case_ref"] = CASE
         incident["data"]["incident_ref"] = f"INC-2026-{number + 100}"
+        incident["data"] = json.loads(json.dumps(incident["data"]).replace("Daniel Okafor",
+                                                                          "Siân O'Brien"))
         incidents.append((f"{number:02d}_incident.json", incident))
     run(services, *incidents)
     run(services, ("9_request.json", request()))
@@ -810,7 +873,6 @@ def test_an_issued_pdf_that_was_altered_is_not_used_and_the_officer_is_told(
     altered.chmod(0o600)
     altered.write_bytes(altered.read_bytes() + b"\n% altered\n")
     run(services, ("9_request.json", request()))
-    bundle_path = the_bundle(pdf_settings)
-    log = bundle_path.with_name(bundle_path.name.replace(".pdf", LOG_SUFFIX)).read_text()
+    log = redaction_log_text(pdf_settings)
     assert "no longer matches its hash in the store (it was altered)" in log
     assert any(name.startswith("record-") for name in services.converter.calls[-1])
