@@ -302,6 +302,8 @@ def test_the_real_bundle_is_stamped_and_linked(built: Built) -> None:
     for number, page in enumerate(reader.pages, start=1):
         text = re.sub(r"\s+", " ", page.extract_text())
         assert f"Page {number} of {total}" in text and CASE_A in text
+        # One page numbering, the bundle's: the documents' own footers lose theirs.
+        assert re.findall(r"Page \d+ of \d+", text) == [f"Page {number} of {total}"], text
     starts = [reader.get_destination_page_number(item) for item in reader.outline]
     annotated = [p for p in reader.pages if "/Annots" in p]
     links = [a.get_object() for page in annotated for a in page["/Annots"]]

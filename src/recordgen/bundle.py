@@ -13,11 +13,12 @@ letter with the Article 15 information (one Word template, ``sar_cover_letter.do
 drawn by :mod:`recordgen.pdf_pages`, each entry a link to its page; then each record, with a
 bookmark. Case files are set out readably (:mod:`recordgen.readable`). A produced document is
 re-created from its case file with the current template when anything in it is withheld; when
-nothing is, the PDF kept when it was issued is used, checked against the hash in the store (a true
-copy, and no conversion needed). Information about other people is taken out before rendering
-(:mod:`recordgen.redact`), and the redaction log for the data protection officer
-(:mod:`recordgen.redaction_log`) is written beside the bundle, not into it. Every Word document of
-a bundle is converted in one converter call.
+nothing is, the Word document kept when it was issued is used, checked against the hash in the
+store (a true copy). Either way its own page numbers are taken out of its footers, so that each
+page of the bundle carries one numbering, the bundle's. Information about other people is taken
+out before rendering (:mod:`recordgen.redact`), and the redaction log for the data protection
+officer (:mod:`recordgen.redaction_log`) is written beside the bundle, not into it. Every Word
+document of a bundle is converted in one converter call.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import functools
 import hashlib
 import io
 import logging
+import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -38,7 +40,7 @@ from pypdf import PdfReader
 from recordgen import __version__, deadlines
 from recordgen.clocks import document_clock
 from recordgen.deadlines import ClockName, ServiceCalendar, uk_date, uk_date_time
-from recordgen.docx_merge import join
+from recordgen.docx_merge import join, without_page_numbers
 from recordgen.errors import CaseFileError, ConversionError, SettingsError
 from recordgen.kinds import CASE_FILE_KINDS, SUBJECT_ACCESS_REQUEST, DocumentKind
 from recordgen.load import parse_case_bytes
@@ -285,14 +287,13 @@ class Bundle:
 
 @dataclass(frozen=True)
 class _Shown:
-    """How a record appears: a re-rendered Word document to convert, a page range of the case
-    files document, or the stored PDF as issued."""
+    """How a record appears: a Word document to convert (a document, re-created or as issued,
+    without its own page numbers), or a page range of the case files document."""
 
     record: HeldRecord
     number: int
     title: str  # with any third party's name withheld
     docx: bytes | None = None
-    stored_pdf: bytes | None = None
     why: str = ""  # how a document is shown, for the redaction log
 
 
@@ -363,33 +364,39 @@ def _how_shown(record: HeldRecord, number: int, redaction: CaseRedaction,
     if document is None:
         return _Shown(record, number, title)
     redacted = redaction.by_submission[record.submission.id or 0]
+    issued: bytes | None = None
     if redacted.changed:
         why = "re-created from its case file with the current template, because information " \
               "was withheld"
     else:
-        stored, why = _stored_pdf(document, settings)
-        if stored is not None:
-            return _Shown(record, number, title, stored_pdf=stored, why=why)
-    return _Shown(record, number, title, docx=_rerender(record, document, redacted, settings),
-                  why=why)
+        issued, why = _issued_docx(document, settings)
+    docx = issued if issued is not None else _rerender(record, document, redacted, settings)
+    return _Shown(record, number, title, docx=without_page_numbers(docx), why=why)
 
 
-def _stored_pdf(document: DocumentRecord, settings: Settings) -> tuple[bytes | None, str]:
-    """The PDF kept when the document was issued, if it is still there and unaltered; and how
-    the document is shown, in words for the log."""
-    if document.pdf_file_name is None or document.pdf_sha256 is None:
-        return None, "re-created from its case file with the current template (no PDF was kept)"
-    path = settings.folders.outbox / document.pdf_file_name
+def _issued_docx(document: DocumentRecord, settings: Settings) -> tuple[bytes | None, str]:
+    """The Word document kept when the document was issued, if it is still there and unaltered;
+    and how the document is shown, in words for the log."""
+    name = document.file_name
     try:
-        content = path.read_bytes()
+        content = _read_no_follow(settings.folders.outbox / name)
     except OSError:
-        return None, (f"re-created from its case file with the current template: the PDF kept "
-                      f"when it was issued, {document.pdf_file_name}, is missing. Find out why")
-    if hashlib.sha256(content).hexdigest() != document.pdf_sha256:
-        return None, (f"re-created from its case file with the current template: the PDF kept "
-                      f"when it was issued, {document.pdf_file_name}, no longer matches its hash "
-                      "in the store (it was altered). Find out why")
-    return content, "the PDF kept when it was issued, checked against its hash in the store"
+        return None, (f"re-created from its case file with the current template: the Word "
+                      f"document kept when it was issued, {name}, is missing (or was replaced by "
+                      "a link, which recordgen never follows). Find out why")
+    if hashlib.sha256(content).hexdigest() != document.sha256:
+        return None, (f"re-created from its case file with the current template: the Word "
+                      f"document kept when it was issued, {name}, no longer matches its hash in "
+                      "the store (it was altered). Find out why")
+    return content, ("the Word document kept when it was issued, checked against its hash in the "
+                     "store (its own page numbers left out: the bundle numbers every page)")
+
+
+def _read_no_follow(path: Path) -> bytes:
+    """A file's bytes, refusing a symbolic link where the file should be."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        return handle.read()
 
 
 def _rerender(record: HeldRecord, document: DocumentRecord, redacted: Redacted,
@@ -483,11 +490,8 @@ def _record_pages(shown: Sequence[_Shown], cover: bytes, redaction: CaseRedactio
     if retry:
         pdfs.update(_convert_all(retry, services))
     for item in shown:
-        if item.number in pages:
-            continue
-        stored = item.stored_pdf
-        pages[item.number] = _pages(stored if stored is not None
-                                    else pdfs[f"record-{item.number:04d}"])
+        if item.number not in pages:
+            pages[item.number] = _pages(pdfs[f"record-{item.number:04d}"])
     return pages
 
 
