@@ -220,10 +220,19 @@ def _object(reader: PdfReader, number: int) -> Any:
         return None
 
 
+def annotations_text(path: Path) -> str:
+    """Every annotation of every page (the index's links), with everything they hold."""
+    parts = []
+    for page in PdfReader(path).pages:
+        for annotation in page.get("/Annots") or []:
+            parts.append(str(annotation.get_object()))
+    return "\n".join(parts)
+
+
 def channels(path: Path) -> dict[str, str]:
     return {"pypdf text": pypdf_text(path), "pdftotext": poppler_text(path),
-            "bookmarks": "\n".join(outline_titles(path)), "metadata": metadata_text(path),
-            "objects": every_object(path)}
+            "bookmarks": "\n".join(outline_titles(path)), "link annotations": annotations_text(path),
+            "metadata": metadata_text(path), "objects": every_object(path)}
 
 
 # --- the leak tests ------------------------------------------------------------------------------

@@ -153,9 +153,10 @@ def _checked_lines(count: int) -> list[str]:
         "misspellings;",
         "descriptions that identify someone without naming them (\"her neighbour\", \"her "
         "son\", \"the man in flat 3\");",
-        "people named only in free text, never in an entry of their own (as a contact, a "
-        "referrer, an advocate, a person involved): the search knows only the names recorded in "
-        "such entries;",
+        "people named only in free text, never in an entry of their own in this case's records "
+        "(as a contact, a referrer, an advocate, a person involved): the search knows only the "
+        "names recorded in such entries under this case reference, not those recorded in other "
+        "cases;",
         "a name written in another script or spelling than the one recorded;",
         "what a third party told us in confidence about the person: the information itself can "
         "identify them even when their name is withheld.",
