@@ -18,7 +18,7 @@ staff; every other role, and another person in a "the person" role, is a third p
 ``"identified_by"`` lists the fields that identify them (name, phone, address, email).
 ``x-third-party`` gives the reason the redaction log prints. Adding a kind with people in it is a
 matter of these two annotations; an object with a ``name`` that carries neither is treated as a
-third party (and ``tests/test_redaction_leaks.py`` fails until it is annotated).
+third party (and ``tests/test_third_parties.py`` fails until it is annotated).
 
 A third party's record is withheld whole, wherever it appears: their identifying fields and their
 descriptive ones (a relationship, what they did) alike, so that a "Sister" withheld in one place
@@ -51,7 +51,6 @@ from typing import Any
 from recordgen.name_match import (
     Requester,
     Shape,
-    Target,
     TextScrubber,
     folded,
     name_words,
@@ -387,6 +386,3 @@ def searched(scrubber: CaseScrubber) -> int:
     """How many values and name words of other people are searched for in the text."""
     return scrubber.scrubber.count
 
-
-__all__ = ["MARKER", "CaseScrubber", "Findings", "Redacted", "Requester", "Standing", "Target",
-           "Withholding", "people", "redact", "scrubber_for", "standing", "survey"]
