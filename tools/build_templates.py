@@ -1158,13 +1158,15 @@ def sar_cover_letter() -> Any:
         "information too (UK GDPR Article 15(4), and the Data Protection Act 2018, Schedule 2, "
         "Part 3). Where we have withheld it you will see "
         "[withheld: information about another person] in its place. Information about our staff "
-        "doing their jobs has not been withheld.",
+        "doing their jobs has not been withheld. Where we could not be sure whether a name was "
+        "someone else's, we have withheld it; you can ask us about anything withheld.",
     )
     para(
         doc,
         "Where something had to be withheld from a document we produced, the document is shown "
         "as we would print it today from the information we recorded, with that information "
-        "withheld. Other documents are copies of the ones we issued.",
+        "withheld. Other documents are copies of the ones we issued. Every page of this pack is "
+        "numbered as a page of the pack, so the documents' own page numbers are left out.",
     )
 
     for title, key in ARTICLE_15:
