@@ -29,9 +29,9 @@ from recordgen.inbox import open_services, process_inbox
 from recordgen.pipeline import Services
 from recordgen.settings import Settings
 from recordgen.validate import CASE_REF, SchemaSet, canonical_case_ref, validate_case
-from test_bundle import TextConverter
 
 from conftest import REPO, TODAY, example, make_settings
+from test_bundle import TextConverter
 
 CASE = "THS-2026-0142"
 CLOCK = FixedClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=UK))

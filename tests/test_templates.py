@@ -319,7 +319,8 @@ def test_needs_assessment_holds_the_facts(
         "Landlord (Riverside Homes), GP surgery, Universal Credit"
     )
     assert out.row("Consent recorded on")[1] == "10 September 2026"
-    assert ["Carys Morgan", "Sister", "07700 900 611", ""] in out.rows
+    # No address recorded: the cell says so rather than being left blank.
+    assert ["Carys Morgan", "Sister", "07700 900 611", "Not recorded"] in out.rows
     assert "Notes" not in out.body
 
     assert "Service user: " + NAME in out.body
@@ -395,10 +396,10 @@ def test_support_plan_holds_the_facts(
             objective["measure"],
             objective["achievable"],
             who_does_what,
-            f"{target.day} {target:%B %Y}",
+            f"{target.day}\u00a0{target:%B}\u00a0{target.year}",  # never broken over lines
         ]
     assert "Set up a standing order for the rent on payday. — Siân" in out.text
-    assert "30 November 2026" in objective_rows[0]
+    assert "30\u00a0November\u00a02026" in objective_rows[0]
 
     assert (
         "Carys Morgan (Sister) took part in making this plan as Siân O'Brien's representative."

@@ -30,7 +30,7 @@ from recordgen.exit_codes import (  # noqa: F401 (EXIT_OK and EXIT_FAULT: for te
     exit_code_for,
 )
 from recordgen.inbox import NOT_TAKEN, open_services, process_inbox
-from recordgen.kinds import KINDS
+from recordgen.kinds import CASE_FILE_KINDS, KINDS
 from recordgen.load import read_case_file
 from recordgen.pipeline import Outcome
 from recordgen.records import case_history, verify_records
@@ -45,7 +45,8 @@ from recordgen.watch_cli import watch
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    # Not on a terminal (a log, an email from cron), rich would fold every column at 80 characters.
+    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
 class RecordgenGroup(click.Group):
@@ -111,38 +112,46 @@ def process(ctx: click.Context, paths: Sequence[Path]) -> None:
                           clock.now().date(), [d for o in outcomes for d in o.documents])
     _summary(outcomes, settings)
     for note in notes:
-        _console().print(note)
+        click.echo(note)
     if any(o.status in ("rejected", "held", NOT_TAKEN) for o in outcomes):
         ctx.exit(EXIT_PROBLEMS)
 
 
 def _summary(outcomes: Sequence[Outcome], settings: Settings) -> None:
-    console = _console()
+    """What happened to each file, a few plain lines per file: a file or document name is never
+    broken over lines (a table folds them at 80 columns in a log or an email)."""
     if not outcomes:
-        console.print(f"No case files waiting in {settings.folders.inbox}.")
+        click.echo(f"No case files waiting in {settings.folders.inbox}.")
         return
-    table = Table(title="recordgen: what happened to each file")
-    for column in ("File", "Case", "Kind", "Outcome", "Documents or reason"):
-        table.add_column(column, overflow="fold")
+    click.echo("recordgen: what happened to each file")
     for outcome in outcomes:
-        detail = "\n".join(outcome.documents) or outcome.message or (
-            f"{len(outcome.problems)} problem(s): see the .errors.txt note"
-            if outcome.problems else ""
-        )
-        table.add_row(outcome.file_name, outcome.case_ref or "", outcome.kind or "",
-                      outcome.status, detail)
-    console.print(table)
+        about = ", ".join(x for x in (outcome.case_ref, _kind_words(outcome.kind)) if x)
+        click.echo(f"\n{outcome.file_name}")
+        click.echo(f"  {outcome.status}{f' ({about})' if about else ''}")
+        for document in outcome.documents:
+            click.echo(f"  {document}")
+        if outcome.message and not outcome.documents:
+            click.echo(f"  {outcome.message}")
+        if outcome.problems:
+            count = len(outcome.problems)
+            click.echo(f"  {count} {'problem' if count == 1 else 'problems'}, the first: "
+                       f"{outcome.problems[0].message} See the .errors.txt note beside the file.")
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in
               ("produced", "unchanged", "duplicate", "rejected", "held", NOT_TAKEN)}
-    console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
-    console.print(f"Documents are in {settings.folders.outbox}")
+    click.echo("\n" + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    click.echo(f"Documents are in {settings.folders.outbox}")
     if counts["rejected"]:
-        console.print(f"Rejected files and notes saying what to fix are in "
-                      f"{settings.folders.rejected}")
+        click.echo(f"Rejected files and notes saying what to fix are in {settings.folders.rejected}")
     if counts["held"]:
-        console.print("Held files stay in the work area and are tried again on the next run.")
+        click.echo("Held files stay in the work area and are tried again on the next run.")
     if counts[NOT_TAKEN]:
-        console.print("Files not taken were left where they are; the reason is beside each.")
+        click.echo("Files not taken were left where they are; the reason is beside each.")
+
+
+def _kind_words(kind: str | None) -> str:
+    if kind is None:
+        return ""
+    return CASE_FILE_KINDS[kind].title.lower() if kind in CASE_FILE_KINDS else kind
 
 
 @cli.command()
@@ -200,12 +209,12 @@ def due(ctx: click.Context, overdue: bool, within: int | None, case_ref: str | N
         click.echo("Nothing is due: no open clocks match.")
         return
     table = Table(title=f"Open statutory clocks on {uk_date(day)}")
-    for column in ("Case", "What is due", "About", "Due by", "Working days left"):
+    for column in ("Case", "What is due", "Due by", "Working days left"):
         table.add_column(column, overflow="fold")
     for row in rows:
         left = str(row.working_days_left) if row.working_days_left >= 0 else \
             f"{row.working_days_left} (overdue)"
-        table.add_row(row.case_ref, row.what, row.about, row.due_text, left)
+        table.add_row(row.case_ref, row.what_in_full, row.due_text, left)
     _console().print(table)
 
 
@@ -245,11 +254,11 @@ def regenerate(ctx: click.Context, case_ref: str | None, kind: str | None,
                           "recorded, and nothing will be done twice.")
             ctx.exit(130)
     for result in results:
-        if result.status in ("would regenerate", "failed"):
+        if result.status in ("would regenerate", "failed", "left alone"):
             console.print(f"{result.status}: {result.case_ref} {result.series}"
                           + (f" ({result.reason})" if result.reason else ""))
     counts = {s: sum(1 for r in results if r.status == s) for s in
-              ("regenerated", "would regenerate", "unchanged", "failed")}
+              ("regenerated", "would regenerate", "unchanged", "left alone", "failed")}
     console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or
                   "No documents match.")
     if counts["failed"]:
@@ -272,13 +281,13 @@ def history(ctx: click.Context, case_ref: str, as_json: bool) -> None:
     if not events:
         click.echo(f"Nothing is recorded for case {case_ref}.")
         ctx.exit(EXIT_PROBLEMS)
-    table = Table(title=f"History of case {case_ref}")
-    for column in ("When", "What", "SHA-256"):
-        table.add_column(column, overflow="fold")
+    # Plain lines, not a table: a SHA-256 is shown whole, and is never folded over lines.
+    click.echo(f"History of case {case_ref}")
     for event in events:
-        table.add_row(event.at.replace("T", " "), event.what,
-                      str(event.detail.get("sha256") or "")[:16])
-    _console().print(table)
+        click.echo(f"\n{event.at.replace('T', ' ')}  {event.what}")
+        for label, key in (("SHA-256", "sha256"), ("PDF", "pdf"), ("PDF SHA-256", "pdf_sha256")):
+            if event.detail.get(key):
+                click.echo(f"    {label}: {event.detail[key]}")
 
 
 @cli.command()

@@ -147,16 +147,17 @@ def _what_it_seems(path: Path) -> str | None:
 
 
 def process_logged(batch: Sequence[Claimed], services: Services) -> list[Outcome]:
-    """Process a batch of claimed files and log one line per file."""
-    outcomes = _process_apart(batch, services)
-    for outcome in outcomes:
-        # The log names the case reference and kind, never a person or what happened to them.
-        log.info(
-            "case=%s kind=%s outcome=%s documents=%d seconds=%.2f",
-            outcome.case_ref or "-", outcome.kind or "-", outcome.status, len(outcome.documents),
-            outcome.seconds,
-        )
-    return outcomes
+    """Process a batch of claimed files and log one line per file, as each file is settled."""
+    return _process_apart(batch, services)
+
+
+def _log_outcome(outcome: Outcome) -> None:
+    # The log names the case reference and kind, never a person or what happened to them.
+    log.info(
+        "case=%s kind=%s outcome=%s documents=%d seconds=%.2f",
+        outcome.case_ref or "-", outcome.kind or "-", outcome.status, len(outcome.documents),
+        outcome.seconds,
+    )
 
 
 def _process_apart(batch: Sequence[Claimed], services: Services) -> list[Outcome]:
@@ -166,14 +167,16 @@ def _process_apart(batch: Sequence[Claimed], services: Services) -> list[Outcome
     if not batch:
         return []
     try:
-        return process_batch(batch, services)
+        return process_batch(batch, services, on_outcome=_log_outcome)
     except RecordgenError:
         raise
     except Exception as exc:  # one file's fault must not hold its batch
         if len(batch) > 1:
             return [outcome for claimed in batch for outcome in _process_apart([claimed], services)]
         log.debug("details", exc_info=True)
-        return [Outcome(batch[0].original_name, "held", message=(
+        held = Outcome(batch[0].original_name, "held", message=(
             f"recordgen met a fault it did not expect while processing this file "
             f"({type(exc).__name__}). The file stays in the work folder and is tried again; if "
-            "this keeps happening, tell the system administrator."))]
+            "this keeps happening, tell the system administrator."))
+        _log_outcome(held)
+        return [held]

@@ -89,6 +89,7 @@ class WorkItem:
     pdf_problem: str | None = None
     published: tuple[PublishedFile, ...] = ()
     submission_id: int | None = None
+    started: float = 0.0  # time.monotonic() when this file's stages began
 
 
 @dataclass(frozen=True)
@@ -265,19 +266,31 @@ def process_claimed(claimed: Claimed, services: Services) -> Outcome:
     return process_batch([claimed], services)[0]
 
 
-def process_batch(batch: Sequence[Claimed], services: Services) -> list[Outcome]:
-    """Run claimed files through the stages, converting their documents to PDF together."""
-    started = time.monotonic()
+OutcomeListener = Callable[["Outcome"], None]
+
+
+def process_batch(batch: Sequence[Claimed], services: Services,
+                  on_outcome: OutcomeListener | None = None) -> list[Outcome]:
+    """Run claimed files through the stages, converting their documents to PDF together.
+    ``on_outcome`` hears each file's outcome as soon as it is settled (the log line of each file
+    carries its own time), and each outcome's seconds are that file's own."""
     results: dict[str, WorkItem | Outcome] = {}
+
+    def settle(claim_id: str, result: WorkItem | Outcome) -> None:
+        results[claim_id] = result
+        if on_outcome is not None and isinstance(result, Outcome):
+            on_outcome(result)
+
     planned: set[tuple[str, str]] = set()
     later: list[Claimed] = []
     for claimed in batch:
         done = services.store.submission_by_claim(claimed.claim_id)
         if done is not None:  # recorded before a crash or a missing PDF: finish what is left
-            results[claimed.claim_id] = resume(claimed, done, services, started)
+            settle(claimed.claim_id, resume(claimed, done, services, time.monotonic()))
             continue
-        item = WorkItem(claimed=claimed, received_at=received_at(claimed, services.clock))
-        result = _run_stages(item, PREPARE, services, started)
+        item = WorkItem(claimed=claimed, received_at=received_at(claimed, services.clock),
+                        started=time.monotonic())
+        result = _run_stages(item, PREPARE, services, item.started)
         if isinstance(result, WorkItem) and result.case is not None:
             # A second file for the same document in one batch is planned only once the first is
             # recorded: otherwise both would claim the same version number.
@@ -286,14 +299,14 @@ def process_batch(batch: Sequence[Claimed], services: Services) -> list[Outcome]
                 later.append(claimed)
                 continue
             planned.add(key)
-        results[claimed.claim_id] = result
+        settle(claimed.claim_id, result)
     ready = [r for r in results.values() if isinstance(r, WorkItem)]
     for item in convert(ready, services):
         stages = ANSWER_REQUEST if is_request(item.document) else COMPLETE
-        results[item.claimed.claim_id] = _run_stages(item, stages, services, started)
+        settle(item.claimed.claim_id, _run_stages(item, stages, services, item.started))
     if later:
         results.update((waited.claim_id, outcome) for waited, outcome in
-                       zip(later, process_batch(later, services), strict=True))
+                       zip(later, process_batch(later, services, on_outcome), strict=True))
     outcomes = [results[c.claim_id] for c in batch]
     assert all(isinstance(o, Outcome) for o in outcomes)
     return [o for o in outcomes if isinstance(o, Outcome)]

@@ -62,7 +62,7 @@ class Job:
 class Result:
     case_ref: str
     series: str
-    status: str  # "regenerated", "would regenerate", "unchanged" or "failed"
+    status: str  # "regenerated", "would regenerate", "unchanged", "left alone" or "failed"
     reason: str = ""
     file_name: str = ""
 
@@ -95,6 +95,32 @@ def select(services: Services, selection: Selection) -> list[tuple[DocumentRecor
     return sorted(chosen, key=lambda pair: (pair[0].case_ref, pair[0].series))
 
 
+# Why a subject access bundle is never regenerated, in the words the command prints.
+BUNDLE_LEFT_ALONE = ("a subject access bundle is the answer given on the day it was made; it is "
+                     "never remade (a new request is answered with a new bundle)")
+
+
+def left_alone(services: Services, selection: Selection) -> list[Result]:
+    """The documents the selection covers that regeneration never remakes, with the reason, so a
+    count of what was looked at adds up (subject access bundles)."""
+    if selection.kind is not None:
+        return []  # only the kinds made from one case file can be asked for
+    submissions = {s.id: s for s in services.store.submissions(selection.case_ref)}
+    series = set()
+    for document in services.store.documents(selection.case_ref):
+        submission = submissions.get(document.submission_id)
+        if document.kind in KINDS or submission is None:
+            continue
+        received = submission.received_at.date()
+        if selection.received_from and received < selection.received_from:
+            continue
+        if selection.received_to and received > selection.received_to:
+            continue
+        series.add((document.case_ref, document.series))
+    return [Result(case_ref, name, "left alone", BUNDLE_LEFT_ALONE)
+            for case_ref, name in sorted(series)]
+
+
 def plan_job(document: DocumentRecord, submission: SubmissionRecord,
              services: Services) -> Job | None:
     """What regenerating ``document`` would make, or None when nothing would change."""
@@ -124,7 +150,7 @@ def regenerate(services: Services, selection: Selection, *, dry_run: bool = Fals
                workers: int | None = None, progress: Progress | None = None,
                chunk_size: int = CHUNK) -> list[Result]:
     """Regenerate what changed; return one result per document looked at."""
-    results: list[Result] = []
+    results: list[Result] = list(left_alone(services, selection))
     jobs: list[Job] = []
     for document, submission in select(services, selection):
         try:
