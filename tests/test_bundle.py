@@ -208,7 +208,7 @@ def test_a_request_produces_one_pdf_bundle_and_its_log_beside_it(
     folder = pdf_settings.folders.outbox / CASE
     assert not list(folder.glob("*subject-access*.docx"))  # a bundle is a PDF only
     for name in (f"{stem}.pdf", f"{stem}{LOG_SUFFIX}"):
-        assert (folder / name).stat().st_mode & 0o777 == 0o640
+        assert (folder / name).stat().st_mode & 0o777 == 0o440  # issued: read-only
     assert not list(pdf_settings.folders.work.rglob("*request.json"))  # finished: input removed
     # The bundle's Word documents went to the converter in one call.
     assert len(services.converter.calls) == 2  # the batch's documents, then the bundle's

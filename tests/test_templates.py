@@ -740,3 +740,46 @@ def test_templates_are_rendered_fresh_each_time(
     assert NAME in render(first, settings, schemas, tmp_path).text
     text = render(second, settings, schemas, tmp_path).text
     assert "Daniel Okafor" in text and NAME not in text
+
+
+# --- templates check: loops that can run away ------------------------------------------------------
+
+
+def _with_paragraph(folder: Path, text: str) -> Path:
+    import shutil
+
+    import docx
+
+    shutil.copytree(ROOT / "templates", folder)
+    document = docx.Document(str(folder / "needs_assessment.docx"))
+    document.add_paragraph(text)
+    document.save(str(folder / "needs_assessment.docx"))
+    return folder
+
+
+@pytest.mark.parametrize("text", [
+    "{% for i in range(1000) %}{% for j in range(1000) %}x{% endfor %}{% endfor %}",
+    "{% for i in range(9)|reverse %}{% if i %}{% for j in range(i * 999) %}.{% endfor %}"
+    "{% endif %}{% endfor %}",
+])
+def test_templates_check_warns_about_loops_over_ranges_inside_each_other(
+    text: str, schemas: SchemaSet, tmp_path: Path
+) -> None:
+    from recordgen.template_check import check_templates
+
+    findings = check_templates(_with_paragraph(tmp_path / "templates", text), schemas)
+    (finding,) = findings
+    assert finding.template == "needs_assessment.docx"
+    assert str(finding).startswith("needs_assessment.docx: warning: it has a loop over range(...) "
+                                   "inside another loop over range(...)")
+    assert "data.objectives" in finding.message
+
+
+def test_templates_check_does_not_warn_about_one_loop_over_a_range_or_loops_over_lists(
+    schemas: SchemaSet, tmp_path: Path
+) -> None:
+    from recordgen.template_check import check_templates
+
+    text = ("{% for i in range(3) %}{{ i }}{% endfor %}{% for need in data.needs %}"
+            "{% for i in range(2) %}-{% endfor %}{% endfor %}")
+    assert check_templates(_with_paragraph(tmp_path / "templates", text), schemas) == []

@@ -29,7 +29,7 @@ from recordgen.exit_codes import (  # noqa: F401 (EXIT_OK and EXIT_FAULT: for te
     EXIT_SETTINGS,
     exit_code_for,
 )
-from recordgen.inbox import open_services, process_inbox
+from recordgen.inbox import NOT_TAKEN, open_services, process_inbox
 from recordgen.kinds import CASE_FILE_KINDS, KINDS
 from recordgen.load import read_case_file
 from recordgen.pipeline import Outcome
@@ -40,7 +40,7 @@ from recordgen.rejected import friendly_path
 from recordgen.settings import DEFAULT_SETTINGS_NAME, Settings, load_settings
 from recordgen.subject_access import validate_case_file
 from recordgen.template_check import check_templates
-from recordgen.validate import SchemaSet
+from recordgen.validate import SchemaSet, canonical_case_ref
 from recordgen.watch_cli import watch
 
 
@@ -82,6 +82,17 @@ def cli(ctx: click.Context, config: Path | None, verbose: bool) -> None:
     ctx.obj = load_settings(config)
 
 
+def _case_ref(_: click.Context, __: click.Parameter, value: str | None) -> str | None:
+    """A case reference typed on the command line, in the one form cases are stored under
+    (``ths-b1`` finds THS-B1); spaces copied in around it are dropped."""
+    if value is None:
+        return None
+    try:
+        return canonical_case_ref(value.strip())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def _settings(ctx: click.Context) -> Settings:
     settings = ctx.find_object(Settings)
     assert settings is not None
@@ -102,7 +113,7 @@ def process(ctx: click.Context, paths: Sequence[Path]) -> None:
     _summary(outcomes, settings)
     for note in notes:
         click.echo(note)
-    if any(o.status in ("rejected", "held") for o in outcomes):
+    if any(o.status in ("rejected", "held", NOT_TAKEN) for o in outcomes):
         ctx.exit(EXIT_PROBLEMS)
 
 
@@ -126,13 +137,15 @@ def _summary(outcomes: Sequence[Outcome], settings: Settings) -> None:
             click.echo(f"  {count} {'problem' if count == 1 else 'problems'}, the first: "
                        f"{outcome.problems[0].message} See the .errors.txt note beside the file.")
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in
-              ("produced", "unchanged", "duplicate", "rejected", "held")}
+              ("produced", "unchanged", "duplicate", "rejected", "held", NOT_TAKEN)}
     click.echo("\n" + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
     click.echo(f"Documents are in {settings.folders.outbox}")
     if counts["rejected"]:
         click.echo(f"Rejected files and notes saying what to fix are in {settings.folders.rejected}")
     if counts["held"]:
         click.echo("Held files stay in the work area and are tried again on the next run.")
+    if counts[NOT_TAKEN]:
+        click.echo("Files not taken were left where they are; the reason is beside each.")
 
 
 def _kind_words(kind: str | None) -> str:
@@ -172,7 +185,8 @@ def validate(ctx: click.Context, files: Sequence[Path]) -> None:
 @click.option("--overdue", is_flag=True, help="Only clocks already past their due date.")
 @click.option("--within", type=click.IntRange(min=0), metavar="N",
               help="Only clocks due within N working days (overdue ones included).")
-@click.option("--case", "case_ref", metavar="CASE_REF", help="Only this case.")
+@click.option("--case", "case_ref", metavar="CASE_REF", callback=_case_ref,
+              help="Only this case.")
 @click.option("--kind", "clock_name", type=click.Choice([c.value for c in ClockName]),
               help="Only this kind of clock.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV for a spreadsheet.")
@@ -205,7 +219,8 @@ def due(ctx: click.Context, overdue: bool, within: int | None, case_ref: str | N
 
 
 @cli.command()
-@click.option("--case", "case_ref", metavar="CASE_REF", help="Only this case.")
+@click.option("--case", "case_ref", metavar="CASE_REF", callback=_case_ref,
+              help="Only this case.")
 @click.option("--kind", type=click.Choice(sorted(KINDS)), help="Only this kind of document.")
 @click.option("--from", "received_from", type=click.DateTime(["%Y-%m-%d"]),
               help="Only case files received on or after this date.")
@@ -251,7 +266,7 @@ def regenerate(ctx: click.Context, case_ref: str | None, kind: str | None,
 
 
 @cli.command()
-@click.argument("case_ref")
+@click.argument("case_ref", callback=_case_ref)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.pass_context
 def history(ctx: click.Context, case_ref: str, as_json: bool) -> None:
