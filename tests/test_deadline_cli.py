@@ -204,7 +204,7 @@ def test_json_answer_for_an_hour_clock_gives_the_time(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["exit-letter", "--received", "24/12/2026"], "Write dates as YYYY-MM-DD, for example 2026-12-24"),
+        (["exit-letter", "--received", "24/12/2026"], "Write dates as YYYY-MM-DD: four digits for the year"),
         (["sar", "--received", "2026-02-30"], "2026-02-30 is not a real date"),
         (["incident", "--occurred", "2026-12-24"], "Write a date and time as YYYY-MM-DD HH:MM"),
         (["referral", "--received", "2026-12-24 25:00"], "is not a real date and time"),

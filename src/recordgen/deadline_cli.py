@@ -30,8 +30,11 @@ from recordgen.deadlines import (
 from recordgen.errors import RecordgenError
 from recordgen.settings import NATIONS, Rules, Settings
 
-_DATE_HELP = "Write dates as YYYY-MM-DD, for example 2026-12-24."
-_DATETIME_HELP = "Write a date and time as YYYY-MM-DD HH:MM, for example 2026-12-24 14:30."
+# No example date here: a message that names a fixed date ages (it reads as a hint about today).
+_DATE_HELP = ("Write dates as YYYY-MM-DD: four digits for the year, then two for the month and two "
+              "for the day.")
+_DATETIME_HELP = ("Write a date and time as YYYY-MM-DD HH:MM: the date as four digits for the year and "
+                  "two each for the month and the day, then the time on the 24-hour clock.")
 
 # click 8.4 made ParamType generic; older clicks, which pyproject allows, cannot subscript it.
 if TYPE_CHECKING:

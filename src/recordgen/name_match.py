@@ -153,7 +153,7 @@ class Shape(Enum):
     TEXT = "text"  # anything else identifying (an address line): found in full
 
 
-_PHONE = re.compile(r"^\+?[\d\s().\-/]+$")
+_PHONE = re.compile(r"\+?[\d\s().\-/]+\Z")
 _POSTCODE = re.compile(r"^[a-z]{1,2}\d[a-z\d]?\s?\d[a-z]{2}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
