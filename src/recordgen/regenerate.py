@@ -3,11 +3,14 @@ settings (issue 6 §1; DESIGN.md §4).
 
 Only the latest version of each document is looked at (re-rendering an old version would issue
 stale content as new). A document whose template and context are unchanged makes no new version;
-one that changed becomes version N+1, with the reason recorded ("template changed", "settings
-changed"). Rendering runs on several processes and PDF conversion in batches; publishing and
-recording stay in this process, one document at a time, each atomic, so an interrupted run loses
-nothing and a second run finishes the job without duplicates. A failure on one document is
-reported and never stops the others.
+one that changed becomes the next version, with the reason recorded ("template changed", "settings
+changed"). Its number is reserved in the store first, as a case file's is, so a watcher or a
+``process`` run making a version of the same document at the same time takes another number, and a
+regeneration that a newer version overtook makes nothing ("superseded"). Rendering runs on several
+processes and PDF conversion in batches; publishing and recording stay in this process, one document
+at a time, each atomic, so an interrupted run loses nothing and a second run finishes the job
+without duplicates, under the numbers it reserved. A failure on one document is reported and never
+stops the others.
 """
 
 from __future__ import annotations
@@ -26,12 +29,12 @@ from typing import Any
 from recordgen import __version__
 from recordgen.clocks import document_clock
 from recordgen.convert import pdfs_of
-from recordgen.errors import RecordgenError
+from recordgen.errors import PublishError, RecordgenError
 from recordgen.kinds import KINDS
 from recordgen.pipeline import Services, wants_pdf
 from recordgen.publish import publish
 from recordgen.render import RenderedDocument, build_context, context_fingerprint, render_document
-from recordgen.store import DocumentRecord, SubmissionRecord
+from recordgen.store import DocumentRecord, SubmissionRecord, VersionRequest
 from recordgen.validate import CaseFile
 
 CHUNK = 20  # documents rendered, converted and recorded together
@@ -56,13 +59,14 @@ class Job:
     context_sha256: str
     template: Path
     reasons: tuple[str, ...]
+    holder: str  # whose reservation its version number is (see Store.reserve_version)
 
 
 @dataclass(frozen=True)
 class Result:
     case_ref: str
     series: str
-    status: str  # "regenerated", "would regenerate", "unchanged" or "failed"
+    status: str  # "regenerated", "would regenerate", "unchanged", "superseded" or "failed"
     reason: str = ""
     file_name: str = ""
 
@@ -95,9 +99,14 @@ def select(services: Services, selection: Selection) -> list[tuple[DocumentRecor
     return sorted(chosen, key=lambda pair: (pair[0].case_ref, pair[0].series))
 
 
-def plan_job(document: DocumentRecord, submission: SubmissionRecord,
-             services: Services) -> Job | None:
-    """What regenerating ``document`` would make, or None when nothing would change."""
+def plan_job(document: DocumentRecord, submission: SubmissionRecord, services: Services, *,
+             reserve: bool = True) -> Job | Result:
+    """What regenerating ``document`` would make, or the result when nothing is to be made.
+
+    The new version's number is reserved in the store (unless ``reserve`` is False, for a dry run),
+    as a case file's is: a regeneration interrupted and run again gets the same number back, and one
+    whose document gained a newer version meanwhile (recorded, or being made from a case file) is
+    "superseded" and makes nothing, since that newer version already uses today's templates."""
     stored = json.loads(submission.raw)
     kind = KINDS[document.kind]
     case = CaseFile(kind=kind, case_ref=document.case_ref,
@@ -113,11 +122,21 @@ def plan_job(document: DocumentRecord, submission: SubmissionRecord,
         ("settings changed", context_sha != document.context_sha256),
     ) if changed)
     if not reasons:
-        return None
+        return Result(document.case_ref, document.series, "unchanged")
+    holder = (f"regeneration of documents row {document.id} (template {template_sha[:12]}, "
+              f"content {context_sha[:12]})")
     version = document.version + 1
+    if reserve:
+        reservation = services.store.reserve_version(VersionRequest(
+            document.case_ref, document.series, holder, template_sha, context_sha,
+            based_on=document.version))
+        if reservation.status != "reserved":
+            return Result(document.case_ref, document.series, "superseded",
+                          "a newer version was recorded, or is being made, since this run began")
+        version = reservation.version
     context = build_context(case, services.settings, version=version,
                             document_date=document.document_date, due=shown)
-    return Job(document, case, version, context, context_sha, template, reasons)
+    return Job(document, case, version, context, context_sha, template, reasons, holder)
 
 
 def regenerate(services: Services, selection: Selection, *, dry_run: bool = False,
@@ -128,17 +147,17 @@ def regenerate(services: Services, selection: Selection, *, dry_run: bool = Fals
     jobs: list[Job] = []
     for document, submission in select(services, selection):
         try:
-            job = plan_job(document, submission, services)
+            planned = plan_job(document, submission, services, reserve=not dry_run)
         except (RecordgenError, OSError, ValueError, KeyError) as exc:
             results.append(Result(document.case_ref, document.series, "failed", _why(exc)))
             continue
-        if job is None:
-            results.append(Result(document.case_ref, document.series, "unchanged"))
+        if isinstance(planned, Result):
+            results.append(planned)
         elif dry_run:
             results.append(Result(document.case_ref, document.series, "would regenerate",
-                                  ", ".join(job.reasons)))
+                                  ", ".join(planned.reasons)))
         else:
-            jobs.append(job)
+            jobs.append(planned)
     total, done = len(jobs), 0
     if progress:
         progress(done, total)
@@ -180,6 +199,7 @@ def _finish_chunk(chunk: Sequence[Job], rendered: Sequence[RenderedDocument | Ex
     with services.store.transaction():  # one commit for the chunk; each record stays idempotent
         for job, outcome in zip(chunk, rendered, strict=True):
             if isinstance(outcome, Exception):
+                services.store.release_version(job.holder)  # nothing was published under it
                 results.append(Result(job.case.case_ref, job.current.series, "failed",
                                       _why(outcome)))
                 continue
@@ -216,7 +236,17 @@ def _convert(chunk: Sequence[Job], rendered: Sequence[RenderedDocument | Excepti
 def _publish_and_record(job: Job, doc: RenderedDocument, pdf: bytes | None,
                         services: Services) -> Result:
     outbox, case_ref, stem = services.settings.folders.outbox, job.case.case_ref, _stem(job)
-    docx = publish(outbox, case_ref, f"{stem}.docx", doc.content)
+    try:
+        docx = publish(outbox, case_ref, f"{stem}.docx", doc.content)
+    except PublishError:
+        if not (outbox / case_ref / f"{stem}.docx").exists():
+            services.store.release_version(job.holder)  # nothing was published under it
+        raise
+    existing_pdf = outbox / case_ref / f"{stem}.pdf"
+    if pdf is not None and existing_pdf.exists():
+        # A retry after an interruption: the Word document above was identical, so the PDF made
+        # from it then stands (LibreOffice stamps each PDF it makes, so the bytes differ).
+        pdf = existing_pdf.read_bytes()
     pdf_file = publish(outbox, case_ref, f"{stem}.pdf", pdf) if pdf is not None else None
     reason = "regenerated: " + ", ".join(job.reasons)
     current = job.current
