@@ -19,6 +19,7 @@ from recordgen.clock import FixedClock
 from recordgen.errors import StoreError
 from recordgen.inbox import open_services, process_inbox
 from recordgen.pipeline import Services
+from recordgen.seal import SEAL_FILE
 from recordgen.settings import Settings
 from recordgen.store import DocumentRecord
 
@@ -48,7 +49,9 @@ def outbox_files(settings: Settings) -> list[str]:
     outbox = settings.folders.outbox
     if not outbox.exists():
         return []
-    return sorted(str(p.relative_to(outbox)) for p in outbox.rglob("*") if p.is_file())
+    # The seal file (the audit trail's witness, written after each run) is not a document.
+    return sorted(str(p.relative_to(outbox)) for p in outbox.rglob("*")
+                  if p.is_file() and p.name != SEAL_FILE)
 
 
 def test_every_example_becomes_a_filed_word_document(
