@@ -10,6 +10,7 @@ added. What it can and cannot prove is set out in the README ("The records store
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import json
@@ -183,7 +184,7 @@ def _seal_findings(store: Store, outbox: Path, entries: list[AuditEntry]
         if seal.entry > last:
             continue
         entry = by_id.get(seal.entry)
-        count = sum(1 for i in ids if i <= seal.entry)  # ids are few enough to count
+        count = bisect.bisect_right(ids, seal.entry)  # entries up to and including it
         if entry is None or entry.hash != seal.hash or count != seal.entries:
             rewritten += 1
             if rewritten == 1:

@@ -44,6 +44,8 @@ def write_seal(store: Store, outbox: Path) -> Seal | None:
     the store. The file is locked while the head is read and the line written, so lines from
     processes sealing together follow the chain's order; each line goes in one append."""
     path = outbox / SEAL_FILE
+    if store.chain_head() is None:
+        return None  # nothing recorded yet: nothing to seal
     try:
         outbox.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
         descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
@@ -56,7 +58,7 @@ def write_seal(store: Store, outbox: Path) -> Seal | None:
             raise PublishError(f"{path} is not a plain file, so no seal was written. Ask the "
                                "system administrator to check the outbox.")
         _lock(descriptor, path)
-        seal = store.chain_head()
+        seal = store.chain_head()  # read again under the lock: the chain only grows
         if seal is None:
             return None
         size = os.fstat(descriptor).st_size
