@@ -296,15 +296,15 @@ def test_a_case_file_rewritten_and_the_trail_rechained_is_found_by_the_seals(
     code, output = run(config, "verify")
     assert code == EXIT_PROBLEMS
     (seal_line,) = lines_about(output, "outbox/.recordgen-seals")
-    assert "is not the entry sealed on 23 November 2026 at 10:00: the trail was rewritten" \
-        in seal_line
+    assert "is not the entry sealed at 10:00 on Monday 23 November 2026: the trail was " \
+           "rewritten" in seal_line
     assert not lines_about(output, "submissions row")  # the row itself matches the forged trail
     # ... and removing the seal file as well leaves the store's note of the seals it wrote
     (config.parent / "outbox" / ".recordgen-seals").unlink()
     code, output = run(config, "verify")
     assert code == EXIT_PROBLEMS
-    assert "1 seal(s) the store says were written, the latest on 23 November 2026 at 10:00, are " \
-           "not in the seal file: it was cut short, replaced or removed" in output
+    assert "1 seal(s) the store says were written, the latest at 10:00 on Monday 23 November " \
+           "2026, are not in the seal file: it was cut short, replaced or removed" in output
 
 
 def test_an_edited_seal_line_is_named(config: Path) -> None:
@@ -410,8 +410,8 @@ def test_a_change_made_to_an_old_store_before_it_was_adopted_is_still_found(
         db.execute("UPDATE submissions SET outcome = 'duplicate' WHERE id = 3")
     code, output = run(old_store, "verify")
     assert code == EXIT_PROBLEMS
-    assert "documents row 2: the file name (file_name) was changed before 23 November 2026 at " \
-           "10:00, when it was taken into the chain" in output
+    assert "documents row 2: the file name (file_name) was changed before 10:00 on Monday 23 " \
+           "November 2026, when it was taken into the chain" in output
     assert "submissions row 3: the outcome was changed before" in output
 
 
@@ -423,3 +423,19 @@ def test_after_adoption_a_change_to_an_old_clock_is_found(old_store: Path) -> No
     assert code == EXIT_PROBLEMS
     assert "the due date (due) was changed after it was recorded (recorded '2026-12-07', now " \
            "'2027-06-01')" in output
+
+
+def test_a_seal_line_cut_off_is_named_and_the_next_seal_starts_a_line_of_its_own(
+    config: Path,
+) -> None:
+    seals = config.parent / "outbox" / ".recordgen-seals"
+    seals.write_bytes(seals.read_bytes() + b'{"sealed_at": "2026-11-2')  # a power cut mid-line
+    (config.parent / "inbox" / "plan.json").write_text(json.dumps(
+        {**example("support_plan"), "case_ref": "THS-2026-0400"}))
+    assert run(config, "process")[0] == 0
+    *_, cut, last = seals.read_text().splitlines()
+    assert cut == '{"sealed_at": "2026-11-2' and json.loads(last)["entries"] > 0
+    code, output = run(config, "verify")
+    assert code == EXIT_PROBLEMS
+    assert "line 4 is not a seal recordgen wrote: it was altered, or cut off by a power cut" \
+        in output

@@ -39,6 +39,7 @@ from recordgen.regenerate import Selection
 from recordgen.regenerate import regenerate as regenerate_documents
 from recordgen.rejected import friendly_path
 from recordgen.seal import current_seal
+from recordgen.seal import describe as describe_seal
 from recordgen.settings import DEFAULT_SETTINGS_NAME, Settings, load_settings
 from recordgen.subject_access import validate_case_file
 from recordgen.template_check import check_templates
@@ -318,8 +319,7 @@ def store_seal(ctx: click.Context) -> None:
     if seal is None:
         click.echo("The audit trail is empty: there is nothing to seal yet.")
         return
-    click.echo(f"Seal of the records store on {seal.sealed_at}: entry {seal.entry}, "
-               f"{seal.entries} entries, SHA-256 {seal.hash}")
+    click.echo(f"The records store's seal, {describe_seal(seal)}")
 
 
 @cli.group()

@@ -29,7 +29,7 @@ from recordgen.chain import (
 )
 from recordgen.clock import UK
 from recordgen.publish import sha256_of_file
-from recordgen.seal import SEAL_FILE, read_seals
+from recordgen.seal import SEAL_FILE, read_seals, when_sealed
 from recordgen.store import AuditEntry, Seal, Store
 from recordgen.store_schema import ADOPTED
 
@@ -168,15 +168,17 @@ def _seal_findings(store: Store, outbox: Path, entries: list[AuditEntry]
     written must still be in the file."""
     sealed, unreadable = read_seals(outbox)
     where = f"outbox/{SEAL_FILE}"
-    findings = [Finding(where, f"{problem}: the seal file was altered") for problem in unreadable]
+    findings = [Finding(where, f"{problem}: it was altered, or cut off by a power cut or a full "
+                        "disk") for problem in unreadable]
     by_id = {e.id: e for e in entries}
     ids = sorted(by_id)
     last = ids[-1] if ids else 0
     beyond = [s for s in sealed if s.entry > last]
     if beyond:
         newest = max(beyond, key=lambda s: s.entry)
-        findings.append(Finding(where, f"the seal of {_when(newest.sealed_at)} names audit entry "
-                                f"{newest.entry}, but the trail now ends at entry {last}: its "
+        findings.append(Finding(where, f"the seal made at {when_sealed(newest.sealed_at)} names "
+                                f"audit entry {newest.entry}, but the trail now ends at entry "
+                                f"{last}: its "
                                 "newest entries were removed, or the store was put back from an "
                                 "older backup"))
     rewritten = 0
@@ -196,31 +198,21 @@ def _seal_findings(store: Store, outbox: Path, entries: list[AuditEntry]
     lost = [s for s in store.seals() if (s.entry, s.entries, s.hash) not in in_file]
     if lost:
         findings.append(Finding(where, f"{len(lost)} seal(s) the store says were written, the "
-                                f"latest on {_when(lost[-1].sealed_at)}, are not in the seal "
+                                f"latest at {when_sealed(lost[-1].sealed_at)}, are not in the seal "
                                 "file: it was cut short, replaced or removed"))
     return len(sealed), findings
 
 
 def _mismatch(seal: Seal, entry: AuditEntry | None, count: int) -> str:
-    when = _when(seal.sealed_at)
+    when = when_sealed(seal.sealed_at)
     if entry is None:
-        return (f"audit entry {seal.entry}, sealed on {when}, is no longer in the store: "
+        return (f"audit entry {seal.entry}, sealed at {when}, is no longer in the store: "
                 "entries were removed")
     if entry.hash != seal.hash:
-        return (f"audit entry {seal.entry} is not the entry sealed on {when}: the trail was "
+        return (f"audit entry {seal.entry} is not the entry sealed at {when}: the trail was "
                 "rewritten after it was sealed")
-    return (f"the trail up to entry {seal.entry} held {seal.entries} entries when sealed on {when}"
+    return (f"the trail up to entry {seal.entry} held {seal.entries} entries when sealed at {when}"
             f", and holds {count} now: entries were removed or added")
-
-
-def _when(iso: str) -> str:
-    try:
-        moment = dt.datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UK)
-    return f"{moment.day} {moment:%B %Y at %H:%M}"
 
 
 # --- the rows -------------------------------------------------------------------------------------
@@ -244,7 +236,7 @@ def _replay(entries: list[AuditEntry]) -> tuple[dict[Key, dict[str, Any]], list[
                     if not _same(facts.get(column), value):
                         findings.append(Finding(
                             f"{table} row {row_id}", f"{_label(column)} was changed before "
-                            f"{_when(entry.at)}, when it was taken into the chain (first recorded "
+                            f"{when_sealed(entry.at)}, when it was taken into the chain (first recorded "
                             f"{value!r}, then {facts.get(column)!r})"))
             expected[key] = dict(facts)
             continue

@@ -9,6 +9,7 @@ Each seal is also noted in the store, so a seal file cut short or removed is not
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import json
 import os
@@ -16,6 +17,8 @@ import stat
 import time
 from pathlib import Path
 
+from recordgen.clock import UK
+from recordgen.deadlines import uk_date_time
 from recordgen.errors import PublishError
 from recordgen.publish import FILE_MODE, FOLDER_MODE
 from recordgen.store import Seal, Store
@@ -32,6 +35,20 @@ _HEADER = (
 def current_seal(store: Store) -> Seal | None:
     """The audit chain's head as it stands now (None while the trail is empty)."""
     return store.chain_head()
+
+
+def when_sealed(iso: str) -> str:
+    """A stored moment (UTC) as staff read it: "10:00 on Monday 23 November 2026", UK time."""
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return uk_date_time(moment.astimezone(UK) if moment.tzinfo else moment)
+
+
+def describe(seal: Seal) -> str:
+    return (f"made at {when_sealed(seal.sealed_at)}: audit entry {seal.entry}, {seal.entries} "
+            f"entries in all, SHA-256 {seal.hash}")
 
 
 def seal_line(seal: Seal) -> str:
@@ -65,7 +82,9 @@ def write_seal(store: Store, outbox: Path) -> Seal | None:
         last = _last_line(descriptor, size)
         if last is not None and _same_head(last, seal):
             return seal
-        text = (_HEADER if size == 0 else "") + seal_line(seal)
+        # A line cut off by a power cut or a full disk stays a line of its own (verify names it).
+        cut_off = size > 0 and os.pread(descriptor, 1, size - 1) != b"\n"
+        text = (_HEADER if size == 0 else "\n" if cut_off else "") + seal_line(seal)
         os.write(descriptor, text.encode("utf-8"))
         os.fsync(descriptor)
     except OSError as exc:
