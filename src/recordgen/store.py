@@ -2,8 +2,9 @@
 
 :class:`Store` is the interface the rest of recordgen uses; :class:`SqliteStore` implements it on a
 local SQLite file. A PostgreSQL store for several machines sharing one inbox is a second
-implementation of the same interface. The schema is a numbered list of migrations
-(:mod:`recordgen.store_schema`); what the audit chain covers is in :mod:`recordgen.chain`.
+implementation of the same interface. What it holds (the records, and how a stored row is read) is
+in :mod:`recordgen.store_records`, the schema as a numbered list of migrations in
+:mod:`recordgen.store_schema`, what the audit chain covers in :mod:`recordgen.chain`.
 
 Recording is idempotent: a submission is keyed by its claim (one claimed file, however often a crash
 makes us retry it). A document's version number is reserved before the document is made
@@ -23,7 +24,6 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,6 +32,14 @@ from recordgen.chain import audit_hash as audit_hash
 from recordgen.chain import reasons_text, row_facts
 from recordgen.clock import Clock, SystemClock
 from recordgen.errors import StoreError, StoreMissing
+from recordgen.store_records import AuditEntry as AuditEntry
+from recordgen.store_records import ClockRecord as ClockRecord
+from recordgen.store_records import DocumentRecord as DocumentRecord
+from recordgen.store_records import Reservation as Reservation
+from recordgen.store_records import Seal as Seal
+from recordgen.store_records import SubmissionRecord as SubmissionRecord
+from recordgen.store_records import VersionRequest as VersionRequest
+from recordgen.store_records import clock_from_row, document_from_row, submission_from_row
 from recordgen.store_schema import MIGRATIONS as MIGRATIONS
 from recordgen.store_schema import Migration as Migration
 from recordgen.store_schema import statements
@@ -40,109 +48,6 @@ from recordgen.store_schema import statements
 WAIT_SECONDS = 60.0
 # Tables a caller may read row by row, exactly as stored (for verify and the migrations).
 _READABLE = ("submissions", "documents", "clocks")
-
-
-@dataclass(frozen=True)
-class SubmissionRecord:
-    claim_id: str  # unique per claimed file; a retry after a crash reuses it
-    file_name: str
-    sha256: str
-    received_at: dt.datetime
-    outcome: str  # "accepted", "unchanged", "duplicate" or "rejected"
-    raw: bytes
-    case_ref: str | None = None
-    kind: str | None = None
-    reasons: tuple[str, ...] = ()
-    id: int | None = None
-
-
-@dataclass(frozen=True)
-class DocumentRecord:
-    case_ref: str
-    kind: str
-    series: str
-    version: int
-    document_date: dt.date
-    file_name: str  # relative to the outbox
-    sha256: str
-    content_sha256: str
-    template_sha256: str
-    context_sha256: str
-    software_version: str
-    produced_at: dt.datetime
-    submission_id: int | None = None
-    pdf_file_name: str | None = None
-    pdf_sha256: str | None = None
-    due_on: dt.date | None = None
-    met: bool | None = None
-    working_days_late: int | None = None
-    reason: str | None = None  # why a regenerated version was made
-    id: int | None = None
-
-
-@dataclass(frozen=True)
-class ClockRecord:
-    """A statutory clock: started on a date (or at a moment), due by another, closed when met."""
-
-    case_ref: str
-    clock: str  # a deadlines.ClockName value, e.g. "exit-letter"
-    subject: str  # what the clock is about within the case, e.g. "support_plan" or an incident
-    started: str  # ISO date or date-time
-    due: str  # ISO date or date-time
-    closed: str | None = None
-    met: bool | None = None
-    working_days_late: int | None = None
-    opened_by: int | None = None
-    closed_by: int | None = None
-    id: int | None = None
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    at: str
-    action: str
-    case_ref: str | None
-    detail: Mapping[str, Any]  # {} when the stored text is not a JSON object
-    prev_hash: str
-    hash: str
-    text: str = ""  # the detail exactly as stored, which is what the hash covers
-
-
-@dataclass(frozen=True)
-class VersionRequest:
-    """A producer asks for the version number of the next version of one document."""
-
-    case_ref: str
-    series: str
-    holder: str  # who asks: a claim id, or a regeneration; the same holder gets its number back
-    template_sha256: str  # what the new version would be made from, to judge "nothing new"
-    context_sha256: str
-    based_on: int | None = None  # a regeneration: the version it re-makes; None for new content
-
-
-@dataclass(frozen=True)
-class Reservation:
-    """The answer to a :class:`VersionRequest`.
-
-    ``status`` is "reserved" (publish ``version``), "unchanged" (the latest recorded version,
-    ``latest``, already says exactly this) or "superseded" (a regeneration whose version is no
-    longer the latest: a newer version is recorded or being made)."""
-
-    status: str
-    version: int = 0
-    latest: DocumentRecord | None = None
-
-
-@dataclass(frozen=True)
-class Seal:
-    """The head of the audit chain at one moment: its last entry, how many entries, and that
-    entry's hash. Written outside the store after every run (:mod:`recordgen.seal`)."""
-
-    sealed_at: str
-    entry: int
-    entries: int
-    hash: str
 
 
 class Store(Protocol):
@@ -293,7 +198,7 @@ class SqliteStore:
 
     def submission_by_claim(self, claim_id: str) -> SubmissionRecord | None:
         row = self.db.execute("SELECT * FROM submissions WHERE claim_id = ?", (claim_id,)).fetchone()
-        return _submission(row) if row else None
+        return submission_from_row(row) if row else None
 
     def accepted_submission_with_sha(self, sha256: str) -> SubmissionRecord | None:
         row = self.db.execute(
@@ -301,7 +206,7 @@ class SqliteStore:
             "ORDER BY id LIMIT 1",
             (sha256,),
         ).fetchone()
-        return _submission(row) if row else None
+        return submission_from_row(row) if row else None
 
     def record_submission(self, submission: SubmissionRecord) -> int:
         """Record a submission once; recording the same claim again returns the first record's id."""
@@ -333,7 +238,7 @@ class SqliteStore:
         query, args = "SELECT * FROM submissions", tuple[str, ...]()
         if case_ref is not None:
             query, args = query + " WHERE case_ref = ?", (case_ref,)
-        return [_submission(row) for row in self.db.execute(query + " ORDER BY id", args)]
+        return [submission_from_row(row) for row in self.db.execute(query + " ORDER BY id", args)]
 
     # --- versions and documents -----------------------------------------------------------------
 
@@ -343,7 +248,7 @@ class SqliteStore:
             "LIMIT 1",
             (case_ref, series),
         ).fetchone()
-        return _document(row) if row else None
+        return document_from_row(row) if row else None
 
     def reserve_version(self, request: VersionRequest) -> Reservation:
         """Hand out the next version number of a document, inside one transaction.
@@ -478,7 +383,7 @@ class SqliteStore:
         query, args = "SELECT * FROM documents", tuple[str, ...]()
         if case_ref is not None:
             query, args = query + " WHERE case_ref = ?", (case_ref,)
-        return [_document(row) for row in self.db.execute(query + " ORDER BY id", args)]
+        return [document_from_row(row) for row in self.db.execute(query + " ORDER BY id", args)]
 
     # --- clocks ---------------------------------------------------------------------------------
 
@@ -521,7 +426,7 @@ class SqliteStore:
             query, args = query + " AND case_ref = ?", (case_ref,)
         if open_only:
             query += " AND closed IS NULL"
-        return [_clock(row) for row in self.db.execute(query + " ORDER BY due, id", args)]
+        return [clock_from_row(row) for row in self.db.execute(query + " ORDER BY due, id", args)]
 
     # --- audit ----------------------------------------------------------------------------------
 
@@ -645,112 +550,3 @@ def _as_text(value: object) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
-# --- rows to records: a value of the wrong type is named, never a crash ------------------------
-
-
-def _unreadable(table: str, row: sqlite3.Row, column: str, wanted: str) -> StoreError:
-    value = row[column]
-    held = ("nothing" if value is None else "bytes" if isinstance(value, bytes)
-            else "text" if isinstance(value, str) else "a number")
-    return StoreError(
-        f"The records store cannot be read: {table} row {row['id']}, {column}, holds {held} where "
-        f"{wanted} belongs. It was changed outside recordgen. Run 'recordgen verify' to see "
-        "everything that changed, and tell your information governance lead.")
-
-
-def _text(table: str, row: sqlite3.Row, column: str, *, optional: bool = False) -> Any:
-    value = row[column]
-    if isinstance(value, str) or (optional and value is None):
-        return value
-    raise _unreadable(table, row, column, "text")
-
-
-def _number(table: str, row: sqlite3.Row, column: str, *, optional: bool = False) -> Any:
-    value = row[column]
-    if (isinstance(value, int) and not isinstance(value, bool)) or (optional and value is None):
-        return value
-    raise _unreadable(table, row, column, "a whole number")
-
-
-def _flag(table: str, row: sqlite3.Row, column: str) -> bool | None:
-    value = _number(table, row, column, optional=True)
-    return None if value is None else bool(value)
-
-
-def _date(table: str, row: sqlite3.Row, column: str, *, optional: bool = False) -> Any:
-    value = _text(table, row, column, optional=optional)
-    try:
-        return None if value is None else dt.date.fromisoformat(value)
-    except ValueError:
-        raise _unreadable(table, row, column, "a date") from None
-
-
-def _moment(table: str, row: sqlite3.Row, column: str) -> dt.datetime:
-    try:
-        return dt.datetime.fromisoformat(_text(table, row, column))
-    except ValueError:
-        raise _unreadable(table, row, column, "a date and time") from None
-
-
-def _submission(row: sqlite3.Row) -> SubmissionRecord:
-    table = "submissions"
-    raw = row["raw"]
-    if not isinstance(raw, bytes):
-        raise _unreadable(table, row, "raw", "the bytes of the case file received")
-    try:
-        reasons = json.loads(_text(table, row, "reasons"))
-    except ValueError:
-        reasons = None
-    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
-        raise _unreadable(table, row, "reasons", "a list of reasons")
-    return SubmissionRecord(
-        id=row["id"],
-        claim_id=_text(table, row, "claim_id"),
-        file_name=_text(table, row, "file_name"),
-        sha256=_text(table, row, "sha256"),
-        received_at=_moment(table, row, "received_at"),
-        outcome=_text(table, row, "outcome"),
-        raw=raw,
-        case_ref=_text(table, row, "case_ref", optional=True),
-        kind=_text(table, row, "kind", optional=True),
-        reasons=tuple(reasons),
-    )
-
-
-def _clock(row: sqlite3.Row) -> ClockRecord:
-    table = "clocks"
-    return ClockRecord(
-        id=row["id"], case_ref=_text(table, row, "case_ref"), clock=_text(table, row, "clock"),
-        subject=_text(table, row, "subject"), started=_text(table, row, "started"),
-        due=_text(table, row, "due"), closed=_text(table, row, "closed", optional=True),
-        met=_flag(table, row, "met"),
-        working_days_late=_number(table, row, "working_days_late", optional=True),
-        opened_by=_number(table, row, "opened_by", optional=True),
-        closed_by=_number(table, row, "closed_by", optional=True),
-    )
-
-
-def _document(row: sqlite3.Row) -> DocumentRecord:
-    table = "documents"
-    return DocumentRecord(
-        id=row["id"],
-        submission_id=_number(table, row, "submission_id", optional=True),
-        case_ref=_text(table, row, "case_ref"),
-        kind=_text(table, row, "kind"),
-        series=_text(table, row, "series"),
-        version=_number(table, row, "version"),
-        document_date=_date(table, row, "document_date"),
-        file_name=_text(table, row, "file_name"),
-        sha256=_text(table, row, "sha256"),
-        content_sha256=_text(table, row, "content_sha256"),
-        template_sha256=_text(table, row, "template_sha256"),
-        context_sha256=_text(table, row, "context_sha256"),
-        software_version=_text(table, row, "software_version"),
-        produced_at=_moment(table, row, "produced_at"),
-        pdf_file_name=_text(table, row, "pdf_file_name", optional=True),
-        pdf_sha256=_text(table, row, "pdf_sha256", optional=True),
-        due_on=_date(table, row, "due_on", optional=True),
-        met=_flag(table, row, "met"),
-        working_days_late=_number(table, row, "working_days_late", optional=True),
-        reason=_text(table, row, "reason", optional=True),
-    )
