@@ -21,7 +21,7 @@ import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,19 +145,24 @@ def regenerate(services: Services, selection: Selection, *, dry_run: bool = Fals
     """Regenerate what changed; return one result per document looked at."""
     results: list[Result] = []
     jobs: list[Job] = []
-    for document, submission in select(services, selection):
-        try:
-            planned = plan_job(document, submission, services, reserve=not dry_run)
-        except (RecordgenError, OSError, ValueError, KeyError) as exc:
-            results.append(Result(document.case_ref, document.series, "failed", _why(exc)))
-            continue
-        if isinstance(planned, Result):
-            results.append(planned)
-        elif dry_run:
-            results.append(Result(document.case_ref, document.series, "would regenerate",
-                                  ", ".join(planned.reasons)))
-        else:
-            jobs.append(planned)
+    chosen = select(services, selection)
+    for start in range(0, len(chosen), chunk_size):
+        # One transaction reserves the numbers of a chunk: one commit, not one per document.
+        with nullcontext() if dry_run else services.store.transaction():
+            for document, submission in chosen[start:start + chunk_size]:
+                try:
+                    planned = plan_job(document, submission, services, reserve=not dry_run)
+                except (RecordgenError, OSError, ValueError, KeyError) as exc:
+                    results.append(Result(document.case_ref, document.series, "failed",
+                                          _why(exc)))
+                    continue
+                if isinstance(planned, Result):
+                    results.append(planned)
+                elif dry_run:
+                    results.append(Result(document.case_ref, document.series,
+                                          "would regenerate", ", ".join(planned.reasons)))
+                else:
+                    jobs.append(planned)
     total, done = len(jobs), 0
     if progress:
         progress(done, total)
