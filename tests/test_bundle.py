@@ -208,7 +208,7 @@ def test_a_request_produces_one_pdf_bundle_and_its_log_beside_it(
     folder = pdf_settings.folders.outbox / CASE
     assert not list(folder.glob("*subject-access*.docx"))  # a bundle is a PDF only
     for name in (f"{stem}.pdf", f"{stem}{LOG_SUFFIX}"):
-        assert (folder / name).stat().st_mode & 0o777 == 0o640
+        assert (folder / name).stat().st_mode & 0o777 == 0o440  # issued: read-only
     assert not list(pdf_settings.folders.work.rglob("*request.json"))  # finished: input removed
     # The bundle's Word documents went to the converter in one call.
     assert len(services.converter.calls) == 2  # the batch's documents, then the bundle's
@@ -300,6 +300,10 @@ def test_the_covering_letter_gives_the_article_15_information_and_the_due_date(
     assert "Response due by 21 December 2026 (one calendar month from receipt)" in front
     assert "Dear Siân O'Brien" in front
     assert "Records enclosed 6" in front
+    assert "Every page of this pack is numbered as a page of the pack, so the documents' own page " \
+        "numbers are left out." in front
+    assert "Where we could not be sure whether a name was someone else's, we have withheld it" \
+        in front
 
 
 def test_the_wording_comes_from_the_settings_file(tmp_path: Path, clock: FixedClock) -> None:
@@ -396,31 +400,69 @@ def test_verify_accepts_the_bundle_and_its_log(
     assert findings == [], findings
 
 
+def redaction_log_text(settings: Settings, case: str = CASE) -> str:
+    """The redaction log beside the bundle, its lines joined (it wraps long sentences)."""
+    bundle_path = the_bundle(settings, case)
+    text = bundle_path.with_name(bundle_path.name.replace(".pdf", LOG_SUFFIX)).read_text()
+    return re.sub(r"\s+", " ", text)
+
+
 def test_the_redaction_log_names_fields_and_reasons_never_values(
     services: Services, pdf_settings: Settings
 ) -> None:
     run(services, *history(), ("9_request.json", request()))
-    bundle_path = the_bundle(pdf_settings)
-    log = bundle_path.with_name(bundle_path.name.replace(".pdf", LOG_SUFFIX)).read_text()
+    log = redaction_log_text(pdf_settings)
     assert "$.data.referral.private_referrer: withheld (a private individual who made the " \
         "referral)" in log
-    assert "$.data.contacts[0].name: withheld (names another person)" in log
-    assert "$.data.advocate: withheld" in log
-    assert "the PDF kept when it was issued" in log  # the exit letter holds no one else
+    assert "$.data.contacts[0]: withheld (a contact of the person: a relative, friend or " \
+        "neighbour)" in log
+    assert "$.data.advocate: withheld (a representative at the support plan meeting, as Support " \
+        "planning policy §5.3 allows)" in log
+    assert "the Word document kept when it was issued" in log  # the exit letter holds no one else
     assert "Carys" not in log and "Morgan" not in log and "07700 900 611" not in log
     assert "not part of the bundle" in log
 
 
-def test_a_document_with_nothing_withheld_is_the_pdf_as_issued(
+def test_the_redaction_log_cites_the_law_and_policies_by_name_never_a_file(
     services: Services, pdf_settings: Settings
 ) -> None:
     run(services, *history(), ("9_request.json", request()))
-    letter = next(d for d in services.store.documents(CASE) if d.kind == "exit_letter")
-    assert letter.pdf_file_name is not None
-    issued = page_texts(pdf_settings.folders.outbox / letter.pdf_file_name)
+    log = redaction_log_text(pdf_settings)
+    assert not re.search(r"seed|DESIGN|\.md\b|issue \d|shared/", log, flags=re.IGNORECASE)
+    assert "Support planning policy §5.3" in log
+    assert "UK GDPR Article 15(4); Data Protection Act 2018, Schedule 2, Part 3" in log
+    # What cannot be found automatically is said plainly, for the officer to read for.
+    for limit in ("nicknames and short forms of a name", "her neighbour",
+                  "people named only in free text"):
+        assert limit in log, limit
+
+
+def test_a_document_with_nothing_withheld_is_the_word_document_as_issued(
+    services: Services, pdf_settings: Settings, tmp_path: Path
+) -> None:
+    run(services, *history())
+    # The exit letter's template is reworded after the letter was issued: the bundle shows the
+    # letter as issued, not as the new template would print it.
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    for template in (REPO / "templates").glob("*.docx"):
+        (templates / template.name).write_bytes(template.read_bytes())
+    letter_template = templates / "exit_letter.docx"
+    with zipfile.ZipFile(letter_template) as archive:
+        parts = {n: archive.read(n) for n in archive.namelist()}
+    assert b"Confirmation of your request to leave" in parts["word/document.xml"]
+    parts["word/document.xml"] = parts["word/document.xml"].replace(
+        b"Confirmation of your request to leave", b"A reworded heading")
+    with zipfile.ZipFile(letter_template, "w") as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    moved = replace(services, settings=replace(
+        pdf_settings, folders=replace(pdf_settings.folders, templates=templates)))
+    run(moved, ("9_request.json", request()))
     reader = PdfReader(the_bundle(pdf_settings))
     start = dict(bookmarks(reader))[EXPECTED_TITLES[-1]]
-    assert reader.pages[start].extract_text().startswith(issued[0].strip()[:200])
+    assert "Confirmation of your request to leave" in reader.pages[start].extract_text()
+    assert "A reworded heading" not in " ".join(page_texts(the_bundle(pdf_settings)))
 
 
 def test_documents_with_someone_else_in_them_are_recreated_with_it_withheld(
@@ -480,12 +522,41 @@ def test_joined_documents_keep_their_own_footers_and_restart_page_numbers() -> N
         body = archive.read("word/document.xml").decode()
         footers = [archive.read(n).decode() for n in archive.namelist() if "footer" in n
                    and n.endswith(".xml")]
-    assert body.count("<w:sectPr") == 2 and body.count('w:start="1"') == 2
+    assert body.count("<w:sectPr") == 2
     assert sum("support-plan/v1" in f for f in footers) == 2  # first-page and later-page footers
     assert sum("support-plan/v2" in f for f in footers) == 2
-    assert not any("NUMPAGES" in f for f in footers)
-    assert all(" of <" not in f and ">of<" not in f for f in footers)
+    # The bundle numbers its pages: the documents' own page numbers are left out.
+    assert not any("NUMPAGES" in f or " PAGE " in f for f in footers)
+    assert all(">Page <" not in f and " of <" not in f and ">of<" not in f for f in footers)
     assert body.count('<w:outlineLvl w:val="0"/>') == 2
+
+
+def test_a_document_shown_alone_loses_its_own_page_numbers_and_keeps_its_reference() -> None:
+
+    from recordgen.docx_merge import without_page_numbers
+    from recordgen.render import build_context, render_document
+    from recordgen.settings import load_settings
+    from recordgen.validate import validate_case
+
+    settings = load_settings(REPO / "recordgen.toml")
+    case = validate_case(example("exit_letter"), SchemaSet(settings.folders.schemas), settings,
+                         dt.date(2026, 11, 20))
+    context = build_context(case, settings, version=1, document_date=dt.date(2026, 11, 20))
+    issued = render_document(REPO / "templates" / "exit_letter.docx", context).content
+
+    def footers(document: bytes) -> list[str]:
+        with zipfile.ZipFile(io.BytesIO(document)) as archive:
+            return [re.sub(r"<[^>]+>", "|", archive.read(n).decode()) for n in archive.namelist()
+                    if re.match(r"word/footer\d*\.xml", n)]
+
+    assert all("Page |" in f and " PAGE " in f for f in footers(issued))
+    stripped = without_page_numbers(issued)
+    for footer in footers(stripped):
+        assert "PAGE" not in footer and "Page" not in footer and " of " not in footer
+        assert "exit-confirmation-letter/v1" in footer
+    from docx_text import docx_body_lines, open_docx
+
+    assert docx_body_lines(open_docx(stripped)) == docx_body_lines(open_docx(issued))  # untouched
 
 
 def test_documents_with_different_styles_are_not_joined(schemas: SchemaSet) -> None:
@@ -542,10 +613,49 @@ def test_rejected_and_duplicate_case_files_are_left_to_the_officer_not_guessed_a
     run(services, ("7_again.json", history()[0][1]))  # the same assessment again: a duplicate
     run(services, ("9_request.json", request()))
     assert len(bookmarks(PdfReader(the_bundle(pdf_settings)))) == 2 + 6
-    bundle_path = the_bundle(pdf_settings)
-    log = bundle_path.with_name(bundle_path.name.replace(".pdf", LOG_SUFFIX)).read_text()
+    log = redaction_log_text(pdf_settings)
     assert "was rejected when it arrived" in log and "Review it by hand" in log
     assert "was an exact copy of one already received" in log
+
+
+def test_a_case_file_about_someone_else_is_left_out_and_the_officer_told(
+    services: Services, pdf_settings: Settings
+) -> None:
+    misfiled = example("support_plan")
+    misfiled["data"] = json.loads(json.dumps(misfiled["data"], ensure_ascii=False).replace(
+        "Siân O'Brien", "Perpetua Fairweather").replace("Siân", "Perpetua"))
+    renamed = example("exit_letter")
+    renamed["data"]["person"]["name"] = "SIAN O’BRIEN"  # her own name, written differently
+    run(services, *history()[:1], ("5_misfiled.json", misfiled), ("6_letter.json", renamed),
+        ("9_request.json", request()))
+    titles = [t.split(" (")[0] for t, _ in bookmarks(PdfReader(the_bundle(pdf_settings)))][2:]
+    assert titles == ["1. Case file received: Needs and risk assessment",
+                      "2. Needs and risk assessment, version 1",
+                      "3. Case file received: Exit confirmation letter",
+                      "4. Exit confirmation letter, version 1"]
+    text = " ".join(page_texts(the_bundle(pdf_settings)))
+    assert "Perpetua" not in text and "Fairweather" not in text
+    log = redaction_log_text(pdf_settings)
+    assert "names someone other than the person who asked as its person (at " \
+        "$.data.person.name), so it and the documents made from it are not in the bundle" in log
+    assert "Perpetua" not in log
+
+
+def test_a_word_shared_by_a_relative_and_a_member_of_staff_is_listed_for_the_officer(
+    services: Services, pdf_settings: Settings
+) -> None:
+    assessment = example("needs_assessment")
+    assessment["data"]["contacts"].append({"name": "Priya Jones", "relationship": "Friend"})
+    assessment["data"]["notes"] = "Priya Natarajan spoke to Priya about the rent."
+    run(services, ("1_assessment.json", assessment), ("9_request.json", request()))
+    text = re.sub(r"\s+", " ", " ".join(page_texts(the_bundle(pdf_settings))))
+    assert f"Priya Natarajan spoke to {MARKER} about the rent." in text
+    log = redaction_log_text(pdf_settings)
+    assert "$.data.notes: withheld (names or contact details of another person, found in the " \
+        "text, a word shared with the name of the person or of a member of staff: see below)" in log
+    assert "A word of the name of another person (Needs and risk assessment received " in log
+    assert "$.data.contacts[1].name) is also part of the name of a member of staff " in log
+    assert "Jones" not in log and "Priya" not in log
 
 
 def test_an_earlier_request_is_a_record_but_its_bundle_is_not(
@@ -596,6 +706,8 @@ def test_a_long_index_runs_over_pages_and_every_link_still_finds_its_record(
         incident = example("serious_incident")
         incident["case_ref"] = CASE
         incident["data"]["incident_ref"] = f"INC-2026-{number + 100}"
+        incident["data"] = json.loads(json.dumps(incident["data"]).replace("Daniel Okafor",
+                                                                          "Siân O'Brien"))
         incidents.append((f"{number:02d}_incident.json", incident))
     run(services, *incidents)
     run(services, ("9_request.json", request()))
@@ -800,17 +912,31 @@ def test_the_covering_letter_template_uses_only_what_the_bundle_gives_it(
     assert {p for p in paths if p[0] == "due"} == {("due", "response")}
 
 
-def test_an_issued_pdf_that_was_altered_is_not_used_and_the_officer_is_told(
+def test_an_issued_document_that_was_altered_is_not_used_and_the_officer_is_told(
     services: Services, pdf_settings: Settings
 ) -> None:
     run(services, *history())
     letter = next(d for d in services.store.documents(CASE) if d.kind == "exit_letter")
-    assert letter.pdf_file_name is not None
-    altered = pdf_settings.folders.outbox / letter.pdf_file_name
+    altered = pdf_settings.folders.outbox / letter.file_name
     altered.chmod(0o600)
-    altered.write_bytes(altered.read_bytes() + b"\n% altered\n")
+    altered.write_bytes(altered.read_bytes() + b"\x00")
     run(services, ("9_request.json", request()))
-    bundle_path = the_bundle(pdf_settings)
-    log = bundle_path.with_name(bundle_path.name.replace(".pdf", LOG_SUFFIX)).read_text()
+    log = redaction_log_text(pdf_settings)
     assert "no longer matches its hash in the store (it was altered)" in log
-    assert any(name.startswith("record-") for name in services.converter.calls[-1])
+    text = " ".join(page_texts(the_bundle(pdf_settings)))
+    assert "Confirmation of your request to leave" in text  # re-created from its case file
+
+
+def test_an_issued_document_replaced_by_a_link_is_not_followed(
+    services: Services, pdf_settings: Settings
+) -> None:
+    run(services, *history())
+    letter = next(d for d in services.store.documents(CASE) if d.kind == "exit_letter")
+    issued = pdf_settings.folders.outbox / letter.file_name
+    elsewhere = pdf_settings.folders.outbox.parent / "elsewhere.docx"
+    issued.rename(elsewhere)
+    issued.symlink_to(elsewhere)
+    run(services, ("9_request.json", request()))
+    log = redaction_log_text(pdf_settings)
+    assert f"the Word document kept when it was issued, {letter.file_name}, is missing (or was " \
+        "replaced by a link, which recordgen never follows)" in log

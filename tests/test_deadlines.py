@@ -213,7 +213,7 @@ def test_a_friday_deadline_is_one_working_day_overdue_on_saturday() -> None:
     assert working_days_left(SCOT, date(2027, 1, 9), date(2027, 1, 8)) == -1
 
 
-# --- The exit confirmation letter (seed 000: seven working days) --------------------------------
+# --- The exit confirmation letter (Service standard: seven working days) --------------------------------
 
 
 @pytest.mark.parametrize(

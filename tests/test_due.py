@@ -43,10 +43,11 @@ def test_an_assessment_records_its_clocks_as_met_or_late(
     drop(settings, example("needs_assessment"), "a.json")
     process_inbox(services)
     clocks = {c.clock: c for c in services.store.clocks()}
-    # entered 7 September, assessed 10 September: within seven days (seed 000)
+    # entered 7 September, assessed 10 September: within seven days (Service standard)
     assessment = clocks["assessment"]
     assert (assessment.due, assessment.closed, assessment.met) == ("2026-09-14", "2026-09-10", True)
-    # referred 1 September 09:40, first contact 2 September 11:15: within 48 hours (seed 004)
+    # referred 1 September 09:40, first contact 2 September 11:15: within 48 hours (Floating support
+    # specification)
     referral = clocks["referral"]
     assert referral.due == "2026-09-03T09:40:00" and referral.met is True
 
@@ -166,12 +167,17 @@ def test_due_prints_a_table_a_person_reads(services: Services, settings: Setting
     assert result.exit_code == 0
     assert "Open statutory clocks on 23 November 2026" in result.output
     assert "INC-2026-017" in result.output and "(overdue)" in result.output
+    # What is due is said once a row, with the incident's own reference beside it.
+    assert "About" not in result.output
+    assert "serious incident notification (INC-2026-017)" in result.output
+    review = next(line for line in result.output.splitlines() if "THS-2026-0142" in line)
+    assert review.count("support plan") == 1
     empty = CliRunner().invoke(cli, ["--config", str(config), "due", "--kind", "sar"])
     assert "Nothing is due" in empty.output
 
 
 def test_the_run_summary_names_late_documents_and_clocks_due_soon(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, clock: FixedClock
 ) -> None:
     late = example("exit_letter")
     late["data"]["request_received_on"] = "2026-11-02"
@@ -180,7 +186,7 @@ def test_the_run_summary_names_late_documents_and_clocks_due_soon(
     del incident["data"]["commissioner_notified_at"]
     drop(settings, incident, "incident.json")
     config = config_for(settings, tmp_path)
-    result = CliRunner().invoke(cli, ["--config", str(config), "process"])
+    result = CliRunner().invoke(cli, ["--config", str(config), "process"], obj=clock)
     assert result.exit_code == 0, result.output
     assert ("Produced late: exit confirmation letter for case THS-2026-0142 was due by "
             "11 November 2026") in result.output

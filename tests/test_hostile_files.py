@@ -131,10 +131,11 @@ def test_a_full_disk_holds_the_file_for_a_retry(
     from recordgen import publish
 
     real_fdopen = os.fdopen
+    outbox = str(settings.folders.outbox)
 
     class FullDisk:
-        def __init__(self, descriptor: int, *args: Any, **kwargs: Any) -> None:
-            self.handle = real_fdopen(descriptor, *args, **kwargs)
+        def __init__(self, handle: Any) -> None:
+            self.handle = handle
 
         def __enter__(self) -> FullDisk:
             return self
@@ -145,7 +146,13 @@ def test_a_full_disk_holds_the_file_for_a_retry(
         def write(self, data: bytes) -> int:
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(publish.os, "fdopen", FullDisk)
+    def fdopen(descriptor: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        handle = real_fdopen(descriptor, mode, *args, **kwargs)
+        writing_to_outbox = "w" in mode and os.readlink(f"/proc/self/fd/{descriptor}").startswith(
+            outbox)
+        return FullDisk(handle) if writing_to_outbox else handle
+
+    monkeypatch.setattr(publish.os, "fdopen", fdopen)
     (outcome,) = process_inbox(services)
     assert outcome.status == "held"
     assert "No space left on device" in outcome.message

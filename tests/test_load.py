@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import time
 from pathlib import Path
 
@@ -463,7 +464,7 @@ def test_a_directory_cannot_be_read_as_a_case_file(tmp_path: Path) -> None:
     with pytest.raises(LoadError) as info:
         read_case_file(folder, MAX_BYTES, MAX_DEPTH)
     (problem,) = info.value.problems
-    assert "could not be read" in problem.message
+    assert problem.message == "This is a folder, not a file."
     assert problem.fix.strip()
 
 
@@ -471,5 +472,34 @@ def test_a_missing_file_cannot_be_read(tmp_path: Path) -> None:
     with pytest.raises(LoadError) as info:
         read_case_file(tmp_path / "gone.json", MAX_BYTES, MAX_DEPTH)
     (problem,) = info.value.problems
-    assert "could not be read" in problem.message
+    assert problem.message == "There is no file by this name."
     assert problem.fix.strip()
+
+
+def test_validate_reads_a_hard_linked_file_it_only_looks_at(tmp_path: Path) -> None:
+    path = tmp_path / "case.json"
+    path.write_text(case_json(), encoding="utf-8")
+    os.link(path, tmp_path / "other-name.json")
+    assert read_case_file(path, MAX_BYTES, MAX_DEPTH) == example("support_plan")
+
+
+def test_a_hard_linked_file_about_to_be_moved_is_refused(tmp_path: Path) -> None:
+    from recordgen.load import read_case_bytes
+
+    path = tmp_path / "case.json"
+    path.write_text(case_json(), encoding="utf-8")
+    os.link(path, tmp_path / "other-name.json")
+    with pytest.raises(LoadError) as info:
+        read_case_bytes(path, MAX_BYTES, sole_name=True)
+    (problem,) = info.value.problems
+    assert "1 other name(s) elsewhere" in problem.message and "a copy" in problem.fix
+
+
+def test_a_link_is_never_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.json"
+    secret.write_text(case_json(), encoding="utf-8")
+    (tmp_path / "link.json").symlink_to(secret)
+    with pytest.raises(LoadError) as info:
+        read_case_file(tmp_path / "link.json", MAX_BYTES, MAX_DEPTH)
+    (problem,) = info.value.problems
+    assert "This is a link to another file" in problem.message

@@ -99,7 +99,7 @@ def test_every_example_gets_a_pdf_that_says_what_the_word_document_says(
         assert document.pdf_file_name is not None
         pdf = pdf_settings.folders.outbox / document.pdf_file_name
         assert pdf.with_suffix(".docx").name == Path(document.file_name).name
-        assert pdf.stat().st_mode & 0o777 == 0o640
+        assert pdf.stat().st_mode & 0o777 == 0o440  # issued: read-only
         text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
         assert document.case_ref in text
     letter = next(d for d in documents if d.kind == "exit_letter")

@@ -79,13 +79,13 @@ def test_every_example_becomes_a_filed_word_document(
     assert list(settings.folders.work.rglob("*.json")) == []
 
 
-def test_outputs_are_not_readable_by_other_users(
+def test_outputs_are_read_only_and_not_readable_by_other_users(
     services: Services, settings: Settings, drop: Drop
 ) -> None:
     drop(example("support_plan"))
     process_inbox(services)
     (path,) = settings.folders.outbox.rglob("*.docx")
-    assert path.stat().st_mode & 0o777 == 0o640
+    assert path.stat().st_mode & 0o777 == 0o440  # issued: the record, never edited in place
     assert path.parent.stat().st_mode & 0o007 == 0
 
 
@@ -172,12 +172,14 @@ def test_a_bad_file_is_moved_to_rejected_with_a_note_and_nothing_is_produced(
     del plan["data"]["objectives"][1]["measure"]
     plan["data"]["hours_per_week"] = 5
     source = drop(plan, "siân plan.json")
+    source.chmod(0o600)
+    source_mode = source.stat().st_mode
     raw = source.read_bytes()
     (outcome,) = process_inbox(services)
     assert outcome.status == "rejected"
     rejected = settings.folders.rejected / "siân plan.json"
     assert rejected.read_bytes() == raw  # kept, unchanged
-    assert rejected.stat().st_mode & 0o777 == 0o640
+    assert rejected.stat().st_mode == source_mode  # permissions untouched
     note = (settings.folders.rejected / "siân plan.json.errors.txt").read_text(encoding="utf-8")
     assert "2 problems" in note
     assert "objectives → item 2 → measure" in note
@@ -225,7 +227,7 @@ def test_junk_links_and_folders_in_the_inbox_are_left_alone(
     outside.write_text(json.dumps(example("support_plan")))
     (settings.folders.inbox / "link.json").symlink_to(outside)
     for junk in ("~$plan.json", "plan.json.tmp", ".hidden.json", "._plan.json", "Thumbs.db",
-                 "notes.txt", "download.crdownload", "copy.part"):
+                 "desktop.ini", "download.crdownload", "copy.part", "plan.json~"):
         drop(b"{}", junk)
     (settings.folders.inbox / "folder.json").mkdir()
     assert process_inbox(services) == []
@@ -240,9 +242,10 @@ def test_files_given_on_the_command_line_are_processed(
     elsewhere.mkdir()
     path = elsewhere / "plan.json"
     path.write_text(json.dumps(example("support_plan")))
+    before = path.read_bytes(), path.stat().st_mode
     (outcome,) = process_inbox(services, [path])
     assert outcome.status == "produced"
-    assert not path.exists()
+    assert (path.read_bytes(), path.stat().st_mode) == before  # copied in, left untouched
 
 
 def test_a_file_left_claimed_by_a_crashed_worker_is_finished_once(

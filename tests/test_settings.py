@@ -66,30 +66,30 @@ def defaults(tmp_path: Path) -> Settings:
 
 
 def test_the_review_interval_defaults_to_twelve_weeks(defaults: Settings) -> None:
-    # seed 000: support plans reviewed "no later than every 12 weeks".
+    # Service standard: support plans reviewed "no later than every 12 weeks".
     assert defaults.rules.max_review_interval == Interval(12, "weeks")
     assert str(defaults.rules.max_review_interval) == "12 weeks"
 
 
 def test_the_hours_cap_defaults_to_three(defaults: Settings) -> None:
-    # seed 004 §5.1.2: "a maximum of three hours per week per Service User".
+    # Floating support specification §5.1.2: "a maximum of three hours per week per Service User".
     assert defaults.rules.max_hours_per_week == 3
 
 
 def test_the_exit_letter_defaults_to_seven_working_days(defaults: Settings) -> None:
-    # seed 000: receipt of a request to leave confirmed "within seven working days".
+    # Service standard: receipt of a request to leave confirmed "within seven working days".
     assert defaults.rules.exit_letter_working_days == 7
 
 
 def test_the_support_limit_defaults_to_two_years(defaults: Settings) -> None:
-    # seed 004 §1.8 and §5.1.2.
+    # Floating support specification §1.8 and §5.1.2.
     assert defaults.rules.max_support_years == 2
 
 
 def test_the_other_seed_defaults(defaults: Settings) -> None:
-    assert defaults.rules.assessment_days == 7  # seed 000
-    assert defaults.rules.referral_contact_hours == 48  # seed 004 §4.3.1
-    assert defaults.rules.hard_copy_working_days == 5  # seed 001 §5.10
+    assert defaults.rules.assessment_days == 7  # Service standard
+    assert defaults.rules.referral_contact_hours == 48  # Floating support specification §4.3.1
+    assert defaults.rules.hard_copy_working_days == 5  # Support planning policy §5.10
     assert defaults.nation == "england-and-wales"
     assert defaults.closure_days == ()
     assert defaults.provider.name == "Anytown Floating Support"

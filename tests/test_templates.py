@@ -319,7 +319,8 @@ def test_needs_assessment_holds_the_facts(
         "Landlord (Riverside Homes), GP surgery, Universal Credit"
     )
     assert out.row("Consent recorded on")[1] == "10 September 2026"
-    assert ["Carys Morgan", "Sister", "07700 900 611", ""] in out.rows
+    # No address recorded: the cell says so rather than being left blank.
+    assert ["Carys Morgan", "Sister", "07700 900 611", "Not recorded"] in out.rows
     assert "Notes" not in out.body
 
     assert "Service user: " + NAME in out.body
@@ -395,10 +396,10 @@ def test_support_plan_holds_the_facts(
             objective["measure"],
             objective["achievable"],
             who_does_what,
-            f"{target.day} {target:%B %Y}",
+            f"{target.day}\u00a0{target:%B}\u00a0{target.year}",  # never broken over lines
         ]
     assert "Set up a standing order for the rent on payday. — Siân" in out.text
-    assert "30 November 2026" in objective_rows[0]
+    assert "30\u00a0November\u00a02026" in objective_rows[0]
 
     assert (
         "Carys Morgan (Sister) took part in making this plan as Siân O'Brien's representative."
@@ -739,3 +740,46 @@ def test_templates_are_rendered_fresh_each_time(
     assert NAME in render(first, settings, schemas, tmp_path).text
     text = render(second, settings, schemas, tmp_path).text
     assert "Daniel Okafor" in text and NAME not in text
+
+
+# --- templates check: loops that can run away ------------------------------------------------------
+
+
+def _with_paragraph(folder: Path, text: str) -> Path:
+    import shutil
+
+    import docx
+
+    shutil.copytree(ROOT / "templates", folder)
+    document = docx.Document(str(folder / "needs_assessment.docx"))
+    document.add_paragraph(text)
+    document.save(str(folder / "needs_assessment.docx"))
+    return folder
+
+
+@pytest.mark.parametrize("text", [
+    "{% for i in range(1000) %}{% for j in range(1000) %}x{% endfor %}{% endfor %}",
+    "{% for i in range(9)|reverse %}{% if i %}{% for j in range(i * 999) %}.{% endfor %}"
+    "{% endif %}{% endfor %}",
+])
+def test_templates_check_warns_about_loops_over_ranges_inside_each_other(
+    text: str, schemas: SchemaSet, tmp_path: Path
+) -> None:
+    from recordgen.template_check import check_templates
+
+    findings = check_templates(_with_paragraph(tmp_path / "templates", text), schemas)
+    (finding,) = findings
+    assert finding.template == "needs_assessment.docx"
+    assert str(finding).startswith("needs_assessment.docx: warning: it has a loop over range(...) "
+                                   "inside another loop over range(...)")
+    assert "data.objectives" in finding.message
+
+
+def test_templates_check_does_not_warn_about_one_loop_over_a_range_or_loops_over_lists(
+    schemas: SchemaSet, tmp_path: Path
+) -> None:
+    from recordgen.template_check import check_templates
+
+    text = ("{% for i in range(3) %}{{ i }}{% endfor %}{% for need in data.needs %}"
+            "{% for i in range(2) %}-{% endfor %}{% endfor %}")
+    assert check_templates(_with_paragraph(tmp_path / "templates", text), schemas) == []

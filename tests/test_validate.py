@@ -8,6 +8,8 @@ so: a stray second complaint about a field the admin did not touch is a bug too.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from recordgen.errors import Problem, ValidationFailed
 from recordgen.settings import Settings
 from recordgen.validate import CaseFile, SchemaSet, validate_case
 
-from conftest import TODAY, example, make_settings
+from conftest import REPO, TODAY, example, make_settings
 
 KINDS = ["needs_assessment", "support_plan", "exit_letter", "serious_incident"]
 
@@ -84,7 +86,7 @@ def test_a_case_reference_unsafe_as_a_folder_name_is_rejected(ref: str, settings
     document = example("exit_letter")
     document["case_ref"] = ref
     problem = the_problem(document, settings, "$.case_ref")
-    assert f'"{ref}"' in problem.message  # the admin sees the value that was refused
+    assert json.dumps(ref) in problem.message  # the value refused, as the file writes it
     assert "letters, numbers, hyphens and underscores" in problem.fix
     assert "at most 40" in problem.fix
 
@@ -103,7 +105,9 @@ def test_a_case_reference_windows_keeps_for_a_device_is_rejected(ref: str, setti
 def test_a_safe_case_reference_is_accepted(ref: str, settings: Settings) -> None:
     document = example("support_plan")
     document["case_ref"] = ref
-    assert check(document, settings).case_ref == ref
+    case = check(document, settings)
+    assert case.case_ref == ref.upper()  # filed and stored under one form, whatever the letters
+    assert case.case_ref_as_written == ref
 
 
 @pytest.mark.parametrize("ref", [42, None, ["THS-1"]], ids=["number", "null", "list"])
@@ -196,17 +200,49 @@ def test_schema_version_2_is_rejected_saying_version_1_is_read(settings: Setting
 # --- unknown fields, wrong types, dates ----------------------------------------------------------
 
 
-def test_a_misspelt_field_is_reported_with_a_suggestion_and_the_missing_one(
+def test_a_misspelt_required_field_is_one_problem_with_one_fix_rename_it(
     settings: Settings,
 ) -> None:
     document = example("support_plan")
     document["data"]["reveiw_date"] = document["data"].pop("review_date")
+    (problem,) = problems(document, settings)
+    assert problem.path == "$.data.reveiw_date"
+    assert '"reveiw_date"' in problem.message and '"review_date" is missing' in problem.message
+    assert problem.fix == 'Rename "reveiw_date" to "review_date".'
+
+
+def test_a_misspelt_field_inside_a_list_is_one_problem_in_its_own_entry(
+    settings: Settings,
+) -> None:
+    document = example("support_plan")
+    objective = document["data"]["objectives"][1]
+    objective["mesure"] = objective.pop("measure")
+    (problem,) = problems(document, settings)
+    assert problem.path == "$.data.objectives[1].mesure"
+    assert problem.fix == 'Rename "mesure" to "measure".'
+
+
+def test_a_misspelt_field_beside_the_right_one_is_still_reported_as_unknown(
+    settings: Settings,
+) -> None:
+    document = example("support_plan")
+    document["data"]["reveiw_date"] = document["data"]["review_date"]
+    (problem,) = problems(document, settings)
+    assert problem.path == "$.data.reveiw_date"
+    assert 'Did you mean "review_date"' in problem.message
+    assert "remove the field" in problem.fix
+
+
+def test_two_misspellings_of_one_missing_field_are_one_rename_and_one_unknown(
+    settings: Settings,
+) -> None:
+    document = example("support_plan")
+    document["data"]["reveiw_date"] = document["data"].pop("review_date")
+    document["data"]["review_dat"] = document["data"]["reveiw_date"]
     found = problems(document, settings)
-    assert {p.path for p in found} == {"$.data.reveiw_date", "$.data.review_date"}
-    unknown = at(found, "$.data.reveiw_date")
-    assert '"reveiw_date"' in unknown.message
-    assert 'Did you mean "review_date"' in unknown.message
-    assert "missing" in at(found, "$.data.review_date").message
+    assert sorted(p.path for p in found) == ["$.data.reveiw_date", "$.data.review_dat"]
+    assert sum(p.fix.startswith("Rename") for p in found) == 1
+    assert not any(p.path == "$.data.review_date" for p in found)  # not also "missing"
 
 
 def test_an_unknown_field_at_the_top_level_is_reported(settings: Settings) -> None:
@@ -850,3 +886,30 @@ def test_schema_problems_do_not_stop_the_rules_from_running(settings: Settings) 
     document["data"]["ended_by"] = "provider"  # rule: no reason
     found = problems(document, settings)
     assert {p.path for p in found} == {"$.data.how_to_return", "$.data.provider_reason"}
+
+
+# --- no example that ages ------------------------------------------------------------------------
+
+
+def test_no_fix_in_any_schema_carries_a_fixed_date() -> None:
+    for path in sorted((REPO / "schemas").glob("*.json")):
+        for fix in re.findall(r'"x-fix": "((?:[^"\\]|\\.)*)"', path.read_text(encoding="utf-8")):
+            assert not re.search(r"\d{4}-\d{2}-\d{2}", fix), (path.name, fix)
+
+
+@pytest.mark.parametrize(("kind", "field"), [
+    ("support_plan", "plan_date"), ("serious_incident", "occurred_at"),
+    ("subject_access_request", "received_on"),
+])
+def test_a_badly_written_date_is_explained_without_an_example_date(
+    kind: str, field: str, settings: Settings
+) -> None:
+    from recordgen.subject_access import validate_case_file
+
+    document = example(kind)
+    document["data"][field] = "23/11/2026"
+    with pytest.raises(ValidationFailed) as info:
+        validate_case_file(document, SchemaSet(settings.folders.schemas), settings, TODAY)
+    (problem,) = [p for p in info.value.problems if p.path == f"$.data.{field}"]
+    assert "YYYY-MM-DD" in problem.fix
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", problem.fix + problem.message), problem

@@ -265,6 +265,37 @@ def test_a_file_written_slowly_is_taken_once_and_only_when_complete(
     assert_each_processed_once(settings, [content])
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_word_document_written_slowly_is_answered_only_once_it_is_complete(
+    tmp_path: Path, mode: str
+) -> None:
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Support plan for Siân O'Brien " * 200)
+    out = io.BytesIO()
+    document.save(out)
+    content = out.getvalue()
+    size = len(content) // 5 + 1
+    settings = watch_settings(tmp_path, mode, settle=1.0)
+    rejected = settings.folders.rejected / "plan.docx"
+    with watching(settings) as watcher:
+        with (settings.folders.inbox / "plan.docx").open("wb") as handle:
+            for start in range(0, len(content), size):
+                handle.write(content[start:start + size])
+                handle.flush()
+                time.sleep(0.3)  # five chunks, 0.3 s apart: never taken half-written
+                assert not rejected.exists()
+        wait_for(lambda: watcher.counts.total(), "the Word document to be answered")
+    assert watcher.counts == Counter(rejected=1)
+    assert rejected.read_bytes() == content
+    note = (settings.folders.rejected / "plan.docx.errors.txt").read_text(encoding="utf-8")
+    assert "This seems to be a Word document (.docx), " in note and "not a case file" in note
+    assert list(settings.folders.inbox.glob("plan*")) == []
+
+
 def test_a_file_renamed_into_the_inbox_is_taken_without_waiting_to_settle(tmp_path: Path) -> None:
     settings = watch_settings(tmp_path, "native", settle=600)
     elsewhere = tmp_path / "elsewhere.json"
@@ -291,7 +322,7 @@ def test_500_files_dropped_at_once_are_each_processed_exactly_once(
 
 
 JUNK = ("~$plan.json", "plan.json.tmp", ".hidden.json", "._plan.json", "Thumbs.db", "desktop.ini",
-        ".DS_Store", "notes.txt", "download.crdownload", "copy.part")
+        ".DS_Store", "plan.json~", "download.crdownload", "copy.part")
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -459,6 +490,40 @@ def test_a_stop_signal_finishes_the_file_in_hand_and_exits_0(
     assert len(records) == len(documents(settings)) == watcher.files_done()
     waiting = {p.read_bytes() for p in waiting_in_inbox(settings)}
     assert sorted([r.raw for r in records] + list(waiting)) == sorted(sources)  # nothing lost
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_watcher_whose_template_runs_away(
+    tmp_path: Path, spawn: Callable[..., WatchProcess]
+) -> None:
+    import docx
+
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    document = docx.Document(str(templates / "support_plan.docx"))
+    document.add_paragraph("{% for i in range(100000) %}{% for j in range(100000) %}x"
+                           "{% endfor %}{% endfor %}")
+    document.save(str(templates / "support_plan.docx"))
+    config = write_config(tmp_path, "poll")
+    config.write_text(config.read_text().replace(json.dumps(str(REPO / "templates")),
+                                                 json.dumps(str(templates))))
+    settings = load_settings(config)
+    watcher = spawn(config)
+    watcher.wait_started()
+    for number in range(5):
+        plan = example("support_plan")
+        plan["case_ref"] = f"THS-RUN-{number}"
+        (settings.folders.inbox / f"plan-{number}.json").write_text(json.dumps(plan))
+    (settings.folders.inbox / "letter.json").write_text(json.dumps(example("exit_letter")))
+    wait_for(lambda: "took more than" in watcher.log(), "a runaway render to be stopped")
+    started = time.monotonic()
+    assert watcher.signal_and_wait(signal.SIGTERM, timeout=60) == 0, watcher.log()
+    assert time.monotonic() - started < 30
+    assert "stopped (SIGTERM)" in watcher.log()
+    # Nothing lost: each plan is held in the work folder or still waiting in the inbox.
+    plans = {p.name.split("--")[-1] for p in claimed_files(settings)} | {
+        p.name for p in settings.folders.inbox.glob("plan-*.json")}
+    assert plans == {f"plan-{n}.json" for n in range(5)}
 
 
 # --- what an operator sees when something is wrong ------------------------------------------------

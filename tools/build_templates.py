@@ -616,8 +616,10 @@ def needs_assessment() -> Any:
         [
             "{{ c.name }}",
             "{{ c.relationship }}",
-            "{{ c.phone }}",
-            "{% if c.address %}" + address_value("c.address") + "{% endif %}",
+            # A blank cell leaves the reader wondering whether something failed to print.
+            "{% if c.phone %}{{ c.phone }}{% else %}Not recorded{% endif %}",
+            "{% if c.address %}" + address_value("c.address") + "{% else %}Not recorded"
+            "{% endif %}",
         ],
     )
     control(doc, "{%p endif %}")
@@ -694,7 +696,8 @@ def support_plan() -> Any:
             "Who does what",
             "Target date",
         ],
-        (2.2, 3.3, 2.9, 2.9, 3.7, 2.0),
+        # The target date gets room for "30 September 2026" on one line (it wrapped a word a line).
+        (2.2, 2.8, 2.5, 2.5, 3.2, 3.8),
         "o in data.objectives",
         [
             [bold("{{ o.outcome }}")],
@@ -702,7 +705,7 @@ def support_plan() -> Any:
             "{{ o.measure|multiline }}",
             "{{ o.achievable|multiline }}",
             actions,
-            "{{ o.target_date|uk_date }}",
+            "{{ o.target_date|uk_date|replace(' ', '\u00a0') }}",  # never broken over lines
         ],
     )
 
@@ -927,7 +930,7 @@ def exit_letter() -> Any:
         "Please remember that stopping housing support may affect your ability to keep your "
         "accommodation.",
     )
-    # seed 000: in specialist accommodation the tenancy may not allow leaving the service.
+    # Service standard: in specialist accommodation the tenancy may not allow leaving the service.
     control(doc, f"{{%p if data.accommodation.specialist and not {PROVIDER_ENDED} %}}")
     para(
         doc,
@@ -1155,13 +1158,15 @@ def sar_cover_letter() -> Any:
         "information too (UK GDPR Article 15(4), and the Data Protection Act 2018, Schedule 2, "
         "Part 3). Where we have withheld it you will see "
         "[withheld: information about another person] in its place. Information about our staff "
-        "doing their jobs has not been withheld.",
+        "doing their jobs has not been withheld. Where we could not be sure whether a name was "
+        "someone else's, we have withheld it; you can ask us about anything withheld.",
     )
     para(
         doc,
         "Where something had to be withheld from a document we produced, the document is shown "
         "as we would print it today from the information we recorded, with that information "
-        "withheld. Other documents are copies of the ones we issued.",
+        "withheld. Other documents are copies of the ones we issued. Every page of this pack is "
+        "numbered as a page of the pack, so the documents' own page numbers are left out.",
     )
 
     for title, key in ARTICLE_15:

@@ -1,20 +1,24 @@
-"""Subject access bundles: one PDF answering a UK GDPR Article 15 request (issue 5 §2-§5).
+"""Subject access bundles: one PDF answering a UK GDPR Article 15 request.
 
 A request's case file runs through the usual first stages (load, validate, plan); it renders
 nothing and has nothing converted in the batch's conversion. Its bundle is built in
 :func:`publish_bundle`, after the batch's earlier case files are recorded, because it is made from
 the store: every case file received under the request's case reference before the request, and
-every version of every document produced from them. Nothing under another case reference is read.
+every version of every document produced from them. Nothing under another case reference is read,
+and a case file that names someone other than the person who asked as its person is left out and
+the officer told (UK GDPR Article 15(4): a bundle must not hold another person's records).
 
 The bundle, in order: a cover sheet for staff (with the response's due date) and the covering
 letter with the Article 15 information (one Word template, ``sar_cover_letter.docx``); an index
 drawn by :mod:`recordgen.pdf_pages`, each entry a link to its page; then each record, with a
 bookmark. Case files are set out readably (:mod:`recordgen.readable`). A produced document is
 re-created from its case file with the current template when anything in it is withheld; when
-nothing is, the PDF kept when it was issued is used, checked against the hash in the store (a true
-copy, and no conversion needed). Information about other people is taken out before rendering
-(:mod:`recordgen.redact`), and the redaction log for the data protection officer is written beside
-the bundle, not into it. Every Word document of a bundle is converted in one converter call.
+nothing is, the Word document kept when it was issued is used, checked against the hash in the
+store (a true copy). Either way its own page numbers are taken out of its footers, so that each
+page of the bundle carries one numbering, the bundle's. Information about other people is taken
+out before rendering (:mod:`recordgen.redact`), and the redaction log for the data protection
+officer (:mod:`recordgen.redaction_log`) is written beside the bundle, not into it. Every Word
+document of a bundle is converted in one converter call.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import functools
 import hashlib
 import io
 import logging
+import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -35,14 +40,16 @@ from pypdf import PdfReader
 from recordgen import __version__, deadlines
 from recordgen.clocks import document_clock
 from recordgen.deadlines import ClockName, ServiceCalendar, uk_date, uk_date_time
-from recordgen.docx_merge import join
-from recordgen.errors import CaseFileError, ConversionError
+from recordgen.docx_merge import join, without_page_numbers
+from recordgen.errors import CaseFileError, ConversionError, SettingsError
 from recordgen.kinds import CASE_FILE_KINDS, SUBJECT_ACCESS_REQUEST, DocumentKind
 from recordgen.load import parse_case_bytes
+from recordgen.name_match import Requester
 from recordgen.pdf_pages import BundleInfo, IndexEntry, RecordPages, assemble
 from recordgen.publish import PublishedFile, publish
 from recordgen.readable import CaseFileRecord, case_files_document
-from recordgen.redact import MARKER, Findings, Redacted, redact, scrubber_for, survey
+from recordgen.redact import MARKER, CaseScrubber, Findings, Redacted, redact, scrubber_for, survey
+from recordgen.redaction_log import LogRecord, redaction_log
 from recordgen.render import build_context, render_document
 from recordgen.settings import Settings
 from recordgen.store import DocumentRecord, Store, SubmissionRecord
@@ -86,6 +93,7 @@ class HeldRecord:
 
     @property
     def title(self) -> str:
+        """The record's title, as held (:meth:`CaseRedaction.title` is the one a bundle shows)."""
         if self.document is None:
             name = "Subject access request" if self.kind is SUBJECT_ACCESS_REQUEST else \
                 self.kind.title
@@ -96,30 +104,49 @@ class HeldRecord:
 
 
 @dataclass(frozen=True)
+class Surveyed:
+    """A case file of the case that is searched for other people's names, in the bundle or not."""
+
+    kind: DocumentKind
+    data: Mapping[str, Any]
+    source: str  # which case file, for the redaction log
+
+
+@dataclass(frozen=True)
 class Holdings:
     records: tuple[HeldRecord, ...]
     left_out: tuple[str, ...]  # for the redaction log: what was not put in, and why
     # Every case file of the case that can be read, whatever its outcome, scope or date: each is
     # surveyed for the names of third parties, so a name is withheld from a record in the bundle
     # even when only a record outside it marks it as someone else's.
-    surveyed: tuple[tuple[DocumentKind, Mapping[str, Any]], ...] = ()
+    surveyed: tuple[Surveyed, ...] = ()
+
+
+def requester_of(request: CaseFile) -> Requester:
+    """The person who asked, by the names the request gives them."""
+    person = request.data.get("person", {})
+    names = [person.get(key) for key in ("name", "preferred_name")] \
+        if isinstance(person, Mapping) else []
+    return Requester(tuple(n for n in names if isinstance(n, str) and n.strip()))
 
 
 def holdings(store: Store, request: CaseFile, received_at: dt.datetime, settings: Settings,
              exclude_claim: str = "") -> Holdings:
-    """Every record held under the request's case reference, received before it, in scope."""
+    """Every record held under the request's case reference, received before it, in scope, and
+    about the person who asked."""
     scope = request.data["scope"]
+    requester = requester_of(request)
     records: list[HeldRecord] = []
     left_out: list[str] = []
     kept: dict[int, HeldRecord] = {}
-    surveyed: list[tuple[DocumentKind, Mapping[str, Any]]] = []
+    surveyed: list[Surveyed] = []
     for submission in store.submissions(request.case_ref):
         readable = _readable_case_file(submission, settings)
+        when = f"received {uk_date_time(submission.received_at)} (store submission {submission.id})"
         if readable is not None and submission.claim_id != exclude_claim:
-            surveyed.append((readable[0], readable[1]))
+            surveyed.append(Surveyed(readable[0], readable[1], f"{_name(readable[0])} {when}"))
         if submission.claim_id == exclude_claim or submission.received_at > received_at:
             continue
-        when = f"received {uk_date_time(submission.received_at)} (store submission {submission.id})"
         if submission.outcome not in _INCLUDED_OUTCOMES:
             left_out.append(_left_out_reason(submission, when))
             continue
@@ -129,9 +156,16 @@ def holdings(store: Store, request: CaseFile, received_at: dt.datetime, settings
                             "others. Review it by hand.")
             continue
         kind, data, schema_version = readable
+        if not _about(data, requester):
+            left_out.append(f"A case file {when} names someone other than the person who asked "
+                            "as its person (at $.data.person.name), so it and the documents made "
+                            "from it are not in the bundle: they may be another person's records. "
+                            "Check whether it is about the person (for example after a change of "
+                            "name); if it is, redact it by hand before disclosing it.")
+            continue
         record = HeldRecord(kind, submission, data, schema_version)
-        assert submission.id is not None
-        kept[submission.id] = record
+        if submission.id is not None:
+            kept[submission.id] = record
         if _in_scope(scope, kind, record.on):
             records.append(record)
     for document in store.documents(request.case_ref):
@@ -144,6 +178,19 @@ def holdings(store: Store, request: CaseFile, received_at: dt.datetime, settings
     records.sort(key=lambda r: (r.submission.received_at, r.submission.id or 0,
                                 r.document.id or 0 if r.document else -1))
     return Holdings(tuple(records), tuple(left_out), tuple(surveyed))
+
+
+def _name(kind: DocumentKind) -> str:
+    return "Subject access request" if kind is SUBJECT_ACCESS_REQUEST else kind.title
+
+
+def _about(data: Mapping[str, Any], requester: Requester) -> bool:
+    """Whether a case file is about the person who asked: its person is named as they are (a
+    case file with no person of its own is about the case's person)."""
+    person = data.get("person")
+    if not isinstance(person, Mapping) or "name" not in person:
+        return True
+    return requester.is_named(person.get("name"))
 
 
 def _readable_case_file(submission: SubmissionRecord, settings: Settings
@@ -180,10 +227,6 @@ def _in_scope(scope: Any, kind: DocumentKind, on: dt.date) -> bool:
     return end is None or on <= dt.date.fromisoformat(end)
 
 
-def _day(value: Any) -> dt.date:
-    return dt.date.fromisoformat(str(value))
-
-
 # --- redaction over the whole case ---------------------------------------------------------------
 
 
@@ -191,25 +234,34 @@ def _day(value: Any) -> dt.date:
 class CaseRedaction:
     by_submission: Mapping[int, Redacted]
     request: Redacted
-    searched: int  # identifying values and name words searched for in free text
+    scrubber: CaseScrubber
+
+    def title(self, record: HeldRecord) -> str:
+        """The record's title with any third party's name in it withheld (a reference such as an
+        incident's is typed by staff, and titles become bookmarks and index entries)."""
+        return self.scrubber.scrubber.scrub(record.title).text
 
 
 def redact_case(records: Sequence[HeldRecord], request: CaseFile, schemas: SchemaSet,
-                surveyed: Sequence[tuple[DocumentKind, Mapping[str, Any]]] = ()
-                ) -> CaseRedaction:
+                surveyed: Sequence[Surveyed] = ()) -> CaseRedaction:
     """Survey every case file of the case (and the request), then redact each record's case
     file once."""
+    requester = requester_of(request)
     sources = {r.submission.id or 0: r for r in records}
-    everything = [(request.kind, request.data), *surveyed,
-                  *((r.kind, r.data) for r in sources.values())]
-    findings: list[Findings] = [survey(data, _data_node(schemas, kind), schemas.resolve)
-                                for kind, data in everything]
+    everything = [Surveyed(request.kind, request.data, "The request"), *surveyed,
+                  *(Surveyed(r.kind, r.data, f"{_name(r.kind)} received "
+                             f"{uk_date_time(r.submission.received_at)}")
+                    for r in sources.values())]
+    findings: list[Findings] = [survey(s.data, _data_node(schemas, s.kind), schemas.resolve,
+                                       requester, s.source) for s in everything]
     scrubber = scrubber_for(findings)
     return CaseRedaction(
-        by_submission={key: redact(r.data, _data_node(schemas, r.kind), schemas.resolve, scrubber)
+        by_submission={key: redact(r.data, _data_node(schemas, r.kind), schemas.resolve,
+                                   requester, scrubber.scrubber)
                        for key, r in sources.items()},
-        request=redact(request.data, _data_node(schemas, request.kind), schemas.resolve, scrubber),
-        searched=scrubber.count,
+        request=redact(request.data, _data_node(schemas, request.kind), schemas.resolve,
+                       requester, scrubber.scrubber),
+        scrubber=scrubber,
     )
 
 
@@ -217,7 +269,9 @@ def _data_node(schemas: SchemaSet, kind: DocumentKind) -> Mapping[str, Any]:
     schema = (request_schema(schemas) if kind is SUBJECT_ACCESS_REQUEST
               else schemas.documents[kind.name])
     node = schema["properties"]["data"]
-    assert isinstance(node, Mapping)
+    if not isinstance(node, Mapping):
+        raise SettingsError(f"The schema {kind.schema_file} does not describe its case files' "
+                            "data (properties.data is missing or not an object). Restore it.")
     return node
 
 
@@ -233,13 +287,13 @@ class Bundle:
 
 @dataclass(frozen=True)
 class _Shown:
-    """How a record appears: a re-rendered Word document to convert, a page range of the case
-    files document, or the stored PDF as issued."""
+    """How a record appears: a Word document to convert (a document, re-created or as issued,
+    without its own page numbers), or a page range of the case files document."""
 
     record: HeldRecord
     number: int
+    title: str  # with any third party's name withheld
     docx: bytes | None = None
-    stored_pdf: bytes | None = None
     why: str = ""  # how a document is shown, for the redaction log
 
 
@@ -262,7 +316,12 @@ def _prepare(request: CaseFile, received_at: dt.datetime, stem: str, services: S
     shown = [_how_shown(record, number, redaction, settings)
              for number, record in enumerate(held.records, start=1)]
     due = response_due(request, settings)
-    log = redaction_log(f"{stem}.pdf", request, received_at, due, shown, redaction, held.left_out)
+    log = redaction_log(
+        f"{stem}.pdf", request, received_at, due,
+        [LogRecord(s.number, s.title, uk_date(s.record.on), s.record.submission.id or 0,
+                   s.record.document is not None, s.why,
+                   redaction.by_submission[s.record.submission.id or 0]) for s in shown],
+        redaction.request, redaction.scrubber, held.left_out)
     return _Prepared(held, redaction, shown, due, log)
 
 
@@ -276,7 +335,7 @@ def build_bundle(request: CaseFile, *, version: int, document_date: dt.date,
     cover = _cover_letter(request, redaction.request, version, document_date, due,
                           len(shown), settings)
     pages = _record_pages(shown, cover, redaction, request.case_ref, services)
-    records = [RecordPages(IndexEntry(item.number, uk_date(item.record.on), item.record.title),
+    records = [RecordPages(IndexEntry(item.number, uk_date(item.record.on), item.title),
                            pages[item.number]) for item in shown]
     provider = settings.provider
     info = BundleInfo(
@@ -301,41 +360,48 @@ def build_bundle(request: CaseFile, *, version: int, document_date: dt.date,
 def _how_shown(record: HeldRecord, number: int, redaction: CaseRedaction,
                settings: Settings) -> _Shown:
     document = record.document
+    title = redaction.title(record)
     if document is None:
-        return _Shown(record, number)
+        return _Shown(record, number, title)
     redacted = redaction.by_submission[record.submission.id or 0]
+    issued: bytes | None = None
     if redacted.changed:
         why = "re-created from its case file with the current template, because information " \
               "was withheld"
     else:
-        stored, why = _stored_pdf(document, settings)
-        if stored is not None:
-            return _Shown(record, number, stored_pdf=stored, why=why)
-    return _Shown(record, number, docx=_rerender(record, redacted, settings), why=why)
+        issued, why = _issued_docx(document, settings)
+    docx = issued if issued is not None else _rerender(record, document, redacted, settings)
+    return _Shown(record, number, title, docx=without_page_numbers(docx), why=why)
 
 
-def _stored_pdf(document: DocumentRecord, settings: Settings) -> tuple[bytes | None, str]:
-    """The PDF kept when the document was issued, if it is still there and unaltered; and how
-    the document is shown, in words for the log."""
-    if document.pdf_file_name is None or document.pdf_sha256 is None:
-        return None, "re-created from its case file with the current template (no PDF was kept)"
-    path = settings.folders.outbox / document.pdf_file_name
+def _issued_docx(document: DocumentRecord, settings: Settings) -> tuple[bytes | None, str]:
+    """The Word document kept when the document was issued, if it is still there and unaltered;
+    and how the document is shown, in words for the log."""
+    name = document.file_name
     try:
-        content = path.read_bytes()
+        content = _read_no_follow(settings.folders.outbox / name)
     except OSError:
-        return None, (f"re-created from its case file with the current template: the PDF kept "
-                      f"when it was issued, {document.pdf_file_name}, is missing. Find out why")
-    if hashlib.sha256(content).hexdigest() != document.pdf_sha256:
-        return None, (f"re-created from its case file with the current template: the PDF kept "
-                      f"when it was issued, {document.pdf_file_name}, no longer matches its hash "
-                      "in the store (it was altered). Find out why")
-    return content, "the PDF kept when it was issued, checked against its hash in the store"
+        return None, (f"re-created from its case file with the current template: the Word "
+                      f"document kept when it was issued, {name}, is missing (or was replaced by "
+                      "a link, which recordgen never follows). Find out why")
+    if hashlib.sha256(content).hexdigest() != document.sha256:
+        return None, (f"re-created from its case file with the current template: the Word "
+                      f"document kept when it was issued, {name}, no longer matches its hash in "
+                      "the store (it was altered). Find out why")
+    return content, ("the Word document kept when it was issued, checked against its hash in the "
+                     "store (its own page numbers left out: the bundle numbers every page)")
 
 
-def _rerender(record: HeldRecord, redacted: Redacted, settings: Settings) -> bytes:
+def _read_no_follow(path: Path) -> bytes:
+    """A file's bytes, refusing a symbolic link where the file should be."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        return handle.read()
+
+
+def _rerender(record: HeldRecord, document: DocumentRecord, redacted: Redacted,
+              settings: Settings) -> bytes:
     """The document re-created from its (redacted) case file with the kind's current template."""
-    document = record.document
-    assert document is not None
     case = CaseFile(record.kind, document.case_ref, record.schema_version, redacted.data)
     try:
         due = document_clock(case, document.document_date, settings).shown
@@ -351,7 +417,7 @@ def _readable(item: _Shown, redaction: CaseRedaction, case_ref: str,
               schemas: SchemaSet) -> CaseFileRecord:
     record = item.record
     return CaseFileRecord(
-        title=record.title,
+        title=item.title,
         lines=(f"Record {item.number}. Received at {uk_date_time(record.submission.received_at)}. "
                f"Case reference {case_ref}.",
                "The case file as we received it, set out with headings and labels. Information "
@@ -382,9 +448,9 @@ def _record_pages(shown: Sequence[_Shown], cover: bytes, redaction: CaseRedactio
     """The PDF pages of the covering letter (under 0) and of each record (under its number).
 
     Every Word document goes to the converter in one call: the letter; every case file in one
-    document; and the re-created documents of each kind joined into one (:mod:`docx_merge`). Each
-    record is found again in its document's PDF by the top-level bookmarks. Should that fail for
-    a document, its records are converted one by one in a second call: slower, never wrong.
+    document; and the documents of each kind joined into one (:mod:`docx_merge`). Each record is
+    found again in its document's PDF by the top-level bookmarks. Should that fail for a
+    document, its records are converted one by one in a second call: slower, never wrong.
     """
     schemas = services.schemas
     sources: dict[str, bytes] = {"cover": cover}
@@ -424,11 +490,8 @@ def _record_pages(shown: Sequence[_Shown], cover: bytes, redaction: CaseRedactio
     if retry:
         pdfs.update(_convert_all(retry, services))
     for item in shown:
-        if item.number in pages:
-            continue
-        stored = item.stored_pdf
-        pages[item.number] = _pages(stored if stored is not None
-                                    else pdfs[f"record-{item.number:04d}"])
+        if item.number not in pages:
+            pages[item.number] = _pages(pdfs[f"record-{item.number:04d}"])
     return pages
 
 
@@ -473,70 +536,6 @@ def _split(pdf: bytes, count: int) -> list[list[Any]] | None:
         return None
     ends = [*starts[1:], len(reader.pages)]
     return [list(reader.pages[start:end]) for start, end in zip(starts, ends, strict=True)]
-
-
-# --- the redaction log ---------------------------------------------------------------------------
-
-
-def redaction_log(bundle_name: str, request: CaseFile, received_at: dt.datetime, due: dt.date,
-                  shown: Sequence[_Shown], redaction: CaseRedaction,
-                  left_out: Sequence[str]) -> str:
-    """What was withheld from the bundle and why, for the data protection officer. It names
-    fields and reasons only, never the values withheld."""
-    received = uk_date(_day(request.data["received_on"]))
-    lines = [
-        f"Redaction log for the subject access bundle {bundle_name}",
-        "For the data protection officer. This log is not part of the bundle: do not send it.",
-        "",
-        f"Case reference: {request.case_ref}",
-        f"Request received: {received} (case file taken in at {uk_date_time(received_at)})",
-        f"Response due by: {uk_date(due)}",
-        f"Records in the bundle: {len(shown)}",
-        f'Withheld information is replaced in the bundle by "{MARKER}".',
-        "",
-        "Withheld, record by record:",
-    ]
-    first_number: dict[int, int] = {}
-    for item in shown:
-        record = item.record
-        key = record.submission.id or 0
-        lines.append(f"  {item.number}. {record.title} ({uk_date(record.on)})")
-        withheld = redaction.by_submission[key].withheld
-        if record.document is not None:
-            lines.append(f"     shown as: {item.why}")
-        if key in first_number and withheld:
-            lines.append(f"     the same information as in record {first_number[key]}")
-            continue
-        first_number.setdefault(key, item.number)
-        lines.extend(_withholding_lines(withheld))
-    lines += ["", "The covering letter (from the request itself):"]
-    lines.extend(_withholding_lines(redaction.request.withheld))
-    lines += ["", "Not in the bundle:"]
-    lines.extend(f"  - {reason}" for reason in left_out)
-    lines += [
-        "  - The request itself, and any earlier subject access bundle (a copy of these records)"
-        ".",
-        f"  - Records under any case reference other than {request.case_ref}. If the person may "
-        "be named in other cases (for example as another resident in an incident report), "
-        "search for them there and consider those records separately.",
-        "",
-        "How free text was checked:",
-        f"  {redaction.searched} names, name words and contact details of other people, taken "
-        "from the fields marked as other people's information in these records, were searched "
-        "for in every text (whole words; full values in any letter case, name words when "
-        "capitalised; the person's own details and staff names excepted). Read the re-created "
-        "documents before sending: a third party mentioned only by a description (\"her "
-        "neighbour\") cannot be found this way.",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _withholding_lines(withheld: Sequence[Any]) -> list[str]:
-    if not withheld:
-        return ["     nothing withheld"]
-    return [f"     {w.path}: withheld ({w.reason}"
-            f"{f', {w.count} places' if w.count > 1 else ''})" for w in withheld]
 
 
 # --- the pipeline stages -------------------------------------------------------------------------

@@ -3,14 +3,23 @@
 Each worker (one ``recordgen process`` or ``recordgen watch``) has its own folder in the work area
 inside the inbox, locked with ``flock`` while the worker lives. A rename can succeed for only one
 worker, so two workers never take the same file. After a crash, the next worker to start finds the
-dead worker's folder unlocked and adopts what it had claimed, so nothing is lost (DESIGN.md §3).
+dead worker's folder unlocked and adopts what it had claimed, so nothing is lost.
+
+Nothing is reached through a link, and nothing recordgen did not make has its permissions changed.
+A file in the inbox is taken only if it is a plain file; a file with other names elsewhere (a hard
+link) is copied into the work folder, so the other names keep their contents and permissions. A
+file given on the command line from outside the inbox is copied in and left where it is. A dead
+worker's folder is read relative to its opened folder, and only plain files are adopted: a link
+left there is never followed, and is reported.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
+import logging
 import os
 import secrets
 import shutil
@@ -23,32 +32,47 @@ from typing import IO
 from recordgen.clock import Clock, SystemClock, filesystem_seconds
 from recordgen.errors import InboxError
 
+log = logging.getLogger("recordgen")
+
 CLAIM_SEPARATOR = "--"
 HOST = socket.gethostname()
 # A worker touches its lock file at every start-up scan and rescan. flock does not reach across
 # machines on every network share, so a folder of a worker on another machine is adopted only once
 # its lock has not been touched for this long, as well as being unlocked.
 STALE_AFTER_SECONDS = 600.0
+# A copy recordgen makes is never readable by more people than the file it copies, and never by
+# everyone.
+COPY_MODE = 0o640
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
-# Files that editors, sync tools and operating systems leave in shared folders (issue 3 §3).
+# Files that editors, sync tools, browsers and operating systems leave in shared folders while
+# they work, or for themselves: never taken, never answered.
 _JUNK_PREFIXES = ("~$", "._", ".")
-_JUNK_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp")
+_JUNK_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download", ".filepart", ".swp",
+                  "~")
 _JUNK_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
 
-def is_case_file_candidate(path: Path) -> bool:
-    """A regular, non-hidden ``.json`` file that is not a link or a known temporary file."""
-    name = path.name
+def is_junk_name(name: str) -> bool:
+    """A temporary or system file by its name (Office lock files, downloads in progress...)."""
     lowered = name.lower()
-    if lowered in _JUNK_NAMES or name.startswith(_JUNK_PREFIXES) or lowered.endswith(_JUNK_SUFFIXES):
-        return False
-    if not lowered.endswith(".json"):
+    return (lowered in _JUNK_NAMES or name.startswith(_JUNK_PREFIXES)
+            or lowered.endswith(_JUNK_SUFFIXES))
+
+
+def is_inbox_file(path: Path) -> bool:
+    """A plain file that is not a temporary or system file: recordgen takes it and answers it
+    (a case file is processed; anything else is moved to the rejected folder with a note saying
+    what it seems to be). A link is not followed: lstat sees the link, not its target."""
+    if is_junk_name(path.name):
         return False
     try:
         mode = path.lstat().st_mode
     except OSError:
         return False
-    return stat.S_ISREG(mode)  # a symlink is not followed: lstat sees the link, not its target
+    return stat.S_ISREG(mode)
 
 
 @dataclass(frozen=True)
@@ -70,10 +94,15 @@ class ClaimArea:
 
     def __init__(self, root: Path, worker_id: str | None = None, clock: Clock | None = None) -> None:
         self.root = root
+        self.inbox = root.parent
         # The claim id carries the moment the file was taken, which becomes its received time.
         self.clock: Clock = clock or SystemClock()
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.folder = root / self.worker_id
+        # What dead workers left that was not adopted (a link, a folder): one message per item,
+        # collected by :meth:`take_refusals`.
+        self._refusals: list[Refusal] = []
+        self._refused: set[tuple[str, str]] = set()
         try:
             self._lock: IO[bytes] | None = self._make_locked_folder()
         except OSError as exc:
@@ -86,16 +115,18 @@ class ClaimArea:
         """Create this worker's folder already locked: it is made and locked under a hidden name
         that adopters skip, then renamed into place, so no other worker can mistake it for a dead
         worker's folder in the moment between making and locking it."""
+        with contextlib.suppress(FileExistsError):
+            self.root.mkdir(mode=0o700)  # the work area is recordgen's alone
         staging = self.root / f".new-{self.worker_id}"
-        staging.mkdir(parents=True, mode=0o700)
-        lock = (staging / ".lock").open("ab")
+        staging.mkdir(mode=0o700)
+        lock = _open_lock(staging)
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         try:
             os.rename(staging, self.folder)
         except OSError:  # the folder exists already (a fixed worker id): lock it instead
             lock.close()
             shutil.rmtree(staging, ignore_errors=True)
-            lock = (self.folder / ".lock").open("ab")
+            lock = _open_lock(self.folder)
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return lock
 
@@ -116,33 +147,91 @@ class ClaimArea:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    def in_inbox(self, path: Path) -> bool:
+        """True if ``path`` is directly in the inbox (claimed by moving it; anything else is
+        copied in and left where it is)."""
+        try:
+            return os.path.samefile(path.parent, self.inbox)
+        except OSError:
+            return False
+
     def claim(self, path: Path) -> Claimed | None:
-        """Take ``path`` by renaming it into this worker's folder; None if another worker (or a
-        person) took it first, or it is not a file we take."""
-        if not is_case_file_candidate(path):
+        """Take ``path``: a file in the inbox is moved into this worker's folder, a file given from
+        elsewhere is copied in and left untouched. None if another worker (or a person) took it
+        first, or it is not a plain file."""
+        if not is_inbox_file(path):
             return None
         stamp = self.clock.now().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
         claim_id = f"{stamp}-{secrets.token_hex(4)}"
-        target = self.folder / f"{claim_id}{CLAIM_SEPARATOR}{path.name}"
+        name = f"{claim_id}{CLAIM_SEPARATOR}{path.name}"
+        target = self.folder / name
         try:
+            if not self.in_inbox(path):
+                return self._copied_in(path, claim_id, name)
             os.rename(path, target)
         except FileNotFoundError:
             return None
         except OSError as exc:
-            if exc.errno != 18:  # EXDEV: a path given on the command line, on another filesystem
-                raise InboxError(f"{path.name} could not be taken from the inbox: {exc}.") from exc
-            shutil.copy2(path, target)
-            path.unlink()
-        return Claimed(path=target, claim_id=claim_id, original_name=path.name)
+            raise InboxError(f"{path.name} could not be taken from the inbox "
+                             f"({exc.strerror or exc}).") from exc
+        return self._checked(target, claim_id, path.name)
+
+    def _copied_in(self, path: Path, claim_id: str, name: str) -> Claimed | None:
+        """A copy of a file from outside the inbox (``recordgen process PATH``): the file itself
+        is never moved or changed."""
+        try:
+            source = os.open(path, _READ)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ELOOP):
+                return None  # gone, or replaced by a link since it was looked at
+            raise
+        with os.fdopen(source, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return None
+            folder = os.open(self.folder, _FOLDER)
+            try:
+                _copy(handle, folder, name)
+            finally:
+                os.close(folder)
+        return Claimed(path=self.folder / name, claim_id=claim_id, original_name=path.name)
+
+    def _checked(self, target: Path, claim_id: str, original: str) -> Claimed | None:
+        """The file just renamed into the work folder, made safe to work on: if something swapped
+        it for a link between the look and the rename, the link is removed (never followed); if it
+        has other names elsewhere (a hard link), its bytes are copied into a file of recordgen's
+        own, so nothing done to it (moving it, rejecting it) reaches the other names."""
+        folder = os.open(self.folder, _FOLDER)
+        try:
+            name = target.name
+            found = os.stat(name, dir_fd=folder, follow_symlinks=False)
+            if not stat.S_ISREG(found.st_mode):
+                log.warning("Something that is not a plain file (a link, or a folder) was put in "
+                            "the inbox in place of a case file as it was taken; it was not "
+                            "followed or read.")
+                if not stat.S_ISDIR(found.st_mode):  # a link: removing it loses nothing
+                    with contextlib.suppress(OSError):
+                        os.unlink(name, dir_fd=folder)
+                return None
+            if found.st_nlink > 1:
+                _replace_with_copy(folder, name)
+        finally:
+            os.close(folder)
+        return Claimed(path=target, claim_id=claim_id, original_name=original)
 
     def pending(self) -> list[Claimed]:
         """What this worker holds, after adopting what dead workers left claimed."""
         self.heartbeat()
         self._adopt_orphans()
         return sorted(
-            (Claimed.from_path(p) for p in self.folder.iterdir() if p.name != ".lock"),
+            (Claimed.from_path(p) for p in self.folder.iterdir()
+             if p.name != ".lock" and stat.S_ISREG(p.lstat().st_mode)),
             key=lambda c: c.claim_id,
         )
+
+    def take_refusals(self) -> list[Refusal]:
+        """What was found in dead workers' folders and not adopted since the last call."""
+        refusals, self._refusals = self._refusals, []
+        return refusals
 
     def heartbeat(self) -> None:
         """Show workers on other machines that this one is alive."""
@@ -150,32 +239,123 @@ class ClaimArea:
             os.utime(self.folder / ".lock")
 
     def _adopt_orphans(self) -> None:
-        if not self.root.is_dir():
+        try:
+            root = os.open(self.root, _FOLDER)
+        except OSError:
             return
-        for other in self.root.iterdir():
-            if (other == self.folder or other.name.startswith(".") or not other.is_dir()
-                    or other.is_symlink()):
-                continue
-            if not other.name.startswith(f"{HOST}-") and _touched_lately(other / ".lock"):
-                continue  # another machine's worker, alive as far as we can tell
-            try:
-                with (other / ".lock").open("ab") as lock:
+        try:
+            for entry in os.scandir(root):
+                if entry.name == self.worker_id or entry.name.startswith("."):
+                    continue
+                if not entry.is_dir(follow_symlinks=False):
+                    continue  # a link to a folder elsewhere is never a worker's folder
+                if not entry.name.startswith(f"{HOST}-") and _touched_lately(root, entry.name):
+                    continue  # another machine's worker, alive as far as we can tell
+                with contextlib.suppress(OSError):
+                    self._adopt(root, entry.name)
+        finally:
+            os.close(root)
+
+    def _adopt(self, root: int, other: str) -> None:
+        """Take over the plain files of a dead worker's folder, read relative to the opened
+        folder so that no link on the way is followed."""
+        folder = os.open(other, _FOLDER, dir_fd=root)
+        try:
+            lock_fd = os.open(".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                              0o600, dir_fd=folder)
+            with os.fdopen(lock_fd, "ab") as lock:
+                try:
                     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    for orphan in other.iterdir():
-                        if orphan.name != ".lock":
-                            os.rename(orphan, self.folder / orphan.name)
-                    (other / ".lock").unlink()
-                other.rmdir()
-            except BlockingIOError:
-                continue  # that worker is alive
-            except FileNotFoundError:
-                continue  # another worker adopted it first
-            except OSError:
-                continue
+                except BlockingIOError:
+                    return  # that worker is alive
+                ours = os.open(self.folder, _FOLDER)
+                try:
+                    left = [name for name in os.listdir(folder)
+                            if name != ".lock" and not self._adopt_one(folder, ours, other, name)]
+                finally:
+                    os.close(ours)
+                if left:
+                    return  # what was refused stays where it is, reported
+                os.unlink(".lock", dir_fd=folder)
+            os.rmdir(other, dir_fd=root)
+        finally:
+            os.close(folder)
+
+    def _adopt_one(self, folder: int, ours: int, other: str, name: str) -> bool:
+        """Move one claimed file into this worker's folder; False if it is not taken."""
+        try:
+            found = os.stat(name, dir_fd=folder, follow_symlinks=False)
+        except FileNotFoundError:
+            return True  # another worker adopted it first
+        if not stat.S_ISREG(found.st_mode):
+            self._refuse(other, name, found.st_mode)
+            return False
+        if found.st_nlink > 1:
+            # A claimed file is recordgen's own and has one name; this one has others elsewhere.
+            # Its bytes are copied, so nothing done to it reaches the other names.
+            _replace_with_copy(folder, name)
+        os.rename(name, name, src_dir_fd=folder, dst_dir_fd=ours)
+        return True
+
+    def _refuse(self, other: str, name: str, mode: int) -> None:
+        if (other, name) in self._refused:
+            return
+        self._refused.add((other, name))
+        what = "a link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode) else \
+            "not a plain file"
+        reason = (f"It is {what}, found in the work folder {self.root / other} of a recordgen "
+                  "that stopped, where only the case files it had taken should be. recordgen did "
+                  "not follow it, read it or move it. Ask the system administrator to look at it "
+                  "and remove it; nobody but recordgen should write in the work folder.")
+        self._refusals.append(Refusal(name, reason))
+        # The log names the folder, never the file (a file name may be a person's name).
+        log.warning("The work folder %s holds %s that recordgen did not put there; it was left "
+                    "where it is, not followed and not read.", self.root / other, what)
 
 
-def _touched_lately(lock: Path) -> bool:
+@dataclass(frozen=True)
+class Refusal:
+    """Something recordgen did not take, and why, in words for the admin team."""
+
+    name: str
+    reason: str
+
+
+def _open_lock(folder: Path) -> IO[bytes]:
+    descriptor = os.open(folder / ".lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW
+                         | os.O_CLOEXEC, 0o600)
+    return os.fdopen(descriptor, "ab")
+
+
+def _copy(source: IO[bytes], folder: int, name: str) -> None:
+    """Copy ``source`` into a new file ``name`` in ``folder``, readable by no more people than the
+    source (and never by everyone)."""
+    mode = stat.S_IMODE(os.fstat(source.fileno()).st_mode) & COPY_MODE | 0o600
+    descriptor = os.open(name, _NEW_FILE, mode, dir_fd=folder)
     try:
-        return lock.stat().st_mtime > filesystem_seconds() - STALE_AFTER_SECONDS
+        with os.fdopen(descriptor, "wb") as copy:
+            shutil.copyfileobj(source, copy, 1 << 20)
+            copy.flush()
+            os.fsync(copy.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name, dir_fd=folder)
+        raise
+
+
+def _replace_with_copy(folder: int, name: str) -> None:
+    """Replace the hard link ``name`` in ``folder`` (recordgen's own work folder) by a copy of its
+    bytes: the other names of the file keep their contents and permissions."""
+    copy_name = f".copy-{secrets.token_hex(4)}-{name}"
+    source = os.open(name, _READ, dir_fd=folder)
+    with os.fdopen(source, "rb") as handle:
+        _copy(handle, folder, copy_name)
+    os.rename(copy_name, name, src_dir_fd=folder, dst_dir_fd=folder)
+
+
+def _touched_lately(root: int, other: str) -> bool:
+    try:
+        touched = os.stat(f"{other}/.lock", dir_fd=root, follow_symlinks=False).st_mtime
     except OSError:
         return False
+    return touched > filesystem_seconds() - STALE_AFTER_SECONDS

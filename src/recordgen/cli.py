@@ -29,8 +29,8 @@ from recordgen.exit_codes import (  # noqa: F401 (EXIT_OK and EXIT_FAULT: for te
     EXIT_SETTINGS,
     exit_code_for,
 )
-from recordgen.inbox import init_store, open_services, outbox_holdings, process_inbox
-from recordgen.kinds import KINDS
+from recordgen.inbox import NOT_TAKEN, init_store, open_services, outbox_holdings, process_inbox
+from recordgen.kinds import CASE_FILE_KINDS, KINDS
 from recordgen.load import read_case_file
 from recordgen.pipeline import Outcome
 from recordgen.records import HOW_TO_CHANGE_A_DOCUMENT, case_history, verify_advice
@@ -43,12 +43,13 @@ from recordgen.seal import describe as describe_seal
 from recordgen.settings import DEFAULT_SETTINGS_NAME, Settings, load_settings
 from recordgen.subject_access import validate_case_file
 from recordgen.template_check import check_templates
-from recordgen.validate import SchemaSet
+from recordgen.validate import SchemaSet, canonical_case_ref
 from recordgen.watch_cli import watch
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    # Not on a terminal (a log, an email from cron), rich would fold every column at 80 characters.
+    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
 class RecordgenGroup(click.Group):
@@ -84,6 +85,17 @@ def cli(ctx: click.Context, config: Path | None, verbose: bool) -> None:
     ctx.obj = load_settings(config)
 
 
+def _case_ref(_: click.Context, __: click.Parameter, value: str | None) -> str | None:
+    """A case reference typed on the command line, in the one form cases are stored under
+    (``ths-b1`` finds THS-B1); spaces copied in around it are dropped."""
+    if value is None:
+        return None
+    try:
+        return canonical_case_ref(value.strip())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def _settings(ctx: click.Context) -> Settings:
     settings = ctx.find_object(Settings)
     assert settings is not None
@@ -103,36 +115,46 @@ def process(ctx: click.Context, paths: Sequence[Path]) -> None:
                           clock.now().date(), [d for o in outcomes for d in o.documents])
     _summary(outcomes, settings)
     for note in notes:
-        _console().print(note)
-    if any(o.status in ("rejected", "held") for o in outcomes):
+        click.echo(note)
+    if any(o.status in ("rejected", "held", NOT_TAKEN) for o in outcomes):
         ctx.exit(EXIT_PROBLEMS)
 
 
 def _summary(outcomes: Sequence[Outcome], settings: Settings) -> None:
-    console = _console()
+    """What happened to each file, a few plain lines per file: a file or document name is never
+    broken over lines (a table folds them at 80 columns in a log or an email)."""
     if not outcomes:
-        console.print(f"No case files waiting in {settings.folders.inbox}.")
+        click.echo(f"No case files waiting in {settings.folders.inbox}.")
         return
-    table = Table(title="recordgen: what happened to each file")
-    for column in ("File", "Case", "Kind", "Outcome", "Documents or reason"):
-        table.add_column(column, overflow="fold")
+    click.echo("recordgen: what happened to each file")
     for outcome in outcomes:
-        detail = "\n".join(outcome.documents) or outcome.message or (
-            f"{len(outcome.problems)} problem(s): see the .errors.txt note"
-            if outcome.problems else ""
-        )
-        table.add_row(outcome.file_name, outcome.case_ref or "", outcome.kind or "",
-                      outcome.status, detail)
-    console.print(table)
+        about = ", ".join(x for x in (outcome.case_ref, _kind_words(outcome.kind)) if x)
+        click.echo(f"\n{outcome.file_name}")
+        click.echo(f"  {outcome.status}{f' ({about})' if about else ''}")
+        for document in outcome.documents:
+            click.echo(f"  {document}")
+        if outcome.message and not outcome.documents:
+            click.echo(f"  {outcome.message}")
+        if outcome.problems:
+            count = len(outcome.problems)
+            click.echo(f"  {count} {'problem' if count == 1 else 'problems'}, the first: "
+                       f"{outcome.problems[0].message} See the .errors.txt note beside the file.")
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in
-              ("produced", "unchanged", "duplicate", "rejected", "held")}
-    console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
-    console.print(f"Documents are in {settings.folders.outbox}. {HOW_TO_CHANGE_A_DOCUMENT}")
+              ("produced", "unchanged", "duplicate", "rejected", "held", NOT_TAKEN)}
+    click.echo("\n" + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    click.echo(f"Documents are in {settings.folders.outbox}. {HOW_TO_CHANGE_A_DOCUMENT}")
     if counts["rejected"]:
-        console.print(f"Rejected files and notes saying what to fix are in "
-                      f"{settings.folders.rejected}")
+        click.echo(f"Rejected files and notes saying what to fix are in {settings.folders.rejected}")
     if counts["held"]:
-        console.print("Held files stay in the work area and are tried again on the next run.")
+        click.echo("Held files stay in the work area and are tried again on the next run.")
+    if counts[NOT_TAKEN]:
+        click.echo("Files not taken were left where they are; the reason is beside each.")
+
+
+def _kind_words(kind: str | None) -> str:
+    if kind is None:
+        return ""
+    return CASE_FILE_KINDS[kind].title.lower() if kind in CASE_FILE_KINDS else kind
 
 
 @cli.command()
@@ -166,7 +188,8 @@ def validate(ctx: click.Context, files: Sequence[Path]) -> None:
 @click.option("--overdue", is_flag=True, help="Only clocks already past their due date.")
 @click.option("--within", type=click.IntRange(min=0), metavar="N",
               help="Only clocks due within N working days (overdue ones included).")
-@click.option("--case", "case_ref", metavar="CASE_REF", help="Only this case.")
+@click.option("--case", "case_ref", metavar="CASE_REF", callback=_case_ref,
+              help="Only this case.")
 @click.option("--kind", "clock_name", type=click.Choice([c.value for c in ClockName]),
               help="Only this kind of clock.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV for a spreadsheet.")
@@ -189,17 +212,18 @@ def due(ctx: click.Context, overdue: bool, within: int | None, case_ref: str | N
         click.echo("Nothing is due: no open clocks match.")
         return
     table = Table(title=f"Open statutory clocks on {uk_date(day)}")
-    for column in ("Case", "What is due", "About", "Due by", "Working days left"):
+    for column in ("Case", "What is due", "Due by", "Working days left"):
         table.add_column(column, overflow="fold")
     for row in rows:
         left = str(row.working_days_left) if row.working_days_left >= 0 else \
             f"{row.working_days_left} (overdue)"
-        table.add_row(row.case_ref, row.what, row.about, row.due_text, left)
+        table.add_row(row.case_ref, row.what_in_full, row.due_text, left)
     _console().print(table)
 
 
 @cli.command()
-@click.option("--case", "case_ref", metavar="CASE_REF", help="Only this case.")
+@click.option("--case", "case_ref", metavar="CASE_REF", callback=_case_ref,
+              help="Only this case.")
 @click.option("--kind", type=click.Choice(sorted(KINDS)), help="Only this kind of document.")
 @click.option("--from", "received_from", type=click.DateTime(["%Y-%m-%d"]),
               help="Only case files received on or after this date.")
@@ -233,11 +257,12 @@ def regenerate(ctx: click.Context, case_ref: str | None, kind: str | None,
                           "recorded, and nothing will be done twice.")
             ctx.exit(130)
     for result in results:
-        if result.status in ("would regenerate", "superseded", "failed"):
+        if result.status in ("would regenerate", "superseded", "failed", "left alone"):
             console.print(f"{result.status}: {result.case_ref} {result.series}"
                           + (f" ({result.reason})" if result.reason else ""))
     counts = {s: sum(1 for r in results if r.status == s) for s in
-              ("regenerated", "would regenerate", "unchanged", "superseded", "failed")}
+              ("regenerated", "would regenerate", "unchanged", "superseded", "left alone",
+               "failed")}
     console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or
                   "No documents match.")
     if counts["failed"]:
@@ -245,7 +270,7 @@ def regenerate(ctx: click.Context, case_ref: str | None, kind: str | None,
 
 
 @cli.command()
-@click.argument("case_ref")
+@click.argument("case_ref", callback=_case_ref)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.pass_context
 def history(ctx: click.Context, case_ref: str, as_json: bool) -> None:
@@ -260,13 +285,13 @@ def history(ctx: click.Context, case_ref: str, as_json: bool) -> None:
     if not events:
         click.echo(f"Nothing is recorded for case {case_ref}.")
         ctx.exit(EXIT_PROBLEMS)
-    table = Table(title=f"History of case {case_ref}")
-    for column in ("When", "What", "SHA-256"):
-        table.add_column(column, overflow="fold")
+    # Plain lines, not a table: a SHA-256 is shown whole, and is never folded over lines.
+    click.echo(f"History of case {case_ref}")
     for event in events:
-        table.add_row(event.at.replace("T", " "), event.what,
-                      str(event.detail.get("sha256") or "")[:16])
-    _console().print(table)
+        click.echo(f"\n{event.at.replace('T', ' ')}  {event.what}")
+        for label, key in (("SHA-256", "sha256"), ("PDF", "pdf"), ("PDF SHA-256", "pdf_sha256")):
+            if event.detail.get(key):
+                click.echo(f"    {label}: {event.detail[key]}")
 
 
 @cli.command()

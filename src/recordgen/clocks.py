@@ -32,25 +32,27 @@ def document_clock(case: CaseFile, produced_on: dt.date, settings: Settings) -> 
     cal, rules, data = ServiceCalendar.from_settings(settings), settings.rules, case.data
     kind = case.kind.name
     if kind == "needs_assessment":
-        # seed 000: within 7 days of entering the service; seed 004 §4.3.1: contact within 48 hours.
+        # Service standard: within 7 days of entering the service; Floating support specification
+        # §4.3.1: contact within 48 hours.
         due = deadlines.assessment_due(cal, rules, _date(data["entered_service_on"]))
         contact = deadlines.referral_contact_due(cal, rules, _moment(data["referral"]["received_at"]))
         return _judged({"assessment": due, "referral_contact": contact}, cal, due,
                        _date(data["assessment_date"]))
     if kind == "support_plan":
-        # seed 000 / seed 001 §5.11: the plan's own review date is the next clock; it closes when
-        # the next version of the plan arrives.
+        # Service standard / Support planning policy §5.11: the plan's own review date is the next
+        # clock; it closes when the next version of the plan arrives.
         review = _date(data["review_date"])
         return DocumentClock({"review": review}, due_on=review)
     if kind == "exit_letter":
-        # seed 000: confirm receipt within seven working days; a late letter is still produced.
-        # Support the provider ends (seed 004 §5.4.1) has no request, so no clock.
+        # Service standard: confirm receipt within seven working days; a late letter is still produced.
+        # Support the provider ends (Floating support specification §5.4.1) has no request, so no clock.
         if "request_received_on" not in data:
             return DocumentClock()
         due = deadlines.exit_letter_due(cal, rules, _date(data["request_received_on"]))
         return _judged({"letter": due}, cal, due, produced_on)
     if kind == "serious_incident":
-        # seed 002 "Additional reporting": the commissioner is told as soon as practical.
+        # Employment development project specification "Additional reporting": the commissioner is
+        # told as soon as practical.
         due_at = deadlines.incident_notification_due(cal, rules, _moment(data["occurred_at"]))
         notified = data.get("commissioner_notified_at")
         if notified is None:
@@ -96,7 +98,8 @@ def update_clocks(store: Store, case: CaseFile, document_id: int, produced_on: d
         _judged_clock(store, cal, ref, ClockName.REFERRAL, kind, received.isoformat(), due_at,
                       _moment(contact) if contact else None, document_id)
     elif kind == "support_plan":
-        # A new plan meets the review the last one set, and sets the next (seed 000; 001 §5.11).
+        # A new plan meets the review the last one set, and sets the next (Service standard; Support
+        # planning policy §5.11).
         plan_date = _date(data["plan_date"])
         _close_open(store, cal, ref, ClockName.REVIEW, case.series, plan_date, document_id)
         review = _date(data["review_date"])

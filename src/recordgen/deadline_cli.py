@@ -221,7 +221,7 @@ def exit_letter(
 ) -> None:
     """Exit confirmation letter, from the request to leave.
 
-    Due the set number of working days after the request arrived (7 in seed 000)."""
+    Due the set number of working days after the request arrived (7 in Service standard)."""
     _answer(ctx, ClockName.EXIT_LETTER, received, nation, today, as_json)
 
 
@@ -253,7 +253,7 @@ def assessment(
 ) -> None:
     """Needs and risk assessment, from entering the service.
 
-    Due the set number of days after the person entered the service (7 in seed 000)."""
+    Due the set number of days after the person entered the service (7 in Service standard)."""
     _answer(ctx, ClockName.ASSESSMENT, entered, nation, today, as_json)
 
 
@@ -266,8 +266,8 @@ def review(
 ) -> None:
     """Support plan review, from the plan's date.
 
-    Due no later than the service's review interval (12 weeks in seed 000; seed 001 allows 6 or
-    12 months)."""
+    Due no later than the service's review interval (12 weeks in the Service standard; the Support
+    planning policy allows 6 or 12 months)."""
     _answer(ctx, ClockName.REVIEW, plan_date, nation, today, as_json)
 
 
@@ -280,7 +280,7 @@ def hard_copy(
 ) -> None:
     """Hard copy of the support plan, from the request.
 
-    Due the set number of working days after the request (5 in seed 001 §5.10)."""
+    Due the set number of working days after the request (5 in Support planning policy §5.10)."""
     _answer(ctx, ClockName.HARD_COPY, requested, nation, today, as_json)
 
 
@@ -297,8 +297,8 @@ def incident(
 ) -> None:
     """Serious incident notification, from the incident.
 
-    Due to the commissioning team within the set number of hours ("as soon as practical", seed
-    002)."""
+    Due to the commissioning team within the set number of hours ("as soon as practical",
+    Employment development project specification, "Additional reporting")."""
     _answer(ctx, ClockName.INCIDENT, occurred, nation, today, as_json)
 
 
@@ -315,5 +315,5 @@ def referral(
 ) -> None:
     """First contact after a referral, from the referral.
 
-    Due within the set number of hours (48 in seed 004 §4.3.1)."""
+    Due within the set number of hours (48 in Floating support specification §4.3.1)."""
     _answer(ctx, ClockName.REFERRAL, received, nation, today, as_json)

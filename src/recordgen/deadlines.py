@@ -240,37 +240,40 @@ def hours_after(moment: dt.datetime, hours: int) -> dt.datetime:
 
 
 def exit_letter_due(cal: ServiceCalendar, rules: Rules, received: dt.date) -> dt.date:
-    # seed 000 "When you leave or stop using the Housing Support Service": "We will write and
+    # Service standard "When you leave or stop using the Housing Support Service": "We will write and
     # confirm receipt of the request within seven working days".
     return add_working_days(cal, received, rules.exit_letter_working_days)
 
 
 def assessment_due(cal: ServiceCalendar, rules: Rules, entered: dt.date) -> dt.date:
-    # seed 000 "Housing support assessments and personal support plans": "finished within seven
+    # Service standard "Housing support assessments and personal support plans": "finished within seven
     # days of you entering the service" - calendar days, and never later for a weekend.
     return entered + dt.timedelta(days=rules.assessment_days)
 
 
 def referral_contact_due(cal: ServiceCalendar, rules: Rules, referred: dt.datetime) -> dt.datetime:
-    # seed 004 §4.3.1: "contact individuals referred into the service within 48 hours": hours, not
-    # working days, so weekends and bank holidays count.
+    # Floating support specification §4.3.1: "contact individuals referred into the service within
+    # 48 hours": hours, not working days, so weekends and bank holidays count.
     return hours_after(referred, rules.referral_contact_hours)
 
 
 def review_due(cal: ServiceCalendar, rules: Rules, plan_date: dt.date) -> dt.date:
-    # seed 000: review "no later than every 12 weeks"; seed 001 §5.11: every six or 12 months. The
-    # service's interval is the latest allowed date, so it is never moved later.
+    # Service standard: review "no later than every 12 weeks"; Support planning policy §5.11: every
+    # six or 12 months. The service's interval is the latest allowed date, so it is never moved
+    # later.
     return rules.max_review_interval.after(plan_date)
 
 
 def hard_copy_due(cal: ServiceCalendar, rules: Rules, requested: dt.date) -> dt.date:
-    # seed 001 §5.10: a hard copy of the support plan "will be provided ... within 5 working days".
+    # Support planning policy §5.10: a hard copy of the support plan "will be provided ... within 5
+    # working days".
     return add_working_days(cal, requested, rules.hard_copy_working_days)
 
 
 def incident_notification_due(cal: ServiceCalendar, rules: Rules, occurred: dt.datetime) -> dt.datetime:
-    # seed 002 "Additional reporting": serious incidents reported "as soon as it is practical"; the
-    # hours that means are the commissioner's, so a setting.
+    # Employment development project specification "Additional reporting": serious incidents
+    # reported "as soon as it is practical"; the hours that means are the commissioner's, so a
+    # setting.
     return hours_after(occurred, rules.incident_notification_hours)
 
 

@@ -2,9 +2,9 @@
 them in one go (its cost is per document far more than per page), and found again in the PDF.
 
 Each document becomes a section of its own, starting on a new page, with its own headers and
-footers (copied as parts of their own) and its page numbers restarting at 1. LibreOffice has no
-field for the pages of a section, so the "of N" after a page number is dropped from the joined
-footers; the bundle stamps "Page N of M" on every page anyway.
+footers (copied as parts of their own). A bundle page carries one page numbering, the bundle's
+("Page N of M", stamped on every page), so the documents' own page numbers are taken out of their
+headers and footers (:func:`without_page_numbers`, also for a document converted on its own).
 
 To find each document in the PDF, the first paragraph of text in each document's body gets outline
 level 1 and every other paragraph none, so the PDF's top-level bookmarks are exactly one per
@@ -114,7 +114,7 @@ def _add_section(package: dict[str, bytes], number: int, parts: dict[str, bytes]
         data = package.get(f"word/{rel.get('Target')}")
         if data is None:
             return None
-        parts[f"word/{name}"] = _without_page_count(data) if kind == "footer" else data
+        parts[f"word/{name}"] = _without_page_fields(data)
         new_id = f"rIdSection{number}x{len(parts)}"
         etree.SubElement(rels, f"{{{PACKAGE_RELS}}}Relationship",
                          Id=new_id, Type=str(rel.get("Type")), Target=name)
@@ -171,14 +171,38 @@ def _insert_before(parent: Any, element: Any, later: Sequence[str]) -> None:
     parent.append(element)
 
 
-def _without_page_count(footer: bytes) -> bytes:
-    """The footer without its NUMPAGES field (and the " of " before it): in a joined document it
-    would count every document's pages."""
-    root = etree.fromstring(footer)
-    for simple in list(root.iter(_w("fldSimple"))):
-        if "NUMPAGES" in str(simple.get(_w("instr"), "")).upper():
-            _trim_of_before(simple)
-            simple.getparent().remove(simple)
+_PAGE_FIELDS = ("PAGE", "NUMPAGES", "SECTIONPAGES")
+
+
+def without_page_numbers(document: bytes) -> bytes:
+    """A Word document with the page-number fields (PAGE, NUMPAGES, SECTIONPAGES) and the words
+    around them ("Page", "of") taken out of its headers and footers; the rest of it unchanged."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(document)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            base = info.filename.rsplit("/", 1)[-1]
+            if info.filename.startswith("word/") and base.startswith(("header", "footer")) \
+                    and base.endswith(".xml"):
+                content = _without_page_fields(content)
+            target.writestr(info, content)
+    return out.getvalue()
+
+
+def _is_page_field(instruction: str) -> bool:
+    words = instruction.strip().upper().split()
+    return bool(words) and words[0] in _PAGE_FIELDS
+
+
+def _without_page_fields(part: bytes) -> bytes:
+    """A header or footer part without its page-number fields (simple or complex), each with the
+    "Page", "of" or "/" written before it."""
+    root = etree.fromstring(part)
+    found = []
+    for simple in root.iter(_w("fldSimple")):
+        if _is_page_field(str(simple.get(_w("instr"), ""))):
+            found.append([simple])
     for paragraph in root.iter(_w("p")):
         runs = list(paragraph.iter(_w("r")))
         index = 0
@@ -194,11 +218,15 @@ def _without_page_count(footer: bytes) -> bytes:
                 instruction += "".join(t.text or "" for t in runs[end].iter(_w("instrText")))
                 if depth == 0:
                     break
-            if instruction.strip().upper().startswith("NUMPAGES"):
-                _trim_of_before(runs[index])
-                for run in runs[index:end + 1]:
-                    run.getparent().remove(run)
+            if _is_page_field(instruction):
+                found.append(runs[index:end + 1])
             index = end + 1
+    for elements in reversed(found):  # the last first: "Page 1 of 2" loses " of 2", then "Page 1"
+        _trim_before(elements[0])
+        for element in elements:
+            parent = element.getparent()
+            if parent is not None:
+                parent.remove(element)
     return _xml(root)
 
 
@@ -207,17 +235,22 @@ def _field_char(run: Any) -> str | None:
     return None if char is None else str(char.get(_w("fldCharType")))
 
 
-def _trim_of_before(element: Any) -> None:
+def _trim_before(element: Any) -> None:
+    """Take "Page", "of" or "/" off the end of the text just before a page-number field."""
     previous = element.getprevious()
     while previous is not None and previous.tag != _w("r"):
         previous = previous.getprevious()
     if previous is None:
         return
     texts = previous.findall(_w("t"))
-    if texts and (texts[-1].text or "").rstrip().endswith(("of", "/")):
-        stripped = (texts[-1].text or "").rstrip()
-        texts[-1].text = stripped[:-2] if stripped.endswith("of") else stripped[:-1]
-        texts[-1].text = texts[-1].text.rstrip()
+    if not texts:
+        return
+    text = (texts[-1].text or "").rstrip()
+    for word in ("Page", "page", "of", "/"):
+        if text.endswith(word) and (len(text) == len(word) or not text[-len(word) - 1].isalnum()):
+            text = text[: -len(word)].rstrip()
+            break
+    texts[-1].text = text
 
 
 def _own_part(name: str) -> bool:

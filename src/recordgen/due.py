@@ -38,10 +38,11 @@ class DueRow:
         return self.clock.description
 
     @property
-    def about(self) -> str:
-        """The subject in words: "support plan", or an incident's own reference."""
-        kind, _, own_ref = self.subject.partition("/")
-        return own_ref or kind.replace("_", " ")
+    def what_in_full(self) -> str:
+        """What is due, with the document's own reference where it has one: "serious incident
+        notification (INC-2026-017)"."""
+        _, _, own_ref = self.subject.partition("/")
+        return f"{self.what} ({own_ref})" if own_ref else self.what
 
     @property
     def due_text(self) -> str:

@@ -10,6 +10,7 @@ Third-party errors are translated where they enter (``raise ... from exc``).
     │   ├── LoadError          the bytes are not strict UTF-8 JSON we accept (size, encoding, syntax)
     │   └── ValidationFailed   the JSON breaks the schema or the service's rules (all problems listed)
     ├── TemplateError          a Word template is missing, cannot be parsed, or tried something unsafe
+    │   └── TemplateTooCostly  a template ran past the time, steps or size one document may take
     ├── ConversionError        a Word document could not be turned into PDF
     │   └── ConverterMissing   LibreOffice is not installed; the case is kept for a retry
     ├── StoreError             the records store cannot be opened, migrated or written
@@ -69,6 +70,11 @@ class ValidationFailed(CaseFileError):
 
 class TemplateError(RecordgenError):
     """Raised when a Word template is missing, cannot be parsed, or tries something unsafe."""
+
+
+class TemplateTooCostly(TemplateError):
+    """Raised when filling in a template runs past the time, the steps or the size one document
+    may take (a runaway loop, say). The case file is not at fault: it is held and tried again."""
 
 
 class ConversionError(RecordgenError):

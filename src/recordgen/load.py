@@ -2,20 +2,33 @@
 
 Python's json module quietly accepts things a records system must not: duplicate keys (the last one
 silently wins), NaN and Infinity, nesting deep enough to crash the interpreter, and escaped characters
-that Word's XML cannot hold. Each of these is refused here with a message an admin can act on
-(DESIGN.md §3 "load"; issue 2 §5).
+that Word's XML cannot hold. Each of these is refused here with a message an admin can act on.
+A file that is not a case file at all (a Word document, a PDF, a scan, a spreadsheet) is named by
+what it seems to be (:mod:`recordgen.foreign`). Files are read without following links.
 """
 
 from __future__ import annotations
 
 import codecs
+import errno
+import itertools
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from recordgen.errors import CaseFileError, LoadError, Problem
+from recordgen.foreign import (
+    describe_by_name,
+    identify,
+    identify_bytes,
+    identify_text,
+    not_a_case_file,
+)
+from recordgen.problems import MAX_PROBLEMS, cap_problems, more_problems
 
 _SAVE_AS_UTF8 = (
     'Open it in Notepad, choose File, Save As, set Encoding to "UTF-8", save, and drop it in again. '
@@ -29,6 +42,14 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_BE, "UTF-16"),
 )
 
+# Far more than any real case file holds (the schemas allow at most 50 entries in a list), and
+# few enough that checking each entry stays quick.
+MAX_LIST_ITEMS = 1000
+MAX_OBJECT_FIELDS = 200
+_CHECK_EXPORT = ("Check that this is the right file: an export that went wrong can repeat an "
+                 "entry thousands of times. Remove the extra entries, or export the case again.")
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+
 # Strings (with their escapes) are blanked before brackets are counted, so a "[" inside text does
 # not count as nesting.
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -36,22 +57,62 @@ _BRACKET = re.compile(r"[\[\]{}]")
 
 
 def read_case_file(path: Path, max_bytes: int, max_depth: int) -> dict[str, Any]:
-    """Read and strictly parse the case file at ``path``."""
+    """Read and strictly parse the case file at ``path`` (``recordgen validate``)."""
+    return parse_case_bytes(read_case_bytes(path, max_bytes), max_depth, path.name)
+
+
+def read_case_bytes(path: Path, max_bytes: int, *, sole_name: bool = False) -> bytes:
+    """The bytes of the file at ``path``, read without following a link. A file that is not a
+    case file at all (a Word document, a PDF, a picture...) is named by its content, whatever its
+    size; a file larger than a case file may be is refused before it is read into memory. With
+    ``sole_name`` (a file about to be moved or rejected), a file with other names elsewhere (a
+    hard link) is refused, since whatever is done to it would reach them."""
     try:
-        refuse_oversize(path.stat().st_size, max_bytes)
-        with path.open("rb") as handle:
-            raw = handle.read(max_bytes + 1)
+        descriptor = os.open(path, _READ_FLAGS)
     except OSError as exc:
-        raise LoadError(
-            f"The file could not be read ({exc.strerror or exc}).",
-            "Check that the file is not open in another program, then drop it in again.",
-        ) from exc
+        raise _unreadable(path, exc) from exc
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(descriptor)
+        if stat.S_ISDIR(status.st_mode):
+            raise LoadError("This is a folder, not a file.",
+                            "Give the case files inside it (for example folder/*.json).")
+        raise LoadError("This is not a plain file (it is a device or a pipe).",
+                        "Give a case file saved on disk.")
+    with os.fdopen(descriptor, "rb") as handle:
+        if sole_name and status.st_nlink > 1:
+            raise LoadError(
+                f"This file has {status.st_nlink - 1} other name(s) elsewhere on the disk (a hard "
+                "link), so moving or changing it here would change it there too.",
+                "Drop a copy of the file (not a link to it) into the inbox.",
+            )
+        what = identify(handle, path.name)
+        if what is not None:
+            raise not_a_case_file(what, _size(status.st_size))
+        refuse_oversize(status.st_size, max_bytes)
+        handle.seek(0)
+        raw = handle.read(max_bytes + 1)
     if len(raw) > max_bytes:  # it grew while we looked
         raise LoadError(
             f"The file is larger than the {_size(max_bytes)} a case file may be.",
             "Split it into one file per document.",
         )
-    return parse_case_bytes(raw, max_depth)
+    return raw
+
+
+def _unreadable(path: Path, exc: OSError) -> LoadError:
+    if exc.errno == errno.ELOOP:
+        return LoadError(
+            "This is a link to another file, and recordgen never follows links (the file it "
+            "points to may not be the one meant, or may belong to someone else).",
+            "Give the path of the case file itself, or drop a copy of it into the inbox.",
+        )
+    if exc.errno == errno.ENOENT:
+        return LoadError("There is no file by this name.", "Check the name and the folder.")
+    return LoadError(
+        f"The file could not be read ({exc.strerror or exc}).",
+        "Check that the file is not open in another program, then drop it in again.",
+    )
 
 
 def refuse_oversize(size: int, max_bytes: int) -> None:
@@ -68,9 +129,19 @@ def refuse_oversize(size: int, max_bytes: int) -> None:
     )
 
 
-def parse_case_bytes(raw: bytes, max_depth: int) -> dict[str, Any]:
-    """Decode and strictly parse case-file bytes."""
-    text = decode_utf8(raw)
+def parse_case_bytes(raw: bytes, max_depth: int, name: str = "") -> dict[str, Any]:
+    """Decode and strictly parse case-file bytes (``name``, the file's name, helps to say what a
+    file that is not a case file seems to be)."""
+    what = identify_bytes(raw, name)
+    if what is not None:
+        raise not_a_case_file(what, _size(len(raw)))
+    try:
+        text = decode_utf8(raw)
+    except LoadError:
+        what = describe_by_name(name)
+        if what is not None:  # a .txt or .csv saved as Windows text, say: not a case file at all
+            raise not_a_case_file(what) from None
+        raise
     if not text.strip():
         raise LoadError(
             "The file is empty.",
@@ -84,6 +155,9 @@ def parse_case_bytes(raw: bytes, max_depth: int) -> dict[str, Any]:
     except _StrictJsonError as exc:
         raise LoadError(exc.message, exc.fix) from None
     except json.JSONDecodeError as exc:
+        what = identify_text(text, name)
+        if what is not None:
+            raise not_a_case_file(what) from None
         if exc.msg.startswith("Invalid control character"):
             raise LoadError(
                 f"A text value holds a hidden character (such as a tab or a line break typed "
@@ -107,6 +181,10 @@ def parse_case_bytes(raw: bytes, max_depth: int) -> dict[str, Any]:
             '"data".',
             "Drop in one case file per document; see the examples folder for the shape.",
         )
+    oversized = list(itertools.islice(find_oversized(value), MAX_PROBLEMS + 1))
+    if oversized:
+        raise CaseFileError(cap_problems(oversized))
+    found = find_unwritable_text(value)
     problems = [
         Problem(
             path=path,
@@ -114,10 +192,11 @@ def parse_case_bytes(raw: bytes, max_depth: int) -> dict[str, Any]:
             fix="Retype this value by hand (copying from some programs brings hidden characters "
             "with it), then drop the file in again.",
         )
-        for path, what in find_unwritable_text(value)
+        for path, what in itertools.islice(found, MAX_PROBLEMS)
     ]
     if problems:
-        raise CaseFileError(problems)
+        more = sum(1 for _ in found)
+        raise CaseFileError([*problems, *([more_problems(more)] if more else [])])
     return value
 
 
@@ -180,6 +259,26 @@ def check_nesting(text: str, max_depth: int) -> None:
                 )
         else:
             depth -= 1
+
+
+def find_oversized(value: Any, path: str = "$") -> Iterator[Problem]:
+    """A list or a group of fields larger than any case file needs: refused here, before the
+    schema's checks would spend time and memory on each of its entries."""
+    if isinstance(value, dict):
+        if len(value) > MAX_OBJECT_FIELDS:
+            yield Problem(path, f"This part of the file has {len(value):,} fields; no part of a "
+                          f"case file has more than {MAX_OBJECT_FIELDS:,}.", _CHECK_EXPORT)
+            return
+        for key, item in value.items():
+            yield from find_oversized(item, f"{path}.{key}" if _plain_key(key)
+                                      else f"{path}[{json.dumps(key)[:60]}]")
+    elif isinstance(value, list):
+        if len(value) > MAX_LIST_ITEMS:
+            yield Problem(path, f"This list has {len(value):,} entries; no list in a case file "
+                          f"may have more than {MAX_LIST_ITEMS:,}.", _CHECK_EXPORT)
+            return
+        for index, item in enumerate(value):
+            yield from find_oversized(item, f"{path}[{index}]")
 
 
 def find_unwritable_text(value: Any, path: str = "$") -> Iterator[tuple[str, str]]:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import stat
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -37,16 +39,18 @@ from recordgen.errors import (
     RecordgenError,
     StoreError,
     TemplateError,
+    TemplateTooCostly,
 )
 from recordgen.kinds import KINDS, SUBJECT_ACCESS_REQUEST, DocumentKind
-from recordgen.load import parse_case_bytes, refuse_oversize
-from recordgen.publish import PublishedFile, publish, sha256_of_file
+from recordgen.load import parse_case_bytes, read_case_bytes
+from recordgen.problems import cap_problems
+from recordgen.publish import PublishedFile, publish, read_published
 from recordgen.rejected import reject_file
 from recordgen.render import RenderedDocument, build_context, context_fingerprint, render_document
 from recordgen.settings import Settings
 from recordgen.store import DocumentRecord, Store, SubmissionRecord, VersionRequest
 from recordgen.subject_access import is_request, validate_case_file
-from recordgen.validate import CaseFile, SchemaSet
+from recordgen.validate import CaseFile, SchemaSet, canonical_case_ref
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class WorkItem:
     pdf_problem: str | None = None
     published: tuple[PublishedFile, ...] = ()
     submission_id: int | None = None
+    started: float = 0.0  # time.monotonic() when this file's stages began
 
 
 @dataclass(frozen=True)
@@ -113,16 +118,17 @@ Stage = Callable[[WorkItem, Services], WorkItem]
 
 
 def load(item: WorkItem, services: Services) -> WorkItem:
-    limits, path = services.settings.limits, item.claimed.path
+    limits, claimed = services.settings.limits, item.claimed
     try:
-        # An oversized file is refused before it is read into memory; it moves to the rejected
-        # folder whole, and the store keeps only its hash (see _submission).
-        refuse_oversize(path.stat().st_size, limits.max_case_file_bytes)
-        raw = path.read_bytes()
+        # Read without following a link. An oversized file, or one that is not a case file at all
+        # (a Word document, a scan), is refused before it is read into memory; it moves to the
+        # rejected folder whole, and the store keeps only its hash (see _submission).
+        raw = read_case_bytes(claimed.path, limits.max_case_file_bytes, sole_name=True)
     except OSError as exc:
-        raise InboxError(f"{item.claimed.original_name} could not be read: {exc}.") from exc
+        raise InboxError(f"{claimed.original_name} could not be read: {exc}.") from exc
     item = replace(item, raw=raw, sha256=hashlib.sha256(raw).hexdigest())
-    return replace(item, document=parse_case_bytes(raw, limits.max_nesting_depth))
+    return replace(item, document=parse_case_bytes(raw, limits.max_nesting_depth,
+                                                   claimed.original_name))
 
 
 def validate(item: WorkItem, services: Services) -> WorkItem:
@@ -198,12 +204,12 @@ def publish_outputs(item: WorkItem, services: Services) -> WorkItem:
     docx = publish(outbox, case_ref, f"{stem}.docx", item.rendered.content)
     if item.pdf is None:
         return replace(item, published=(docx,))
-    existing = outbox / case_ref / f"{stem}.pdf"
-    if existing.exists():
+    existing = read_published(outbox, case_ref, f"{stem}.pdf")
+    if existing is not None:
         # A retry after a crash: the Word document above was identical, so the PDF already made
         # from it stands (LibreOffice stamps each PDF it makes, so the bytes differ).
-        return replace(item, published=(docx, publish(outbox, case_ref, existing.name,
-                                                      existing.read_bytes())))
+        return replace(item, published=(docx, publish(outbox, case_ref, f"{stem}.pdf",
+                                                      existing)))
     return replace(item, published=(docx, publish(outbox, case_ref, f"{stem}.pdf", item.pdf)))
 
 
@@ -268,19 +274,31 @@ def process_claimed(claimed: Claimed, services: Services) -> Outcome:
     return process_batch([claimed], services)[0]
 
 
-def process_batch(batch: Sequence[Claimed], services: Services) -> list[Outcome]:
-    """Run claimed files through the stages, converting their documents to PDF together."""
-    started = time.monotonic()
+OutcomeListener = Callable[["Outcome"], None]
+
+
+def process_batch(batch: Sequence[Claimed], services: Services,
+                  on_outcome: OutcomeListener | None = None) -> list[Outcome]:
+    """Run claimed files through the stages, converting their documents to PDF together.
+    ``on_outcome`` hears each file's outcome as soon as it is settled (the log line of each file
+    carries its own time), and each outcome's seconds are that file's own."""
     results: dict[str, WorkItem | Outcome] = {}
+
+    def settle(claim_id: str, result: WorkItem | Outcome) -> None:
+        results[claim_id] = result
+        if on_outcome is not None and isinstance(result, Outcome):
+            on_outcome(result)
+
     planned: set[tuple[str, str]] = set()
     later: list[Claimed] = []
     for claimed in batch:
         done = services.store.submission_by_claim(claimed.claim_id)
         if done is not None:  # recorded before a crash or a missing PDF: finish what is left
-            results[claimed.claim_id] = resume(claimed, done, services, started)
+            settle(claimed.claim_id, resume(claimed, done, services, time.monotonic()))
             continue
-        item = WorkItem(claimed=claimed, received_at=received_at(claimed, services.clock))
-        result = _run_stages(item, PREPARE, services, started)
+        item = WorkItem(claimed=claimed, received_at=received_at(claimed, services.clock),
+                        started=time.monotonic())
+        result = _run_stages(item, PREPARE, services, item.started)
         if isinstance(result, WorkItem) and result.case is not None:
             # A second file for the same document in one batch is planned again once the first
             # is recorded, so that it is judged against what the first one made. Nothing was
@@ -290,20 +308,20 @@ def process_batch(batch: Sequence[Claimed], services: Services) -> list[Outcome]
                 try:
                     services.store.release_version(claimed.claim_id)
                 except StoreError as fault:
-                    results[claimed.claim_id] = _outcome(result, "held", started,
-                                                         message=str(fault))
+                    settle(claimed.claim_id, _outcome(result, "held", result.started,
+                                                      message=str(fault)))
                     continue
                 later.append(claimed)
                 continue
             planned.add(key)
-        results[claimed.claim_id] = result
+        settle(claimed.claim_id, result)
     ready = [r for r in results.values() if isinstance(r, WorkItem)]
     for item in convert(ready, services):
         stages = ANSWER_REQUEST if is_request(item.document) else COMPLETE
-        results[item.claimed.claim_id] = _run_stages(item, stages, services, started)
+        settle(item.claimed.claim_id, _run_stages(item, stages, services, item.started))
     if later:
         results.update((waited.claim_id, outcome) for waited, outcome in
-                       zip(later, process_batch(later, services), strict=True))
+                       zip(later, process_batch(later, services, on_outcome), strict=True))
     outcomes = [results[c.claim_id] for c in batch]
     assert all(isinstance(o, Outcome) for o in outcomes)
     return [o for o in outcomes if isinstance(o, Outcome)]
@@ -324,6 +342,8 @@ def _run_stages(item: WorkItem, stages: Sequence[Stage], services: Services,
     except PdfPending as exc:
         return _outcome(item, "held", started, message=f"The Word document was produced, but "
                         f"not its PDF: {exc} The case file is kept and will be tried again.")
+    except TemplateTooCostly as exc:  # the template's fault, not the file's: held, not rejected
+        return _outcome(item, "held", started, message=str(exc))
     except (CaseFileError, TemplateError) as exc:
         return _reject(item, exc, services, started)
     except _HOLD as exc:
@@ -413,23 +433,39 @@ def _submission(item: WorkItem, outcome: str, reasons: tuple[str, ...] = ()) -> 
 
 
 def _hash_unread(item: WorkItem) -> str:
-    """The hash of a file refused before it was read (too large): taken from the claimed file,
-    which is still in the work folder when the rejection is recorded."""
+    """The hash of a file refused before it was read (too large, or not a case file): taken from
+    the claimed file, which is still in the work folder when the rejection is recorded (read
+    without following a link)."""
+    digest = hashlib.sha256()
     try:
-        return sha256_of_file(item.claimed.path)
+        descriptor = os.open(item.claimed.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return hashlib.sha256(item.raw).hexdigest()
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     except OSError:
         return hashlib.sha256(item.raw).hexdigest()
+    return digest.hexdigest()
 
 
 def _declared(item: WorkItem, key: str) -> str | None:
-    """What a rejected file says about itself, if it is safe to record."""
+    """What a rejected file says about itself, if it is safe to record (a case reference in its
+    canonical form, so the rejection is found under the case it names)."""
     value = item.document.get(key) if item.document else None
-    return value if isinstance(value, str) and len(value) <= 40 and value.isprintable() else None
+    if not (isinstance(value, str) and len(value) <= 40 and value.isprintable()):
+        return None
+    if key == "case_ref":
+        try:
+            return canonical_case_ref(value)
+        except ValueError:
+            return None
+    return value
 
 
 def _problems(exc: RecordgenError) -> tuple[Problem, ...]:
     if isinstance(exc, CaseFileError):
-        return exc.problems
+        return cap_problems(exc.problems)  # what the note and the store keep is capped
     return (Problem("(template)", str(exc), "Your case file is fine: the Word template needs "
                     "fixing. Ask whoever looks after the templates to run 'recordgen templates "
                     "check', then drop this file into the inbox again."),)

@@ -32,7 +32,7 @@ from recordgen.convert import pdfs_of
 from recordgen.errors import PublishError, RecordgenError
 from recordgen.kinds import KINDS
 from recordgen.pipeline import Services, wants_pdf
-from recordgen.publish import publish
+from recordgen.publish import publish, read_published
 from recordgen.render import RenderedDocument, build_context, context_fingerprint, render_document
 from recordgen.store import DocumentRecord, SubmissionRecord, VersionRequest
 from recordgen.validate import CaseFile
@@ -66,7 +66,8 @@ class Job:
 class Result:
     case_ref: str
     series: str
-    status: str  # "regenerated", "would regenerate", "unchanged", "superseded" or "failed"
+    # "regenerated", "would regenerate", "unchanged", "superseded", "left alone" or "failed"
+    status: str
     reason: str = ""
     file_name: str = ""
 
@@ -97,6 +98,32 @@ def select(services: Services, selection: Selection) -> list[tuple[DocumentRecor
             continue
         chosen.append((document, submission))
     return sorted(chosen, key=lambda pair: (pair[0].case_ref, pair[0].series))
+
+
+# Why a subject access bundle is never regenerated, in the words the command prints.
+BUNDLE_LEFT_ALONE = ("a subject access bundle is the answer given on the day it was made; it is "
+                     "never remade (a new request is answered with a new bundle)")
+
+
+def left_alone(services: Services, selection: Selection) -> list[Result]:
+    """The documents the selection covers that regeneration never remakes, with the reason, so a
+    count of what was looked at adds up (subject access bundles)."""
+    if selection.kind is not None:
+        return []  # only the kinds made from one case file can be asked for
+    submissions = {s.id: s for s in services.store.submissions(selection.case_ref)}
+    series = set()
+    for document in services.store.documents(selection.case_ref):
+        submission = submissions.get(document.submission_id)
+        if document.kind in KINDS or submission is None:
+            continue
+        received = submission.received_at.date()
+        if selection.received_from and received < selection.received_from:
+            continue
+        if selection.received_to and received > selection.received_to:
+            continue
+        series.add((document.case_ref, document.series))
+    return [Result(case_ref, name, "left alone", BUNDLE_LEFT_ALONE)
+            for case_ref, name in sorted(series)]
 
 
 def plan_job(document: DocumentRecord, submission: SubmissionRecord, services: Services, *,
@@ -143,7 +170,7 @@ def regenerate(services: Services, selection: Selection, *, dry_run: bool = Fals
                workers: int | None = None, progress: Progress | None = None,
                chunk_size: int = CHUNK) -> list[Result]:
     """Regenerate what changed; return one result per document looked at."""
-    results: list[Result] = []
+    results: list[Result] = list(left_alone(services, selection))
     jobs: list[Job] = []
     chosen = select(services, selection)
     for start in range(0, len(chosen), chunk_size):
@@ -244,14 +271,14 @@ def _publish_and_record(job: Job, doc: RenderedDocument, pdf: bytes | None,
     try:
         docx = publish(outbox, case_ref, f"{stem}.docx", doc.content)
     except PublishError:
-        if not (outbox / case_ref / f"{stem}.docx").exists():
+        if _nothing_at(outbox, case_ref, f"{stem}.docx"):
             services.store.release_version(job.holder)  # nothing was published under it
         raise
-    existing_pdf = outbox / case_ref / f"{stem}.pdf"
-    if pdf is not None and existing_pdf.exists():
+    existing_pdf = read_published(outbox, case_ref, f"{stem}.pdf") if pdf is not None else None
+    if existing_pdf is not None:
         # A retry after an interruption: the Word document above was identical, so the PDF made
         # from it then stands (LibreOffice stamps each PDF it makes, so the bytes differ).
-        pdf = existing_pdf.read_bytes()
+        pdf = existing_pdf
     pdf_file = publish(outbox, case_ref, f"{stem}.pdf", pdf) if pdf is not None else None
     reason = "regenerated: " + ", ".join(job.reasons)
     current = job.current
@@ -266,6 +293,15 @@ def _publish_and_record(job: Job, doc: RenderedDocument, pdf: bytes | None,
         met=current.met, working_days_late=current.working_days_late, reason=reason,
     ))
     return Result(case_ref, current.series, "regenerated", ", ".join(job.reasons), docx.relative)
+
+
+def _nothing_at(outbox: Path, case_ref: str, name: str) -> bool:
+    """True only when nothing is published by that name (a link or an unreadable folder is not
+    "nothing")."""
+    try:
+        return read_published(outbox, case_ref, name) is None
+    except PublishError:
+        return False
 
 
 def _why(exc: BaseException) -> str:

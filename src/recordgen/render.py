@@ -1,30 +1,40 @@
 """Rendering: a case file and a Word template become a Word document, in memory.
 
 Each document gets a fresh template object (docxtpl mutates the one it renders) and a sandboxed Jinja
-environment with autoescape on (DESIGN.md §3 "render"). Case data is only ever a value in the
-context: it is never parsed as a template, so ``{{ 7*7 }}`` typed into a field is printed as typed,
-and ``Siân O'Brien & Sons <Ltd>`` is escaped for Word's XML, not interpreted.
+environment with autoescape on. Case data is only ever a value in the context: it is never parsed
+as a template, so ``{{ 7*7 }}`` typed into a field is printed as typed, and
+``Siân O'Brien & Sons <Ltd>`` is escaped for Word's XML, not interpreted.
+
+One document may cost only so much (:class:`RenderLimits`): a template that runs longer than the
+time allowed, takes more steps than any real document needs (a loop inside a loop, say) or writes
+more than a document's worth of text is stopped with :class:`TemplateTooCostly`, and its case file
+is held rather than holding every file after it. The budget is checked at every loop step,
+attribute, item and call the sandbox sees, and at every piece of text the template writes.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import hashlib
 import io
 import json
+import operator
+import time
 import zipfile
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import jinja2.sandbox
 from docxtpl import DocxTemplate
+from jinja2 import nodes
 from markupsafe import Markup, escape
 
 from recordgen import deadlines
-from recordgen.errors import TemplateError
+from recordgen.errors import TemplateError, TemplateTooCostly
 from recordgen.settings import Settings
 from recordgen.validate import CaseFile
 
@@ -82,15 +92,115 @@ def _as_date(value: Any) -> dt.date | None:
     return None
 
 
+@dataclass(frozen=True)
+class RenderLimits:
+    """What one document may cost. A real document takes well under a second, a few thousand
+    steps and a few hundred kilobytes of text; these limits are far above that."""
+
+    seconds: float = 30.0
+    steps: int = 2_000_000  # loop steps, attributes, items and calls, together
+    output_chars: int = 20_000_000  # of the document's XML
+
+
+@dataclass
+class _Budget:
+    limits: RenderLimits
+    template: str
+    deadline: float = 0.0
+    steps: int = 0
+    written: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.deadline = self.started + self.limits.seconds
+
+    def step(self) -> None:
+        self.steps += 1
+        if self.steps > self.limits.steps:
+            raise self._stopped(f"took more than {self.limits.steps:,} steps (a loop inside a "
+                                "loop is the usual cause)")
+        if self.steps % 256 == 0 and time.monotonic() > self.deadline:
+            raise self._stopped(f"ran for more than {self.limits.seconds:g} seconds")
+
+    def write(self, chars: int) -> None:
+        self.written += chars
+        if self.written > self.limits.output_chars:
+            raise self._stopped(f"wrote more than {self.limits.output_chars:,} characters")
+        if time.monotonic() > self.deadline:
+            raise self._stopped(f"ran for more than {self.limits.seconds:g} seconds")
+
+    def _stopped(self, what: str) -> TemplateTooCostly:
+        return template_too_costly(self.template, what)
+
+
+def template_too_costly(template: str, what: str) -> TemplateTooCostly:
+    return TemplateTooCostly(
+        f"The Word template {template} {what} filling in this document, far more than any "
+        "document needs, so it was stopped. The case file is fine: it is kept and tried again. "
+        "Ask whoever looks after the templates to run 'recordgen templates check' and fix the "
+        "template."
+    )
+
+
+_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("render_budget",
+                                                                         default=None)
+_LOOP_GUARD = "recordgen_counted_loop"  # a filter every {% for %} is made to go through
+
+
+def _step() -> None:
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.step()
+
+
+def _counted(iterable: Iterable[Any]) -> Iterator[Any]:
+    """Each step of a loop counts against the document's budget."""
+    for item in iterable:
+        _step()
+        yield item
+
+
+def _counted_range(*args: int) -> Iterator[int]:
+    _step()
+    return _counted(jinja2.sandbox.safe_range(*args))
+
+
+class _BudgetedTemplate(jinja2.Template):
+    """Counts what the template writes as it writes it, so a template that would write gigabytes
+    is stopped at the limit, not when memory runs out."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        budget = _BUDGET.get()
+        if budget is None:
+            return super().render(*args, **kwargs)
+        context = self.new_context(dict(*args, **kwargs))
+        parts: list[str] = []
+        try:
+            for part in self.root_render_func(context):
+                budget.write(len(part))
+                parts.append(part)
+        except TemplateTooCostly:
+            raise
+        except Exception:
+            self.environment.handle_exception()
+        return "".join(parts)
+
+
 class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     """Jinja's sandbox quietly prints nothing for an unsafe attribute; a template that reaches for
-    Python internals is an attack or a mistake, so it fails loudly instead (issue 7 §4)."""
+    Python internals is an attack or a mistake, so it fails loudly instead. Every loop, attribute,
+    item and call is counted against the document's budget (see :class:`RenderLimits`)."""
+
+    template_class = _BudgetedTemplate
+    intercepted_binops = frozenset({"*", "**"})
 
     def __init__(self) -> None:
         super().__init__(autoescape=True, undefined=jinja2.ChainableUndefined)
         self.filters.update(
             uk_date=uk_date, uk_datetime=uk_datetime, yes_no=yes_no, multiline=multiline
         )
+        self.filters[_LOOP_GUARD] = _counted
+        self.globals["range"] = _counted_range
         self._compiled: dict[str, jinja2.Template] = {}
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
@@ -98,20 +208,57 @@ class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
             f"it reads {attribute!r} of a {type(obj).__name__}, which templates may not touch"
         )
 
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        _step()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        _step()
+        return super().getitem(obj, argument)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        _step()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+        """``"x" * 100000000`` or ``9 ** 9 ** 9`` would take the memory or the time of the whole
+        service in one step: refused before they are worked out."""
+        _step()
+        if operator_ == "**" and isinstance(left, int) and isinstance(right, int) \
+                and abs(right) > 1000 and abs(left) > 1:
+            raise jinja2.exceptions.SecurityError("it raises a number to a power too large to "
+                                                  "work out")
+        if operator_ == "*":
+            sized = next((v for v in (left, right) if isinstance(v, str | list | tuple)), None)
+            times = right if sized is left else left
+            if sized is not None and isinstance(times, int) and len(sized) * times > 1_000_000:
+                raise jinja2.exceptions.SecurityError("it repeats a text or a list more than a "
+                                                      "million characters long")
+            return operator.mul(left, right)
+        return super().call_binop(context, operator_, left, right)
+
     def from_string(self, source: str | jinja2.nodes.Template, globals: Any = None,
                     template_class: Any = None) -> jinja2.Template:
         """Compiling a Word template's XML is most of the cost of a document, and the same
         template is compiled for every document: keep the compiled code (never the data) of
-        the last few sources. docxtpl still opens a fresh copy of the .docx for each document."""
+        the last few sources. docxtpl still opens a fresh copy of the .docx for each document.
+        Every ``{% for %}`` is compiled to count its steps."""
         if not isinstance(source, str) or globals or template_class:
             return super().from_string(source, globals, template_class)
         compiled = self._compiled.get(source)
         if compiled is None:
-            compiled = super().from_string(source)
+            compiled = super().from_string(_count_loops(self.parse(source)))
             if len(self._compiled) >= 32:
                 self._compiled.pop(next(iter(self._compiled)))
             self._compiled[source] = compiled
         return compiled
+
+
+def _count_loops(tree: nodes.Template) -> nodes.Template:
+    """Make every loop of the template go through the step counter (a filter on its list)."""
+    for loop in tree.find_all(nodes.For):
+        loop.iter = nodes.Filter(loop.iter, _LOOP_GUARD, [], [], None, None, lineno=loop.lineno)
+    return tree
 
 
 _ENVIRONMENT = _Sandbox()
@@ -131,16 +278,17 @@ def build_context(
     document_date: dt.date,
     due: Mapping[str, dt.date | dt.datetime] | None = None,
 ) -> dict[str, Any]:
-    """Everything a template may use. Templates reach case data as ``data.<field>``."""
+    """Everything a template may use. Templates reach case data as ``data.<field>``. The case
+    reference is shown as the case file wrote it (the case is filed under its canonical form)."""
     provider = settings.provider
     return {
-        "case_ref": case.case_ref,
+        "case_ref": case.case_ref_as_written,
         "data": case.data,
         "document": {
             "title": case.kind.title,
             "date": document_date,
             "version": version,
-            "reference": f"{case.case_ref}/{case.kind.slug}/v{version}",
+            "reference": f"{case.case_ref_as_written}/{case.kind.slug}/v{version}",
         },
         "provider": {
             "name": provider.name,
@@ -162,20 +310,29 @@ def build_context(
     }
 
 
-def render_document(template_path: Path, context: Mapping[str, Any]) -> RenderedDocument:
+def render_document(template_path: Path, context: Mapping[str, Any],
+                    limits: RenderLimits | None = None) -> RenderedDocument:
     """Render one Word document from ``template_path``; raise :class:`TemplateError` on any
-    template fault (missing file, bad syntax, an attempt to reach Python internals)."""
+    template fault (missing file, bad syntax, an attempt to reach Python internals), and
+    :class:`TemplateTooCostly` when it goes past ``limits``."""
     try:
         template_bytes = template_path.read_bytes()
     except OSError as exc:
         raise TemplateError(
             f"The Word template {template_path} could not be read ({exc.strerror or exc})."
         ) from exc
+    budget = _BUDGET.set(_Budget(limits or RenderLimits(), template_path.name))
     try:
         template = DocxTemplate(io.BytesIO(template_bytes))
         template.render(dict(context), jinja_env=make_environment(), autoescape=True)
         out = io.BytesIO()
         template.save(out)
+    except RecursionError as exc:
+        raise template_too_costly(template_path.name, "called itself over and over (a macro "
+                                  "that calls itself, say)") from exc
+    except MemoryError as exc:
+        raise template_too_costly(template_path.name, "needed more memory than the service "
+                                  "has") from exc
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(
             f"The Word template {template_path.name} tried to do something templates may not do "
@@ -195,6 +352,8 @@ def render_document(template_path: Path, context: Mapping[str, Any]) -> Rendered
             f"The Word template {template_path.name} is not a Word document recordgen can open "
             f"({exc}). Save it from Word as a .docx file."
         ) from exc
+    finally:
+        _BUDGET.reset(budget)
     content = normalise_docx(out.getvalue())
     return RenderedDocument(
         content=content,
@@ -253,9 +412,12 @@ def docx_content_sha256(content: bytes) -> str:
 
 
 def context_fingerprint(context: Mapping[str, Any]) -> str:
-    """What the document will say, apart from its version number."""
+    """What the document will say, apart from its version number and the letter case of its
+    reference (``ths-b1`` and ``THS-B1`` are one case, so a file that differs only there says
+    nothing new)."""
     document = {k: v for k, v in context["document"].items() if k not in ("version", "reference")}
-    payload = {**context, "document": document}
+    payload = {**context, "case_ref": str(context.get("case_ref", "")).upper(),
+               "document": document}
     return hashlib.sha256(
         json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False).encode()
     ).hexdigest()

@@ -76,8 +76,8 @@ def assessment_dates(data: Mapping[str, Any], _: Settings, today: dt.date) -> It
 
 
 def smart_objectives(data: Mapping[str, Any], settings: Settings, _: dt.date) -> Iterator[Problem]:
-    # seed 001 §5.6 and seed 004 §5.1.1: objectives are Time-bound, so each has a target date after
-    # the plan is agreed.
+    # Support planning policy §5.6 and Floating support specification §5.1.1: objectives are
+    # Time-bound, so each has a target date after the plan is agreed.
     plan_date = _date(data, "plan_date")
     if plan_date is None:
         return
@@ -97,8 +97,8 @@ def smart_objectives(data: Mapping[str, Any], settings: Settings, _: dt.date) ->
 def review_within_interval(
     data: Mapping[str, Any], settings: Settings, _: dt.date
 ) -> Iterator[Problem]:
-    # seed 000: plans are reviewed "no later than every 12 weeks"; seed 001 §5.11 offers 6 or 12
-    # months. The service's choice is the setting rules.max_review_interval.
+    # Service standard: plans are reviewed "no later than every 12 weeks"; Support planning policy
+    # §5.11 offers 6 or 12 months. The service's choice is the setting rules.max_review_interval.
     plan_date, review = _date(data, "plan_date"), _date(data, "review_date")
     if plan_date is None or review is None:
         return
@@ -121,7 +121,7 @@ def review_within_interval(
 
 
 def hours_within_cap(data: Mapping[str, Any], settings: Settings, _: dt.date) -> Iterator[Problem]:
-    # seed 004 §5.1.2: "a maximum of three hours per week per Service User".
+    # Floating support specification §5.1.2: "a maximum of three hours per week per Service User".
     hours, cap = data.get("hours_per_week"), settings.rules.max_hours_per_week
     if isinstance(hours, int | float) and not isinstance(hours, bool) and hours > cap:
         yield Problem(
@@ -136,8 +136,8 @@ def hours_within_cap(data: Mapping[str, Any], settings: Settings, _: dt.date) ->
 def within_support_limit(
     data: Mapping[str, Any], settings: Settings, _: dt.date
 ) -> Iterator[Problem]:
-    # seed 004 §1.8 and §5.1.2: support is limited to two years unless a continuation is agreed
-    # with the care practitioner (§1.9, §1.10).
+    # Floating support specification §1.8 and §5.1.2: support is limited to two years unless a
+    # continuation is agreed with the care practitioner (§1.9, §1.10).
     started = _date(data, "support_started_on")
     if started is None or data.get("extended_support_agreed") is True:
         return
@@ -184,7 +184,7 @@ def exit_reason(data: Mapping[str, Any], _: Settings, today: dt.date) -> Iterato
     yield from _not_in_future(data, "request_received_on", today, "date the request was received")
     ended_by, reason = data.get("ended_by"), data.get("provider_reason")
     if ended_by == "provider" and reason is None:
-        # seed 004 §5.4.1 lists the only reasons support may be withdrawn.
+        # Floating support specification §5.4.1 lists the only reasons support may be withdrawn.
         yield Problem(
             "$.data.provider_reason",
             "The service is ending this person's support, but the reason is not given.",
@@ -232,7 +232,7 @@ def incident_timing(data: Mapping[str, Any], _: Settings, today: dt.date) -> Ite
 
 
 def safeguarding_consent(data: Mapping[str, Any], _: Settings, __: dt.date) -> Iterator[Problem]:
-    # seed 000 "Confidentiality": consent is sought before a safeguarding referral, but one may be
+    # Service standard "Confidentiality": consent is sought before a safeguarding referral, but one may be
     # made without it where a person is in danger, an adult or child is at risk or a crime has been
     # committed; the reason must then be recorded.
     safeguarding = _mapping(data, "safeguarding")

@@ -20,10 +20,11 @@ from pathlib import Path
 from recordgen.clock import UK
 from recordgen.deadlines import uk_date_time
 from recordgen.errors import PublishError
-from recordgen.publish import FILE_MODE, FOLDER_MODE
+from recordgen.publish import FOLDER_MODE
 from recordgen.store import Seal, Store
 
 SEAL_FILE = ".recordgen-seals"
+SEAL_MODE = 0o640  # appended to after every run, so not read-only as issued documents are
 LOCK_WAIT_SECONDS = 30.0
 _HEADER = (
     "# recordgen seals: the head of the records store's audit trail after each run, one line per "
@@ -66,7 +67,7 @@ def write_seal(store: Store, outbox: Path) -> Seal | None:
     try:
         outbox.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
         descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
-                             | os.O_CLOEXEC, FILE_MODE)
+                             | os.O_CLOEXEC, SEAL_MODE)
     except OSError as exc:
         raise PublishError(f"The seal file {path} could not be opened ({exc.strerror or exc}). "
                            "Check that the outbox exists and is writable.") from exc

@@ -1,8 +1,8 @@
 """Service settings: one TOML file, read once, handed to everything that needs it.
 
 Paths in the file are relative to the file itself, so a settings file can live anywhere. Every value
-has a default taken from the policies in ``shared/seeds`` (cited beside each), so a settings file
-only needs what differs for a service.
+has a default taken from the policies the service works to (cited beside each by name and section),
+so a settings file only needs what differs for a service.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ SUBJECT_ACCESS_KEYS = (
 
 @dataclass(frozen=True)
 class Interval:
-    """A review interval such as "12 weeks" or "6 months" (seed 000 and seed 001 §5.11 differ)."""
+    """A review interval such as "12 weeks" or "6 months" (the Service standard and the Support
+    planning policy §5.11 differ)."""
 
     count: int
     unit: str  # "weeks" or "months"
@@ -93,23 +94,26 @@ class Provider:
 
 @dataclass(frozen=True)
 class Rules:
-    # seed 000 "review support plans ... no later than every 12 weeks"; seed 001 §5.11 offers 6 or 12
-    # months instead, so the interval is a per-service setting.
+    # Service standard "review support plans ... no later than every 12 weeks"; Support planning
+    # policy §5.11 offers 6 or 12 months instead, so the interval is a per-service setting.
     max_review_interval: Interval = Interval(12, "weeks")
-    # seed 004 §5.1.2: "a maximum of three hours per week per Service User".
+    # Floating support specification §5.1.2: "a maximum of three hours per week per Service User".
     max_hours_per_week: float = 3.0
-    # seed 004 §1.8 and §5.1.2: support is time limited to two years unless otherwise agreed.
+    # Floating support specification §1.8 and §5.1.2: support is time limited to two years unless
+    # otherwise agreed.
     max_support_years: int = 2
-    # seed 000: "We will write and confirm receipt of the request within seven working days".
+    # Service standard: "We will write and confirm receipt of the request within seven working days".
     exit_letter_working_days: int = 7
-    # seed 000: assessments and support plans "finished within seven days of you entering the service".
+    # Service standard: assessments and support plans "finished within seven days of you entering
+    # the service".
     assessment_days: int = 7
-    # seed 004 §4.3.1: contact "within 48 hours" of referral.
+    # Floating support specification §4.3.1: contact "within 48 hours" of referral.
     referral_contact_hours: int = 48
-    # seed 001 §5.10: a hard copy of the plan "within 5 working days".
+    # Support planning policy §5.10: a hard copy of the plan "within 5 working days".
     hard_copy_working_days: int = 5
-    # seed 002 "Additional reporting": serious incidents reported "as soon as it is practical"; the
-    # number of hours that means is the commissioner's to set.
+    # Employment development project specification "Additional reporting": serious incidents
+    # reported "as soon as it is practical"; the number of hours that means is the commissioner's to
+    # set.
     incident_notification_hours: int = 24
 
 

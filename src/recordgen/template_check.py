@@ -1,8 +1,10 @@
 """``recordgen templates check``: find template faults before a case file meets them.
 
-For each kind's Word template it reports tags Jinja cannot parse (with the offending text) and
+For each kind's Word template it reports tags Jinja cannot parse (with the offending text),
 every ``data.…`` field the template uses that the kind's schema does not define, so a typo in a
-template is caught when the template is edited, not when a letter comes out blank.
+template is caught when the template is edited, not when a letter comes out blank, and, as a
+warning, loops over ``range(...)`` nested inside each other, which can run long enough to be
+stopped (see :class:`recordgen.render.RenderLimits`).
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ def check_templates(folder: Path, schemas: SchemaSet) -> list[Finding]:
             findings.append(Finding(kind.template_file, f"a tag cannot be read: {exc.message}. "
                                     f"Near: {_culprit(env, source, exc.lineno)}"))
             continue
+        if _nested_range_loops(tree):
+            findings.append(Finding(kind.template_file, _NESTED_RANGES))
         schema = schemas.documents[kind.name]
         for path_parts in sorted(set(_data_paths(tree))):
             if path_parts[0] not in _KNOWN_ROOTS:
@@ -83,6 +87,28 @@ def check_templates(folder: Path, schemas: SchemaSet) -> list[Finding]:
                 findings.append(Finding(kind.template_file, f'uses "{shown}", which the '
                                         f"{kind.schema_file} schema does not define."))
     return findings
+
+
+_NESTED_RANGES = (
+    "warning: it has a loop over range(...) inside another loop over range(...). Such loops can "
+    "repeat millions of times; a document that takes too long to fill in is stopped and its case "
+    "file held until the template is fixed. Loop over the case's own lists (data.objectives, for "
+    "example) instead."
+)
+
+
+def _nested_range_loops(tree: nodes.Template) -> bool:
+    """True if a loop over ``range(...)`` holds another loop over ``range(...)``."""
+    return any(_over_range(inner.iter)
+               for outer in tree.find_all(nodes.For) if _over_range(outer.iter)
+               for inner in outer.find_all(nodes.For))
+
+
+def _over_range(node: nodes.Node) -> bool:
+    while isinstance(node, nodes.Filter) and node.node is not None:
+        node = node.node
+    return (isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name)
+            and node.node.name == "range")
 
 
 def _culprit(env: jinja2.Environment, source: str, lineno: int) -> str:
@@ -117,8 +143,9 @@ def _walk(node: nodes.Node, scope: Mapping[str, tuple[str, ...]]) -> Iterator[tu
         targets = [node.target] if isinstance(node.target, nodes.Name) else list(
             getattr(node.target, "items", []))
         for target in targets:
-            if isinstance(target, nodes.Name) and source:
-                inner[target.name] = (*source, "[]")
+            if isinstance(target, nodes.Name):
+                # A loop over something that is not data (range(...), say) makes a local name.
+                inner[target.name] = (*source, "[]") if source else ("loop",)
         for child in [*node.body, *node.else_]:
             yield from _walk(child, inner)
         if node.test is not None:

@@ -25,12 +25,19 @@ from jsonschema import Draft202012Validator, FormatChecker
 from recordgen.deadlines import parse_local_datetime
 from recordgen.errors import Problem, SettingsError, ValidationFailed
 from recordgen.kinds import KINDS, DocumentKind
+from recordgen.problems import MAX_PROBLEMS, cap_problems, clip
 from recordgen.rules import rule_problems
 from recordgen.settings import Settings
 
 COMMON_SCHEMA = "common.schema.json"
-ONE_LINE = "^[^\\r\\n\\t\\u2028\\u2029]*$"  # the pattern of short_text in the common schema
+# The pattern of short_text in the common schema. Patterns end in \\Z, not $: jsonschema matches
+# them with Python's re.search, where $ also matches before a final line break.
+ONE_LINE = "^[^\\r\\n\\t\\u2028\\u2029]*\\Z"
 SCHEMA_VERSION = 1
+# A case reference (the common schema's case_ref, which must say the same): letters, digits,
+# hyphens and underscores, and not a name Windows keeps for a device.
+CASE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+_DEVICE_NAMES = re.compile(r"CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9]", re.IGNORECASE)
 
 _FORMATS = FormatChecker()
 
@@ -42,14 +49,54 @@ def _is_local_datetime(value: object) -> bool:
     return parse_local_datetime(value) is not None
 
 
+def canonical_case_ref(text: str) -> str:
+    """The one form of a case reference that is stored, filed and looked up: upper case, so that
+    ``ths-b1`` and ``THS-B1`` are one case (one folder, one history, one subject access bundle).
+    Raises :class:`ValueError`, with a reason in plain English, for text that is not a case
+    reference (a space or line break at either end, a character other than letters, digits,
+    hyphens and underscores, or a name Windows keeps for a device)."""
+    if not CASE_REF.fullmatch(text):
+        raise ValueError(_not_a_case_ref(text))
+    if _DEVICE_NAMES.fullmatch(text):
+        raise ValueError(f"{text!r} is a name Windows keeps for a device, so it cannot be a case "
+                         "reference (a case's documents are filed in a folder of that name).")
+    return text.upper()
+
+
+def _not_a_case_ref(text: str) -> str:
+    shown = repr(text[:60])
+    if text != text.strip():
+        where = "starts" if text[:1].isspace() else "ends"
+        return (f"{shown} {where} with a space or a line break, which is invisible in a document "
+                "and would make it a different case. Remove it.")
+    if not text:
+        return "The case reference is empty."
+    return (f"{shown} is not a case reference: use only letters, numbers, hyphens and "
+            "underscores (at most 40), starting with a letter or number.")
+
+
 @dataclass(frozen=True)
 class CaseFile:
-    """A case file that passed validation. Holds data only; nothing here touches the disk."""
+    """A case file that passed validation. Holds data only; nothing here touches the disk.
+
+    ``case_ref`` is the canonical reference (see :func:`canonical_case_ref`), under which the
+    case is stored and filed; ``case_ref_as_written`` is the reference as the file wrote it, for
+    display. Building a CaseFile canonicalises its reference."""
 
     kind: DocumentKind
     case_ref: str
     schema_version: int
     data: Mapping[str, Any]
+    case_ref_as_written: str = ""
+
+    def __post_init__(self) -> None:
+        written = self.case_ref_as_written or self.case_ref
+        try:
+            canonical = canonical_case_ref(self.case_ref)
+        except ValueError:
+            canonical = self.case_ref  # a reference stored before it was checked: kept as it is
+        object.__setattr__(self, "case_ref_as_written", written)
+        object.__setattr__(self, "case_ref", canonical)
 
     @property
     def series(self) -> str:
@@ -202,14 +249,17 @@ def _unknown_fields(
     known = list(node.get("properties", {}))
     value: Any = error.instance
     extra = sorted(set(value) - set(known)) if isinstance(value, Mapping) else []
-    problems = []
-    for name in extra:
-        close = difflib.get_close_matches(name, known, n=1)
+    problems: list[Problem] = []
+    for number, name in enumerate(extra):
+        # Suggestions cost time; past the problems anyone reads, none are looked for.
+        close = difflib.get_close_matches(name, known, n=1) if number < MAX_PROBLEMS else []
         hint = f' Did you mean "{close[0]}"?' if close else ""
-        problems.append(Problem(
-            f"{path}.{name}",
-            f'There is a field "{name}" that recordgen does not know here.{hint}',
+        shown = clip(name, 80)
+        problems.append(_UnknownField(
+            f"{path}.{shown}",
+            f'There is a field "{shown}" that recordgen does not know here.{hint}',
             "Check the spelling against the examples folder, or remove the field.",
+            parent=path, name=name, suggestion=close[0] if close else None,
         ))
     return problems
 
@@ -224,10 +274,11 @@ def _problem(
     if keyword == "required":
         missing = str(error.message).split("'")[1]
         child = schemas.resolve(node.get("properties", {}).get(missing, {}))
-        return Problem(
+        return _MissingField(
             f"{path}.{missing}",
             f'The field "{missing}" is missing.',
             str(child.get("x-fix", f'Add "{missing}"; the examples folder shows what it holds.')),
+            parent=path, name=missing,
         )
     if keyword == "type":
         wanted = expected
@@ -294,8 +345,11 @@ def _describe(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
+    """A value as it is written in the file: a hidden character (a line break, a tab) shows as
+    the two characters that write it (\\n, \\t), so a note can point at it."""
     if isinstance(value, str):
-        return f'"{value[:80]}{"..." if len(value) > 80 else ""}"'
+        return json.dumps(value[:80], ensure_ascii=False)[:-1] + ('..."' if len(value) > 80
+                                                                  else '"')
     return json.dumps(value)[:80]
 
 
@@ -310,9 +364,47 @@ def _path_order(problem: Problem) -> tuple[str, str]:
     return (re.sub(r"\d+", lambda m: m.group().zfill(6), problem.path), problem.message)
 
 
+@dataclass(frozen=True)
+class _UnknownField(Problem):
+    """A field the schema does not define, with the defined field its name is closest to."""
+
+    parent: str = ""
+    name: str = ""
+    suggestion: str | None = None
+
+
+@dataclass(frozen=True)
+class _MissingField(Problem):
+    """A required field that is not there."""
+
+    parent: str = ""
+    name: str = ""
+
+
 def _unique(problems: Iterable[Problem]) -> Iterator[Problem]:
-    seen: set[Problem] = set()
-    for problem in problems:
-        if problem not in seen:
-            seen.add(problem)
-            yield problem
+    """Each problem once, in the order given; a misspelt field that names a missing one is one
+    problem with one fix ("rename reveiw_date to review_date"), not two; capped at
+    :data:`~recordgen.problems.MAX_PROBLEMS` with a count of the rest."""
+    listed = list(dict.fromkeys(problems))
+    missing = {(p.parent, p.name): p for p in listed if isinstance(p, _MissingField)}
+    renamed: set[Problem] = set()
+    merged: list[Problem] = []
+    for problem in listed:
+        if isinstance(problem, _UnknownField) and problem.suggestion is not None:
+            wanted = missing.get((problem.parent, problem.suggestion))
+            if wanted is not None and wanted not in renamed:
+                renamed.add(wanted)
+                merged.append(_renamed(problem, problem.suggestion))
+                continue
+        merged.append(problem)
+    yield from cap_problems(p for p in merged if p not in renamed)
+
+
+def _renamed(unknown: _UnknownField, wanted: str) -> Problem:
+    shown = clip(unknown.name, 80)
+    return Problem(
+        unknown.path,
+        f'The field "{shown}" is not one recordgen knows, and "{wanted}" is missing: '
+        f'"{shown}" looks like "{wanted}" misspelt.',
+        f'Rename "{shown}" to "{wanted}".',
+    )

@@ -43,7 +43,7 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
-from recordgen.claim import ClaimArea, Claimed, is_case_file_candidate
+from recordgen.claim import ClaimArea, Claimed, is_inbox_file
 from recordgen.errors import CannotWatch, InboxError, InboxMissing, InboxNotWritable, SettingsError
 from recordgen.inbox import BATCH_SIZE, check_inbox, inbox_files, process_logged
 from recordgen.pipeline import Outcome, Services
@@ -151,7 +151,7 @@ class Settling:
 
 
 def _signature(path: Path) -> tuple[int, int] | None:
-    if not is_case_file_candidate(path):  # junk, a link or a folder: never taken, never reported
+    if not is_inbox_file(path):  # junk, a link or a folder: never taken, never reported
         return None
     try:
         status = path.lstat()
@@ -172,7 +172,7 @@ class _InboxEvents(FileSystemEventHandler):
         moved = isinstance(event, FileMovedEvent)
         raw = event.dest_path if moved else event.src_path
         path = Path(os.fsdecode(raw)) if raw else None
-        if path and path.parent == self.inbox and is_case_file_candidate(path):  # no subfolders
+        if path and path.parent == self.inbox and is_inbox_file(path):  # no subfolders
             self.settling.note(path, complete=moved)
             self.wake.put(None)
 
