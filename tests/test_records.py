@@ -439,3 +439,14 @@ def test_a_seal_line_cut_off_is_named_and_the_next_seal_starts_a_line_of_its_own
     assert code == EXIT_PROBLEMS
     assert "line 4 is not a seal recordgen wrote: it was altered, or cut off by a power cut" \
         in output
+
+
+def test_a_link_in_place_of_an_issued_document_is_named_even_to_a_true_copy(config: Path) -> None:
+    (plan,) = (config.parent / "outbox" / "THS-2026-0142").glob("*support-plan_v1.docx")
+    copy = config.parent / "elsewhere.docx"
+    shutil.copy(plan, copy)
+    plan.unlink()
+    plan.symlink_to(copy)
+    code, output = run(config, "verify")
+    assert code == EXIT_PROBLEMS
+    assert f"{plan.name}: is a link (or sits in a linked folder), not the file issued" in output

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import errno
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +31,6 @@ from recordgen.chain import (
     value_sha256,
 )
 from recordgen.clock import UK
-from recordgen.publish import sha256_of_file
 from recordgen.seal import SEAL_FILE, read_seals, when_sealed
 from recordgen.store import AuditEntry, Seal, Store
 from recordgen.store_schema import ADOPTED
@@ -457,10 +459,17 @@ def _file_findings(documents: list[dict[str, Any]], expected: Mapping[Key, dict[
                 files[name] = sha
     files.update(extra_recorded_files(entries))
     for name, sha in sorted(files.items()):
-        path = outbox / name
-        if not path.is_file():
+        try:
+            found = _issued_sha256(outbox, name)
+        except OSError as exc:
+            yield Finding(f"outbox/{name}", f"cannot be read ({exc.strerror or exc})", "file")
+            continue
+        if found is None:
             yield Finding(f"outbox/{name}", "is missing", "file")
-        elif sha256_of_file(path) != sha:
+        elif found == _LINK:
+            yield Finding(f"outbox/{name}", "is a link (or sits in a linked folder), not the file "
+                          "issued: recordgen does not follow it", "file")
+        elif found != sha:
             yield Finding(f"outbox/{name}", "was altered (its SHA-256 no longer matches the store)",
                           "file")
     if outbox.is_dir():
@@ -469,6 +478,39 @@ def _file_findings(documents: list[dict[str, Any]], expected: Mapping[Key, dict[
             if name not in files and not name.endswith(_UNRECORDED_SUFFIXES) \
                     and not path.name.startswith("."):
                 yield Finding(f"outbox/{name}", "was added: the store has no record of it", "file")
+
+
+_LINK = "a link"
+
+
+def _issued_sha256(outbox: Path, name: str) -> str | None:
+    """The SHA-256 of ``outbox/name``, read without following any link on the way: None when
+    there is nothing there, ``_LINK`` when a link (or anything but a folder and a plain file)
+    stands where the file or its folder should be."""
+    *folders, file_name = name.split("/")
+    descriptors: list[int] = []
+    try:
+        descriptors.append(os.open(outbox, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+        for folder in folders:
+            descriptors.append(os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+                                       | os.O_CLOEXEC, dir_fd=descriptors[-1]))
+        descriptors.append(os.open(file_name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+                                   | os.O_CLOEXEC, dir_fd=descriptors[-1]))
+        if not stat.S_ISREG(os.fstat(descriptors[-1]).st_mode):
+            return _LINK
+        digest = hashlib.sha256()
+        while block := os.read(descriptors[-1], 1 << 20):
+            digest.update(block)
+        return digest.hexdigest()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            return _LINK
+        raise
+    finally:
+        for descriptor in descriptors:
+            os.close(descriptor)
 
 
 def extra_recorded_files(entries: Sequence[AuditEntry]) -> dict[str, str]:
