@@ -34,7 +34,7 @@ import docx
 from recordgen.clock import UK, FixedClock
 from recordgen.inbox import open_services, process_inbox
 from recordgen.kinds import KINDS
-from recordgen.regenerate import Selection, plan_job, regenerate, select
+from recordgen.regenerate import Job, Selection, plan_job, regenerate, select
 from recordgen.render import render_document
 from recordgen.settings import Settings, load_settings, settings_from_mapping
 
@@ -88,8 +88,8 @@ def touch_templates(templates: Path, note: str) -> None:
 def raw_render(settings: Settings, processes: int) -> tuple[int, float]:
     """The limit: docxtpl rendering of the same documents, nothing else."""
     with open_services(settings, CLOCK) as services:
-        jobs = [plan_job(d, s, services) for d, s in select(services, Selection())]
-    work = [(j.template, j.context) for j in jobs if j is not None]
+        jobs = [plan_job(d, s, services, reserve=False) for d, s in select(services, Selection())]
+    work = [(j.template, j.context) for j in jobs if isinstance(j, Job)]
     started = time.perf_counter()
     if processes == 1:
         for template, context in work:

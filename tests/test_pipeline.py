@@ -18,7 +18,8 @@ from recordgen.claim import HOST, STALE_AFTER_SECONDS, ClaimArea
 from recordgen.clock import FixedClock
 from recordgen.errors import StoreError
 from recordgen.inbox import open_services, process_inbox
-from recordgen.pipeline import Services
+from recordgen.pipeline import Services, process_batch
+from recordgen.seal import SEAL_FILE
 from recordgen.settings import Settings
 from recordgen.store import DocumentRecord
 
@@ -48,7 +49,9 @@ def outbox_files(settings: Settings) -> list[str]:
     outbox = settings.folders.outbox
     if not outbox.exists():
         return []
-    return sorted(str(p.relative_to(outbox)) for p in outbox.rglob("*") if p.is_file())
+    # The seal file (the audit trail's witness, written after each run) is not a document.
+    return sorted(str(p.relative_to(outbox)) for p in outbox.rglob("*")
+                  if p.is_file() and p.name != SEAL_FILE)
 
 
 def test_every_example_becomes_a_filed_word_document(
@@ -447,3 +450,67 @@ def test_a_worker_on_another_machine_is_adopted_only_once_its_heartbeat_is_stale
     os.utime(other / ".lock", (old, old))
     (outcome,) = process_inbox(services)
     assert outcome.status == "produced"
+
+
+# --- version numbers reserved before a document is made ------------------------------------------------
+
+
+def test_a_retry_after_a_crash_records_its_own_version_though_another_was_made_meanwhile(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    """The held file published version 2; a later file made version 3 before the retry: the retry
+    records version 2 (the file already issued), not a 4th, and nothing issued is unrecorded."""
+    from dataclasses import replace
+
+    from recordgen.records import verify_records
+
+    plan = example("support_plan")
+    drop(plan, "v1.json")
+    process_inbox(services)
+    plan["data"]["hours_per_week"] = 2
+    held_worker = ClaimArea(settings.folders.work, clock=services.clock)  # alive throughout
+    claimed = held_worker.claim(drop(plan, "v2.json"))
+    assert claimed is not None
+    (held,) = process_batch([claimed], replace(services, store=FailingStore(services.store)))
+    assert held.status == "held"
+    assert len(list(settings.folders.outbox.rglob("*_v2.docx"))) == 1  # issued, not recorded
+    plan["data"]["hours_per_week"] = 1
+    drop(plan, "v3.json")
+    assert [o.status for o in process_inbox(services)] == ["produced"]  # another worker
+    (retried,) = process_batch([claimed], services)
+    held_worker.close()
+    assert retried.status == "produced"
+    assert [d.version for d in services.store.documents()] == [1, 3, 2]
+    assert verify_records(services.store, settings.folders.outbox) == []
+
+
+def test_a_second_file_in_a_batch_saying_the_same_as_the_first_is_unchanged(
+    services: Services, drop: Drop
+) -> None:
+    plan = example("support_plan")
+    drop(plan, "a-plan.json")
+    plan["data"]["hours_per_week"] = 2
+    drop(plan, "b-plan.json")
+    drop(json.dumps(plan, indent=4), "c-plan-saved-again.json")  # the same data, other bytes
+    outcomes = process_inbox(services)
+    assert [o.status for o in outcomes] == ["produced", "produced", "unchanged"]
+    assert "Version 2 already says exactly this" in outcomes[2].message
+    assert [d.version for d in services.store.documents()] == [1, 2]
+
+
+def test_a_file_rejected_for_its_template_gives_its_version_number_back(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    good = (templates / "support_plan.docx").read_bytes()
+    (templates / "support_plan.docx").write_bytes(b"this is not a word document")
+    settings = make_settings(tmp_path, folders={"templates": str(templates)})
+    (settings.folders.inbox / "plan.json").write_text(json.dumps(example("support_plan")))
+    with open_services(settings, clock) as services:
+        assert [o.status for o in process_inbox(services)] == ["rejected"]
+        (templates / "support_plan.docx").write_bytes(good)
+        (settings.folders.inbox / "plan.json").write_text(json.dumps(example("support_plan")))
+        assert [o.status for o in process_inbox(services)] == ["produced"]
+        assert [d.version for d in services.store.documents()] == [1]
+    assert len(list(settings.folders.outbox.rglob("*_v1.docx"))) == 1

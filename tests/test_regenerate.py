@@ -192,3 +192,53 @@ def test_the_command_shows_a_summary_and_exits_1_on_failures(
     assert result.exit_code == EXIT_PROBLEMS
     assert "3 failed" in result.output and "9 unchanged" in result.output
     assert "failed: THS-2026-010 exit_letter" in result.output
+
+
+# --- version numbers reserved, as a case file's are -------------------------------------------------
+
+
+def test_a_regeneration_overtaken_by_a_version_being_made_makes_nothing(
+    services: Services, settings: Settings, templates: Path
+) -> None:
+    from recordgen.store import VersionRequest
+
+    edit_template(templates, "support_plan", "What we will work on together", "Our goals")
+    # A watcher is making version 2 of one plan from a case file dropped meanwhile.
+    taken = services.store.reserve_version(VersionRequest(
+        "THS-2026-010", "support_plan", "a claim in the watcher's hands", "x" * 64, "y" * 64))
+    assert taken.version == 2
+    results = regenerate(services, Selection(kind="support_plan"), workers=1)
+    by_case = {r.case_ref: r for r in results}
+    assert by_case["THS-2026-010"].status == "superseded"
+    assert {by_case[c].status for c in ("THS-2026-011", "THS-2026-012")} == {"regenerated"}
+    assert list(settings.folders.outbox.glob("THS-2026-010/*support-plan_v2*")) == []
+    assert versions(services)[("THS-2026-010", "support_plan")] == [1]
+
+
+def test_a_regeneration_cut_off_after_publishing_records_the_same_version_when_run_again(
+    services: Services, settings: Settings, templates: Path
+) -> None:
+    from recordgen.records import verify_records
+    from test_pipeline import FailingStore
+
+    edit_template(templates, "exit_letter", "What we have agreed", "What we agreed")
+    failing = replace(services, store=FailingStore(services.store, failures=3))
+    first = regenerate(failing, Selection(kind="exit_letter"), workers=1)
+    assert [r.status for r in first] == ["failed"] * 3
+    assert len(list(settings.folders.outbox.rglob("*exit-confirmation-letter_v2.docx"))) == 3
+    again = regenerate(services, Selection(kind="exit_letter"), workers=1)
+    assert [r.status for r in again] == ["regenerated"] * 3
+    assert {tuple(v) for k, v in versions(services).items() if k[1] == "exit_letter"} == {(1, 2)}
+    assert verify_records(services.store, settings.folders.outbox) == []
+
+
+def test_a_regeneration_that_fails_to_render_gives_its_number_back(
+    services: Services, templates: Path
+) -> None:
+    edit_template(templates, "exit_letter", "What we have agreed", "{{ 1 + }}")
+    assert {r.status for r in regenerate(services, Selection(kind="exit_letter"),
+                                         workers=1)} == {"failed"}
+    edit_template(templates, "exit_letter", "{{ 1 + }}", "What we agreed")
+    assert {r.status for r in regenerate(services, Selection(kind="exit_letter"),
+                                         workers=1)} == {"regenerated"}
+    assert {tuple(v) for k, v in versions(services).items() if k[1] == "exit_letter"} == {(1, 2)}

@@ -1,25 +1,32 @@
-"""The records store: migrations, idempotent recording, versions and the hash-chained audit."""
+"""The records store: migrations, idempotent recording, reserved versions and the hash-chained audit."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from recordgen.clock import UK
+from recordgen.clock import UK, FixedClock
+from recordgen.errors import StoreError, StoreMissing
 from recordgen.store import (
     GENESIS_HASH,
     MIGRATIONS,
+    ClockRecord,
     DocumentRecord,
     SqliteStore,
     SubmissionRecord,
+    VersionRequest,
     audit_hash,
 )
 
 RECEIVED = dt.datetime(2026, 11, 23, 9, 30, tzinfo=UK)
+CLOCK = FixedClock(RECEIVED)
 
 
 def submission(claim_id: str = "c1", outcome: str = "accepted") -> SubmissionRecord:
@@ -29,19 +36,29 @@ def submission(claim_id: str = "c1", outcome: str = "accepted") -> SubmissionRec
     )
 
 
-def document(version: int = 1, submission_id: int | None = None) -> DocumentRecord:
+def document(version: int = 1, submission_id: int | None = None,
+             sha256: str = "b" * 64) -> DocumentRecord:
     return DocumentRecord(
         submission_id=submission_id, case_ref="THS-1", kind="support_plan", series="support_plan",
         version=version, document_date=dt.date(2026, 11, 23),
-        file_name=f"THS-1/2026-11-23_THS-1_support-plan_v{version}.docx", sha256="b" * 64,
+        file_name=f"THS-1/2026-11-23_THS-1_support-plan_v{version}.docx", sha256=sha256,
         content_sha256="c" * 64, template_sha256="d" * 64, context_sha256="e" * 64,
         software_version="0.1.0", produced_at=RECEIVED,
     )
 
 
+def ask(holder: str, context: str = "e" * 64, based_on: int | None = None) -> VersionRequest:
+    return VersionRequest("THS-1", "support_plan", holder, template_sha256="d" * 64,
+                          context_sha256=context, based_on=based_on)
+
+
+def new_store(path: Path) -> SqliteStore:
+    return SqliteStore(path, clock=CLOCK, create="a test")
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    with SqliteStore(tmp_path / "var" / "store.sqlite3") as opened:
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    with new_store(tmp_path / "var" / "store.sqlite3") as opened:
         yield opened
 
 
@@ -49,16 +66,30 @@ def test_new_store_applies_and_records_every_migration(store: SqliteStore) -> No
     assert store.applied_migrations() == [m.version for m in MIGRATIONS]
 
 
-def test_reopening_a_store_applies_nothing_twice(tmp_path: Path) -> None:
+def test_a_new_store_says_in_its_first_audit_entry_why_it_was_made(store: SqliteStore) -> None:
+    (entry,) = store.audit_entries()
+    assert entry.action == "store created" and entry.detail == {"why": "a test"}
+
+
+def test_reopening_a_store_applies_nothing_twice_and_adds_no_entry(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite3"
-    SqliteStore(path).close()
-    with SqliteStore(path) as again:
+    new_store(path).close()
+    with SqliteStore(path, clock=CLOCK) as again:
         assert again.applied_migrations() == [m.version for m in MIGRATIONS]
+        assert [e.action for e in again.audit_entries()] == ["store created"]
+
+
+def test_a_missing_store_is_not_made_unless_asked(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "store.sqlite3"
+    with pytest.raises(StoreMissing,
+                       match=r"does not exist\. Check that the disk or folder holding it is mounted"):
+        SqliteStore(path, clock=CLOCK)
+    assert not path.parent.exists()  # not even its folder
 
 
 def test_store_file_is_private_to_the_service_account(tmp_path: Path) -> None:
     path = tmp_path / "var" / "store.sqlite3"
-    SqliteStore(path).close()
+    new_store(path).close()
     assert path.stat().st_mode & 0o077 == 0
 
 
@@ -91,6 +122,86 @@ def test_documents_are_versioned_and_recording_a_version_twice_is_a_no_op(
     assert store.documents("OTHER") == []
 
 
+def test_a_different_document_under_a_recorded_version_is_refused_not_dropped(
+    store: SqliteStore,
+) -> None:
+    store.record_document(document(2))
+    with pytest.raises(StoreError, match="Version 2 of support_plan for case THS-1 is already "
+                                         "recorded"):
+        store.record_document(replace(document(2, sha256="f" * 64),
+                                      file_name="THS-1/2026-11-24_THS-1_support-plan_v2.docx"))
+    assert [d.sha256 for d in store.documents()] == ["b" * 64]
+
+
+# --- reserving version numbers --------------------------------------------------------------------
+
+
+def test_each_holder_is_given_its_own_number_and_gets_it_back_on_a_retry(
+    store: SqliteStore,
+) -> None:
+    first = store.reserve_version(ask("claim A"))
+    second = store.reserve_version(ask("claim B"))
+    assert (first.status, first.version) == ("reserved", 1)
+    assert (second.status, second.version) == ("reserved", 2)
+    assert store.reserve_version(ask("claim A")).version == 1  # a retry after a crash
+    store.record_document(document(2))
+    store.record_document(document(1))  # the slower producer still records its own version
+    assert sorted(d.version for d in store.documents()) == [1, 2]
+    assert store.reserve_version(ask("claim C", context="9" * 64)).version == 3
+
+
+def test_nothing_new_is_judged_against_the_latest_recorded_version(store: SqliteStore) -> None:
+    store.record_document(document(1))
+    same = store.reserve_version(ask("claim A"))
+    assert same.status == "unchanged" and same.latest is not None and same.latest.version == 1
+    changed = store.reserve_version(ask("claim B", context="9" * 64))
+    assert (changed.status, changed.version) == ("reserved", 2)
+    # Not yet recorded: a file saying what version 1 says is still "unchanged" against version 1.
+    assert store.reserve_version(ask("claim C")).status == "unchanged"
+
+
+def test_a_released_number_is_given_again_but_never_one_already_used(store: SqliteStore) -> None:
+    assert store.reserve_version(ask("claim A")).version == 1
+    store.release_version("claim A")
+    assert store.reserve_version(ask("claim B")).version == 1
+    store.record_document(document(1))
+    store.release_version("claim B")  # a number something was recorded under is kept
+    assert store.reserve_version(ask("claim C", context="9" * 64)).version == 2
+
+
+def test_a_regeneration_is_superseded_by_a_newer_version_recorded_or_being_made(
+    store: SqliteStore,
+) -> None:
+    store.record_document(document(1))
+    being_made = store.reserve_version(ask("claim A", context="9" * 64))
+    assert being_made.version == 2
+    assert store.reserve_version(ask("regen", context="8" * 64, based_on=1)).status == \
+        "superseded"
+    store.record_document(replace(document(2), context_sha256="9" * 64))
+    assert store.reserve_version(ask("regen", context="8" * 64, based_on=1)).status == \
+        "superseded"
+    fresh = store.reserve_version(ask("regen 2", context="8" * 64, based_on=2))
+    assert (fresh.status, fresh.version) == ("reserved", 3)
+
+
+class LaggingStore(SqliteStore):
+    """A store whose count of versions is out of date, as a second database connection's would be
+    in the moment another producer takes a number (PostgreSQL read committed)."""
+
+    def _highest_version(self, case_ref: str, series: str) -> int:
+        return 0
+
+
+def test_a_producer_that_loses_the_race_for_a_number_takes_the_next(tmp_path: Path) -> None:
+    with LaggingStore(tmp_path / "store.sqlite3", clock=CLOCK, create="a test") as store:
+        numbers = [store.reserve_version(ask(f"claim {n}", context=f"{n}" * 64)).version
+                   for n in range(4)]
+    assert numbers == [1, 2, 3, 4]
+
+
+# --- transactions and the audit trail --------------------------------------------------------------
+
+
 def test_a_failed_transaction_leaves_nothing_behind(store: SqliteStore) -> None:
     with pytest.raises(RuntimeError), store.transaction():
         sid = store.record_submission(submission())
@@ -98,22 +209,43 @@ def test_a_failed_transaction_leaves_nothing_behind(store: SqliteStore) -> None:
         raise RuntimeError("crash in the middle")
     assert store.submissions() == []
     assert store.documents() == []
-    assert store.audit_entries() == []
+    assert [e.action for e in store.audit_entries()] == ["store created"]
 
 
-def test_audit_entries_are_chained_by_hash(store: SqliteStore) -> None:
+def test_audit_entries_are_chained_by_hash_and_carry_every_column(store: SqliteStore) -> None:
     sid = store.record_submission(submission())
     store.record_document(document(1, sid))
     entries = store.audit_entries()
-    assert [e.action for e in entries] == ["submission accepted", "document produced"]
+    assert [e.action for e in entries] == ["store created", "submission accepted",
+                                           "document produced"]
     assert entries[0].prev_hash == GENESIS_HASH
-    assert entries[1].prev_hash == entries[0].hash
+    for before, entry in itertools.pairwise(entries):
+        assert entry.prev_hash == before.hash
     for entry in entries:
-        import json
-
         detail = json.dumps(entry.detail, ensure_ascii=False, sort_keys=True)
         assert entry.hash == audit_hash(entry.prev_hash, entry.at, entry.action, entry.case_ref,
                                         detail)
+    row = entries[2].detail["row"]
+    assert row["case_ref"] == "THS-1" and row["version"] == 1 and row["submission_id"] == sid
+    assert set(row) >= {"document_date", "due_on", "met", "working_days_late", "template_sha256",
+                        "content_sha256", "context_sha256", "file_name", "sha256", "reason"}
+    stored = entries[1].detail["row"]
+    assert "raw" not in stored and len(stored["raw_sha256"]) == 64
+
+
+def test_closing_a_clock_or_attaching_a_pdf_twice_is_audited_once(store: SqliteStore) -> None:
+    doc = store.record_document(document(1))
+    clock = store.open_clock(ClockRecord("THS-1", "review", "support_plan", "2026-11-23",
+                                         "2027-02-15", opened_by=doc))
+    store.close_clock(clock, "2027-02-01", True, 0, doc)
+    store.close_clock(clock, "2027-03-01", False, 10, doc)  # already closed: nothing changes
+    store.attach_pdf(doc, "THS-1/a.pdf", "1" * 64)
+    store.attach_pdf(doc, "THS-1/b.pdf", "2" * 64)
+    actions = [e.action for e in store.audit_entries()]
+    assert actions.count("clock closed") == 1 and actions.count("pdf produced") == 1
+    (closed,) = store.clocks()
+    assert (closed.closed, closed.met) == ("2027-02-01", True)
+    assert store.documents()[0].pdf_file_name == "THS-1/a.pdf"
 
 
 def test_the_audit_trail_cannot_be_edited_or_deleted(store: SqliteStore) -> None:
@@ -122,7 +254,7 @@ def test_the_audit_trail_cannot_be_edited_or_deleted(store: SqliteStore) -> None
         store.db.execute("UPDATE audit SET action = 'nothing happened'")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         store.db.execute("DELETE FROM audit")
-    assert len(store.audit_entries()) == 1
+    assert len(store.audit_entries()) == 2
 
 
 def test_document_fields_round_trip(store: SqliteStore) -> None:
@@ -131,3 +263,23 @@ def test_document_fields_round_trip(store: SqliteStore) -> None:
     store.record_document(original)
     (back,) = store.documents()
     assert replace(back, id=None) == original
+
+
+@pytest.mark.parametrize(("edit", "named"), [
+    ("UPDATE submissions SET raw = CAST(raw AS TEXT)", "submissions row 1, raw, holds text"),
+    ("UPDATE documents SET version = 'two'", "documents row 1, version, holds text"),
+    ("UPDATE documents SET document_date = 'yesterday'", "documents row 1, document_date"),
+    ("UPDATE clocks SET met = 'yes'", "clocks row 1, met, holds text"),
+])
+def test_a_row_of_the_wrong_type_is_named_not_a_crash(store: SqliteStore, edit: str,
+                                                       named: str) -> None:
+    sid = store.record_submission(submission())
+    doc = store.record_document(document(1, sid))
+    store.open_clock(ClockRecord("THS-1", "review", "support_plan", "2026-11-23", "2027-02-15",
+                                 opened_by=doc))
+    store.db.execute(edit)
+    with pytest.raises(StoreError) as caught:
+        store.submissions()
+        store.documents()
+        store.clocks()
+    assert named in str(caught.value) and "recordgen verify" in str(caught.value)

@@ -29,14 +29,17 @@ from recordgen.exit_codes import (  # noqa: F401 (EXIT_OK and EXIT_FAULT: for te
     EXIT_SETTINGS,
     exit_code_for,
 )
-from recordgen.inbox import NOT_TAKEN, open_services, process_inbox
+from recordgen.inbox import NOT_TAKEN, init_store, open_services, outbox_holdings, process_inbox
 from recordgen.kinds import CASE_FILE_KINDS, KINDS
 from recordgen.load import read_case_file
 from recordgen.pipeline import Outcome
-from recordgen.records import case_history, verify_records
+from recordgen.records import HOW_TO_CHANGE_A_DOCUMENT, case_history, verify_advice
+from recordgen.records import verify as verify_store
 from recordgen.regenerate import Selection
 from recordgen.regenerate import regenerate as regenerate_documents
 from recordgen.rejected import friendly_path
+from recordgen.seal import current_seal
+from recordgen.seal import describe as describe_seal
 from recordgen.settings import DEFAULT_SETTINGS_NAME, Settings, load_settings
 from recordgen.subject_access import validate_case_file
 from recordgen.template_check import check_templates
@@ -139,7 +142,7 @@ def _summary(outcomes: Sequence[Outcome], settings: Settings) -> None:
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in
               ("produced", "unchanged", "duplicate", "rejected", "held", NOT_TAKEN)}
     click.echo("\n" + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
-    click.echo(f"Documents are in {settings.folders.outbox}")
+    click.echo(f"Documents are in {settings.folders.outbox}. {HOW_TO_CHANGE_A_DOCUMENT}")
     if counts["rejected"]:
         click.echo(f"Rejected files and notes saying what to fix are in {settings.folders.rejected}")
     if counts["held"]:
@@ -254,11 +257,12 @@ def regenerate(ctx: click.Context, case_ref: str | None, kind: str | None,
                           "recorded, and nothing will be done twice.")
             ctx.exit(130)
     for result in results:
-        if result.status in ("would regenerate", "failed", "left alone"):
+        if result.status in ("would regenerate", "superseded", "failed", "left alone"):
             console.print(f"{result.status}: {result.case_ref} {result.series}"
                           + (f" ({result.reason})" if result.reason else ""))
     counts = {s: sum(1 for r in results if r.status == s) for s in
-              ("regenerated", "would regenerate", "unchanged", "left alone", "failed")}
+              ("regenerated", "would regenerate", "unchanged", "superseded", "left alone",
+               "failed")}
     console.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or
                   "No documents match.")
     if counts["failed"]:
@@ -293,19 +297,54 @@ def history(ctx: click.Context, case_ref: str, as_json: bool) -> None:
 @cli.command()
 @click.pass_context
 def verify(ctx: click.Context) -> None:
-    """Check the audit trail's hash chain and every output file against the store."""
+    """Check the audit trail's hash chain against its seals, every stored row against the trail,
+    and every output file against the store."""
     settings = _settings(ctx)
-    with open_services(settings, clock_of(ctx)) as services:
-        findings = verify_records(services.store, settings.folders.outbox)
-        entries = len(services.store.audit_entries())
-    for finding in findings:
+    with open_services(settings, clock_of(ctx), read_only=True) as services:
+        result = verify_store(services.store, settings.folders.outbox)
+    for finding in result.findings:
         click.echo(str(finding))
-    if findings:
-        click.echo(f"{len(findings)} problem(s) found: the record has been altered outside "
-                   "recordgen. Keep this output and tell your information governance lead.")
+    if result.findings:
+        click.echo(f"{len(result.findings)} problem(s) found.")
+        for advice in verify_advice(result.findings):
+            click.echo(advice)
         ctx.exit(EXIT_PROBLEMS)
-    click.echo(f"The record is intact: {entries} audit entries chained, every output file "
-               "matches the store.")
+    seals = (f"it agrees with all {result.seals} seals written outside the store" if result.seals
+             else "no seal has been written outside the store yet (one is written after every "
+                  "run)")
+    click.echo(f"The record is intact: {result.entries} audit entries chained, every stored row "
+               f"matches the trail, {seals}, and every output file matches the store.")
+
+
+@cli.group("store")
+def store_group() -> None:
+    """Look after the records store."""
+
+
+@store_group.command("init")
+@click.pass_context
+def store_init(ctx: click.Context) -> None:
+    """Make a new, empty records store where the settings say (never over an existing one)."""
+    settings = _settings(ctx)
+    held = outbox_holdings(settings.folders.outbox)
+    path = init_store(settings, clock_of(ctx))
+    click.echo(f"A new, empty records store was made at {path}.")
+    if held:
+        click.echo(f"The outbox already holds {len(held)} item(s) this store has no record of; "
+                   "'recordgen verify' will list each one until they are moved out.")
+
+
+@store_group.command("seal")
+@click.pass_context
+def store_seal(ctx: click.Context) -> None:
+    """Print the audit trail's seal as it stands, to keep a copy outside recordgen."""
+    settings = _settings(ctx)
+    with open_services(settings, clock_of(ctx), read_only=True) as services:
+        seal = current_seal(services.store)
+    if seal is None:
+        click.echo("The audit trail is empty: there is nothing to seal yet.")
+        return
+    click.echo(f"The records store's seal, {describe_seal(seal)}")
 
 
 @cli.group()

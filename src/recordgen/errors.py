@@ -14,6 +14,7 @@ Third-party errors are translated where they enter (``raise ... from exc``).
     ├── ConversionError        a Word document could not be turned into PDF
     │   └── ConverterMissing   LibreOffice is not installed; the case is kept for a retry
     ├── StoreError             the records store cannot be opened, migrated or written
+    │   └── StoreMissing       the store is not where the settings say, and this is not a first run
     ├── PublishError           a finished document could not be written to the outbox
     └── InboxError             the inbox (or a folder beside it) is missing, unreadable or unwritable
         ├── InboxMissing       the inbox does not exist, is not a folder, or can no longer be read
@@ -86,6 +87,11 @@ class ConverterMissing(ConversionError):
 
 class StoreError(RecordgenError):
     """Raised when the records store cannot be opened, migrated or written."""
+
+
+class StoreMissing(StoreError):
+    """Raised when the records store is missing (or empty) although recordgen has run before, so
+    that nothing is processed, and no record started again, against the wrong store."""
 
 
 class PublishError(RecordgenError):

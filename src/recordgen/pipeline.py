@@ -48,7 +48,7 @@ from recordgen.publish import PublishedFile, publish, read_published
 from recordgen.rejected import reject_file
 from recordgen.render import RenderedDocument, build_context, context_fingerprint, render_document
 from recordgen.settings import Settings
-from recordgen.store import DocumentRecord, Store, SubmissionRecord
+from recordgen.store import DocumentRecord, Store, SubmissionRecord, VersionRequest
 from recordgen.subject_access import is_request, validate_case_file
 from recordgen.validate import CaseFile, SchemaSet, canonical_case_ref
 
@@ -139,25 +139,33 @@ def validate(item: WorkItem, services: Services) -> WorkItem:
 
 
 def plan(item: WorkItem, services: Services) -> WorkItem:
+    """Which document, which version, which due dates. The version number is reserved in the store
+    before anything is made, so other watchers, runs and regenerations on the same store take other
+    numbers; a retry of this claim after a crash gets the same number back."""
     assert item.case is not None
-    case, store = item.case, services.store
+    case, store, settings = item.case, services.store, services.settings
     earlier = store.accepted_submission_with_sha(item.sha256)
     if earlier is not None:
         raise Stop("duplicate", f"The same file was already processed on "
                    f"{earlier.received_at:%d %B %Y}; nothing new was produced.")
-    latest = store.latest_document(case.case_ref, case.series)
     document_date = _document_date(case, item.received_at)
-    clock = document_clock(case, document_date, services.settings)
-    template = services.settings.folders.templates / case.kind.template_file
-    version = (latest.version + 1) if latest else 1
-    context = build_context(case, services.settings, version=version,
-                            document_date=document_date, due=clock.shown)
-    context_sha = context_fingerprint(context)
-    if latest is not None and latest.context_sha256 == context_sha and latest.template_sha256 == (
-        hashlib.sha256(template.read_bytes()).hexdigest() if template.exists() else ""
-    ):
-        raise Stop("unchanged", f"Version {latest.version} already says exactly this; nothing new "
+    clock = document_clock(case, document_date, settings)
+    template = settings.folders.templates / case.kind.template_file
+    template_sha = hashlib.sha256(template.read_bytes()).hexdigest() if template.exists() else ""
+    # What the document will say, apart from its version number: judged against the latest
+    # version recorded.
+    context_sha = context_fingerprint(build_context(case, settings, version=0,
+                                                    document_date=document_date, due=clock.shown))
+    reservation = store.reserve_version(VersionRequest(
+        case.case_ref, case.series, holder=item.claimed.claim_id, template_sha256=template_sha,
+        context_sha256=context_sha))
+    if reservation.status != "reserved":
+        latest = reservation.latest.version if reservation.latest else 0
+        raise Stop("unchanged", f"Version {latest} already says exactly this; nothing new "
                    "was produced.")
+    version = reservation.version
+    context = build_context(case, settings, version=version, document_date=document_date,
+                            due=clock.shown)
     stem = case.kind.file_stem(case.case_ref, case.data, document_date, version)
     return replace(item, plan=Plan(version, document_date, stem, context, context_sha, template,
                                    clock))
@@ -292,10 +300,17 @@ def process_batch(batch: Sequence[Claimed], services: Services,
                         started=time.monotonic())
         result = _run_stages(item, PREPARE, services, item.started)
         if isinstance(result, WorkItem) and result.case is not None:
-            # A second file for the same document in one batch is planned only once the first is
-            # recorded: otherwise both would claim the same version number.
+            # A second file for the same document in one batch is planned again once the first
+            # is recorded, so that it is judged against what the first one made. Nothing was
+            # published under the number it was given: it gives it back.
             key = (result.case.case_ref, result.case.series)
             if key in planned:
+                try:
+                    services.store.release_version(claimed.claim_id)
+                except StoreError as fault:
+                    settle(claimed.claim_id, _outcome(result, "held", result.started,
+                                                      message=str(fault)))
+                    continue
                 later.append(claimed)
                 continue
             planned.add(key)
@@ -341,6 +356,8 @@ def _reject(item: WorkItem, exc: RecordgenError, services: Services, started: fl
     still claimed and :func:`resume` finishes moving it (nothing rejected goes unrecorded)."""
     problems = _problems(exc)
     try:
+        if not item.published:  # rejected before anything was issued: its version is not used
+            services.store.release_version(item.claimed.claim_id)
         services.store.record_submission(
             _submission(item, "rejected", tuple(str(p) for p in problems)))
         reject_file(item.claimed, problems, services.settings.folders.rejected, item.received_at)

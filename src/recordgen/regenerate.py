@@ -3,11 +3,14 @@ settings (issue 6 §1; DESIGN.md §4).
 
 Only the latest version of each document is looked at (re-rendering an old version would issue
 stale content as new). A document whose template and context are unchanged makes no new version;
-one that changed becomes version N+1, with the reason recorded ("template changed", "settings
-changed"). Rendering runs on several processes and PDF conversion in batches; publishing and
-recording stay in this process, one document at a time, each atomic, so an interrupted run loses
-nothing and a second run finishes the job without duplicates. A failure on one document is
-reported and never stops the others.
+one that changed becomes the next version, with the reason recorded ("template changed", "settings
+changed"). Its number is reserved in the store first, as a case file's is, so a watcher or a
+``process`` run making a version of the same document at the same time takes another number, and a
+regeneration that a newer version overtook makes nothing ("superseded"). Rendering runs on several
+processes and PDF conversion in batches; publishing and recording stay in this process, one document
+at a time, each atomic, so an interrupted run loses nothing and a second run finishes the job
+without duplicates, under the numbers it reserved. A failure on one document is reported and never
+stops the others.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,12 +29,12 @@ from typing import Any
 from recordgen import __version__
 from recordgen.clocks import document_clock
 from recordgen.convert import pdfs_of
-from recordgen.errors import RecordgenError
+from recordgen.errors import PublishError, RecordgenError
 from recordgen.kinds import KINDS
 from recordgen.pipeline import Services, wants_pdf
-from recordgen.publish import publish
+from recordgen.publish import publish, read_published
 from recordgen.render import RenderedDocument, build_context, context_fingerprint, render_document
-from recordgen.store import DocumentRecord, SubmissionRecord
+from recordgen.store import DocumentRecord, SubmissionRecord, VersionRequest
 from recordgen.validate import CaseFile
 
 CHUNK = 20  # documents rendered, converted and recorded together
@@ -56,13 +59,15 @@ class Job:
     context_sha256: str
     template: Path
     reasons: tuple[str, ...]
+    holder: str  # whose reservation its version number is (see Store.reserve_version)
 
 
 @dataclass(frozen=True)
 class Result:
     case_ref: str
     series: str
-    status: str  # "regenerated", "would regenerate", "unchanged", "left alone" or "failed"
+    # "regenerated", "would regenerate", "unchanged", "superseded", "left alone" or "failed"
+    status: str
     reason: str = ""
     file_name: str = ""
 
@@ -121,9 +126,14 @@ def left_alone(services: Services, selection: Selection) -> list[Result]:
             for case_ref, name in sorted(series)]
 
 
-def plan_job(document: DocumentRecord, submission: SubmissionRecord,
-             services: Services) -> Job | None:
-    """What regenerating ``document`` would make, or None when nothing would change."""
+def plan_job(document: DocumentRecord, submission: SubmissionRecord, services: Services, *,
+             reserve: bool = True) -> Job | Result:
+    """What regenerating ``document`` would make, or the result when nothing is to be made.
+
+    The new version's number is reserved in the store (unless ``reserve`` is False, for a dry run),
+    as a case file's is: a regeneration interrupted and run again gets the same number back, and one
+    whose document gained a newer version meanwhile (recorded, or being made from a case file) is
+    "superseded" and makes nothing, since that newer version already uses today's templates."""
     stored = json.loads(submission.raw)
     kind = KINDS[document.kind]
     case = CaseFile(kind=kind, case_ref=document.case_ref,
@@ -139,11 +149,21 @@ def plan_job(document: DocumentRecord, submission: SubmissionRecord,
         ("settings changed", context_sha != document.context_sha256),
     ) if changed)
     if not reasons:
-        return None
+        return Result(document.case_ref, document.series, "unchanged")
+    holder = (f"regeneration of documents row {document.id} (template {template_sha[:12]}, "
+              f"content {context_sha[:12]})")
     version = document.version + 1
+    if reserve:
+        reservation = services.store.reserve_version(VersionRequest(
+            document.case_ref, document.series, holder, template_sha, context_sha,
+            based_on=document.version))
+        if reservation.status != "reserved":
+            return Result(document.case_ref, document.series, "superseded",
+                          "a newer version was recorded, or is being made, since this run began")
+        version = reservation.version
     context = build_context(case, services.settings, version=version,
                             document_date=document.document_date, due=shown)
-    return Job(document, case, version, context, context_sha, template, reasons)
+    return Job(document, case, version, context, context_sha, template, reasons, holder)
 
 
 def regenerate(services: Services, selection: Selection, *, dry_run: bool = False,
@@ -152,19 +172,24 @@ def regenerate(services: Services, selection: Selection, *, dry_run: bool = Fals
     """Regenerate what changed; return one result per document looked at."""
     results: list[Result] = list(left_alone(services, selection))
     jobs: list[Job] = []
-    for document, submission in select(services, selection):
-        try:
-            job = plan_job(document, submission, services)
-        except (RecordgenError, OSError, ValueError, KeyError) as exc:
-            results.append(Result(document.case_ref, document.series, "failed", _why(exc)))
-            continue
-        if job is None:
-            results.append(Result(document.case_ref, document.series, "unchanged"))
-        elif dry_run:
-            results.append(Result(document.case_ref, document.series, "would regenerate",
-                                  ", ".join(job.reasons)))
-        else:
-            jobs.append(job)
+    chosen = select(services, selection)
+    for start in range(0, len(chosen), chunk_size):
+        # One transaction reserves the numbers of a chunk: one commit, not one per document.
+        with nullcontext() if dry_run else services.store.transaction():
+            for document, submission in chosen[start:start + chunk_size]:
+                try:
+                    planned = plan_job(document, submission, services, reserve=not dry_run)
+                except (RecordgenError, OSError, ValueError, KeyError) as exc:
+                    results.append(Result(document.case_ref, document.series, "failed",
+                                          _why(exc)))
+                    continue
+                if isinstance(planned, Result):
+                    results.append(planned)
+                elif dry_run:
+                    results.append(Result(document.case_ref, document.series,
+                                          "would regenerate", ", ".join(planned.reasons)))
+                else:
+                    jobs.append(planned)
     total, done = len(jobs), 0
     if progress:
         progress(done, total)
@@ -206,6 +231,7 @@ def _finish_chunk(chunk: Sequence[Job], rendered: Sequence[RenderedDocument | Ex
     with services.store.transaction():  # one commit for the chunk; each record stays idempotent
         for job, outcome in zip(chunk, rendered, strict=True):
             if isinstance(outcome, Exception):
+                services.store.release_version(job.holder)  # nothing was published under it
                 results.append(Result(job.case.case_ref, job.current.series, "failed",
                                       _why(outcome)))
                 continue
@@ -242,7 +268,17 @@ def _convert(chunk: Sequence[Job], rendered: Sequence[RenderedDocument | Excepti
 def _publish_and_record(job: Job, doc: RenderedDocument, pdf: bytes | None,
                         services: Services) -> Result:
     outbox, case_ref, stem = services.settings.folders.outbox, job.case.case_ref, _stem(job)
-    docx = publish(outbox, case_ref, f"{stem}.docx", doc.content)
+    try:
+        docx = publish(outbox, case_ref, f"{stem}.docx", doc.content)
+    except PublishError:
+        if _nothing_at(outbox, case_ref, f"{stem}.docx"):
+            services.store.release_version(job.holder)  # nothing was published under it
+        raise
+    existing_pdf = read_published(outbox, case_ref, f"{stem}.pdf") if pdf is not None else None
+    if existing_pdf is not None:
+        # A retry after an interruption: the Word document above was identical, so the PDF made
+        # from it then stands (LibreOffice stamps each PDF it makes, so the bytes differ).
+        pdf = existing_pdf
     pdf_file = publish(outbox, case_ref, f"{stem}.pdf", pdf) if pdf is not None else None
     reason = "regenerated: " + ", ".join(job.reasons)
     current = job.current
@@ -257,6 +293,15 @@ def _publish_and_record(job: Job, doc: RenderedDocument, pdf: bytes | None,
         met=current.met, working_days_late=current.working_days_late, reason=reason,
     ))
     return Result(case_ref, current.series, "regenerated", ", ".join(job.reasons), docx.relative)
+
+
+def _nothing_at(outbox: Path, case_ref: str, name: str) -> bool:
+    """True only when nothing is published by that name (a link or an unreadable folder is not
+    "nothing")."""
+    try:
+        return read_published(outbox, case_ref, name) is None
+    except PublishError:
+        return False
 
 
 def _why(exc: BaseException) -> str:

@@ -1,80 +1,53 @@
 """The records store: what was received, what was produced, and an append-only, hash-chained audit.
 
 :class:`Store` is the interface the rest of recordgen uses; :class:`SqliteStore` implements it on a
-local SQLite file (DESIGN.md §4). A PostgreSQL store for several machines sharing one inbox is a
-second implementation of the same interface. Schema changes are a numbered list of migrations,
-each recorded in the ``migrations`` table when applied.
+local SQLite file. A PostgreSQL store for several machines sharing one inbox is a second
+implementation of the same interface. What it holds (the records, and how a stored row is read) is
+in :mod:`recordgen.store_records`, the schema as a numbered list of migrations in
+:mod:`recordgen.store_schema`, what the audit chain covers in :mod:`recordgen.chain`.
 
 Recording is idempotent: a submission is keyed by its claim (one claimed file, however often a crash
-makes us retry it) and a document by (case, series, version), so a retry never duplicates.
+makes us retry it). A document's version number is reserved before the document is made
+(:meth:`SqliteStore.reserve_version`), so any number of watchers, ``process`` runs and
+regenerations on one store each publish and record their own version; a retry after a crash gets
+its own number back, and recording the same document again is a no-op. A store is opened only where
+it is expected: a missing one is created only when the caller says this is a first use.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import fcntl
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from recordgen.chain import GENESIS_HASH as GENESIS_HASH
+from recordgen.chain import audit_hash as audit_hash
+from recordgen.chain import reasons_text, row_facts
 from recordgen.clock import Clock, SystemClock
-from recordgen.errors import StoreError
+from recordgen.errors import StoreError, StoreMissing
+from recordgen.store_records import AuditEntry as AuditEntry
+from recordgen.store_records import ClockRecord as ClockRecord
+from recordgen.store_records import DocumentRecord as DocumentRecord
+from recordgen.store_records import Reservation as Reservation
+from recordgen.store_records import Seal as Seal
+from recordgen.store_records import SubmissionRecord as SubmissionRecord
+from recordgen.store_records import VersionRequest as VersionRequest
+from recordgen.store_records import clock_from_row, document_from_row, submission_from_row
+from recordgen.store_schema import MIGRATIONS as MIGRATIONS
+from recordgen.store_schema import Migration as Migration
+from recordgen.store_schema import statements
 
-GENESIS_HASH = "0" * 64
-
-
-@dataclass(frozen=True)
-class SubmissionRecord:
-    claim_id: str  # unique per claimed file; a retry after a crash reuses it
-    file_name: str
-    sha256: str
-    received_at: dt.datetime
-    outcome: str  # "accepted", "unchanged", "duplicate" or "rejected"
-    raw: bytes
-    case_ref: str | None = None
-    kind: str | None = None
-    reasons: tuple[str, ...] = ()
-    id: int | None = None
-
-
-@dataclass(frozen=True)
-class DocumentRecord:
-    case_ref: str
-    kind: str
-    series: str
-    version: int
-    document_date: dt.date
-    file_name: str  # relative to the outbox
-    sha256: str
-    content_sha256: str
-    template_sha256: str
-    context_sha256: str
-    software_version: str
-    produced_at: dt.datetime
-    submission_id: int | None = None
-    pdf_file_name: str | None = None
-    pdf_sha256: str | None = None
-    due_on: dt.date | None = None
-    met: bool | None = None
-    working_days_late: int | None = None
-    reason: str | None = None  # why a regenerated version was made
-    id: int | None = None
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    at: str
-    action: str
-    case_ref: str | None
-    detail: Mapping[str, Any]
-    prev_hash: str
-    hash: str
+# How long opening, migrating or writing waits for other recordgen processes before giving up.
+WAIT_SECONDS = 60.0
+# Tables a caller may read row by row, exactly as stored (for verify and the migrations).
+_READABLE = ("submissions", "documents", "clocks")
 
 
 class Store(Protocol):
@@ -91,6 +64,10 @@ class Store(Protocol):
     def record_submission(self, submission: SubmissionRecord) -> int: ...
 
     def latest_document(self, case_ref: str, series: str) -> DocumentRecord | None: ...
+
+    def reserve_version(self, request: VersionRequest) -> Reservation: ...
+
+    def release_version(self, holder: str) -> None: ...
 
     def record_document(self, document: DocumentRecord) -> int: ...
 
@@ -111,144 +88,47 @@ class Store(Protocol):
 
     def audit_entries(self) -> list[AuditEntry]: ...
 
+    def rows(self, table: str) -> list[dict[str, Any]]: ...
 
-def audit_hash(prev_hash: str, at: str, action: str, case_ref: str | None, detail: str) -> str:
-    """Each entry's hash covers the one before it, so altering any entry breaks every later one."""
-    payload = json.dumps([prev_hash, at, action, case_ref, detail], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    def chain_head(self, sealed_at: str = "") -> Seal | None: ...
 
+    def record_seal(self, seal: Seal) -> None: ...
 
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
-
-
-MIGRATIONS: Sequence[Migration] = (
-    Migration(
-        1,
-        "submissions, documents and the audit trail",
-        """
-        CREATE TABLE submissions (
-            id INTEGER PRIMARY KEY,
-            claim_id TEXT NOT NULL UNIQUE,
-            file_name TEXT NOT NULL,
-            sha256 TEXT NOT NULL,
-            received_at TEXT NOT NULL,
-            outcome TEXT NOT NULL,
-            case_ref TEXT,
-            kind TEXT,
-            reasons TEXT NOT NULL DEFAULT '[]',
-            raw BLOB NOT NULL
-        );
-        CREATE INDEX submissions_sha ON submissions (sha256, outcome);
-        CREATE INDEX submissions_case ON submissions (case_ref);
-        CREATE TABLE documents (
-            id INTEGER PRIMARY KEY,
-            submission_id INTEGER REFERENCES submissions (id),
-            case_ref TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            series TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            document_date TEXT NOT NULL,
-            file_name TEXT NOT NULL,
-            sha256 TEXT NOT NULL,
-            content_sha256 TEXT NOT NULL,
-            template_sha256 TEXT NOT NULL,
-            context_sha256 TEXT NOT NULL,
-            software_version TEXT NOT NULL,
-            produced_at TEXT NOT NULL,
-            pdf_file_name TEXT,
-            pdf_sha256 TEXT,
-            due_on TEXT,
-            met INTEGER,
-            working_days_late INTEGER,
-            UNIQUE (case_ref, series, version)
-        );
-        CREATE TABLE audit (
-            id INTEGER PRIMARY KEY,
-            at TEXT NOT NULL,
-            action TEXT NOT NULL,
-            case_ref TEXT,
-            detail TEXT NOT NULL,
-            prev_hash TEXT NOT NULL,
-            hash TEXT NOT NULL
-        );
-        -- The audit trail is append-only: the database itself refuses edits and deletions.
-        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-            BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-            BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-        """,
-    ),
-    Migration(
-        2,
-        "statutory clocks",
-        """
-        CREATE TABLE clocks (
-            id INTEGER PRIMARY KEY,
-            case_ref TEXT NOT NULL,
-            clock TEXT NOT NULL,
-            subject TEXT NOT NULL,
-            started TEXT NOT NULL,
-            due TEXT NOT NULL,
-            closed TEXT,
-            met INTEGER,
-            working_days_late INTEGER,
-            opened_by INTEGER REFERENCES documents (id),
-            closed_by INTEGER REFERENCES documents (id),
-            UNIQUE (case_ref, clock, subject, started)
-        );
-        CREATE INDEX clocks_open ON clocks (closed, due);
-        """,
-    ),
-    Migration(
-        3,
-        "why a document version was made",
-        "ALTER TABLE documents ADD COLUMN reason TEXT;",
-    ),
-)
-
-
-@dataclass(frozen=True)
-class ClockRecord:
-    """A statutory clock: started on a date (or at a moment), due by another, closed when met."""
-
-    case_ref: str
-    clock: str  # a deadlines.ClockName value, e.g. "exit-letter"
-    subject: str  # what the clock is about within the case, e.g. "support_plan" or an incident
-    started: str  # ISO date or date-time
-    due: str  # ISO date or date-time
-    closed: str | None = None
-    met: bool | None = None
-    working_days_late: int | None = None
-    opened_by: int | None = None
-    closed_by: int | None = None
-    id: int | None = None
+    def seals(self) -> list[Seal]: ...
 
 
 class SqliteStore:
-    """The store on a local SQLite file (WAL mode, so a reader never blocks the watcher)."""
+    """The store on a local SQLite file (WAL mode, so a reader never blocks the watcher).
+
+    A missing store is an error (:class:`StoreMissing`) unless ``create`` says why this is its
+    first use; that reason is the new store's first audit entry. Opening and migrating take a lock
+    beside the store, so processes starting together wait for each other instead of failing."""
 
     def __init__(self, path: Path, migrations: Sequence[Migration] = MIGRATIONS,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, *, create: str | None = None) -> None:
         self.path = path
         self.clock: Clock = clock or SystemClock()  # stamps audit entries and migrations
+        self._depth = 0
+        if create is None and not path.exists():
+            raise StoreMissing(f"The records store {path} does not exist. " + MISSING_ADVICE)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not path.exists():
-                # The store holds special-category data: readable by the service account only.
-                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30.0)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.execute("PRAGMA busy_timeout=30000")
-            self._migrate(migrations)
+            if create is not None:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with _opening_lock(path):
+                new = not path.exists()
+                if new:
+                    if create is None:
+                        raise StoreMissing(f"The records store {path} disappeared while it was "
+                                           "opened. " + MISSING_ADVICE)
+                    # The store holds special-category data: readable by the service account only.
+                    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW,
+                                     0o600))
+                self.db = _connect(path)
+                self._migrate(migrations)
+                if new:
+                    self.audit("store created", None, {"why": create})
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"The records store {path} could not be opened: {exc}.") from exc
-        self._depth = 0
 
     def close(self) -> None:
         self.db.close()
@@ -290,26 +170,23 @@ class SqliteStore:
             self._depth = 0
 
     def _migrate(self, migrations: Sequence[Migration]) -> None:
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS migrations "
-            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
             done = {row[0] for row in self.db.execute("SELECT version FROM migrations")}
             for migration in sorted(migrations, key=lambda m: m.version):
                 if migration.version in done:
                     continue
-                for statement in _statements(migration.sql):
+                for statement in statements(migration.sql):
                     self.db.execute(statement)
+                if migration.then is not None:
+                    migration.then(self)
                 self.db.execute(
                     "INSERT INTO migrations VALUES (?, ?, ?)",
                     (migration.version, migration.name, self._now()),
                 )
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def _now(self) -> str:
         return self.clock.now().astimezone(dt.UTC).isoformat(timespec="microseconds")
@@ -321,7 +198,7 @@ class SqliteStore:
 
     def submission_by_claim(self, claim_id: str) -> SubmissionRecord | None:
         row = self.db.execute("SELECT * FROM submissions WHERE claim_id = ?", (claim_id,)).fetchone()
-        return _submission(row) if row else None
+        return submission_from_row(row) if row else None
 
     def accepted_submission_with_sha(self, sha256: str) -> SubmissionRecord | None:
         row = self.db.execute(
@@ -329,14 +206,15 @@ class SqliteStore:
             "ORDER BY id LIMIT 1",
             (sha256,),
         ).fetchone()
-        return _submission(row) if row else None
+        return submission_from_row(row) if row else None
 
     def record_submission(self, submission: SubmissionRecord) -> int:
         """Record a submission once; recording the same claim again returns the first record's id."""
         with self.transaction():
-            existing = self.submission_by_claim(submission.claim_id)
-            if existing is not None and existing.id is not None:
-                return existing.id
+            existing = self.db.execute("SELECT id FROM submissions WHERE claim_id = ?",
+                                       (submission.claim_id,)).fetchone()
+            if existing is not None:
+                return int(existing[0])
             cursor = self.db.execute(
                 "INSERT INTO submissions (claim_id, file_name, sha256, received_at, outcome, "
                 "case_ref, kind, reasons, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -348,31 +226,21 @@ class SqliteStore:
                     submission.outcome,
                     submission.case_ref,
                     submission.kind,
-                    json.dumps(list(submission.reasons), ensure_ascii=False),
+                    reasons_text(submission.reasons),
                     submission.raw,
                 ),
             )
             submission_id = int(cursor.lastrowid or 0)
-            self.audit(
-                f"submission {submission.outcome}",
-                submission.case_ref,
-                {
-                    "submission": submission_id,
-                    "file": submission.file_name,
-                    "sha256": submission.sha256,
-                    "kind": submission.kind,
-                    "reasons": list(submission.reasons),
-                },
-            )
+            self._audit_row(f"submission {submission.outcome}", "submissions", submission_id)
             return submission_id
 
     def submissions(self, case_ref: str | None = None) -> list[SubmissionRecord]:
         query, args = "SELECT * FROM submissions", tuple[str, ...]()
         if case_ref is not None:
             query, args = query + " WHERE case_ref = ?", (case_ref,)
-        return [_submission(row) for row in self.db.execute(query + " ORDER BY id", args)]
+        return [submission_from_row(row) for row in self.db.execute(query + " ORDER BY id", args)]
 
-    # --- documents ------------------------------------------------------------------------------
+    # --- versions and documents -----------------------------------------------------------------
 
     def latest_document(self, case_ref: str, series: str) -> DocumentRecord | None:
         row = self.db.execute(
@@ -380,17 +248,88 @@ class SqliteStore:
             "LIMIT 1",
             (case_ref, series),
         ).fetchone()
-        return _document(row) if row else None
+        return document_from_row(row) if row else None
+
+    def reserve_version(self, request: VersionRequest) -> Reservation:
+        """Hand out the next version number of a document, inside one transaction.
+
+        A holder that already has a number for this document gets it back (a retry after a crash
+        publishes under the same name, exactly once). Otherwise the request is judged against the
+        latest *recorded* version: the same template and content is "unchanged"; a regeneration of
+        a version that is no longer the latest, or while another producer is making a newer one,
+        is "superseded". Else the next free number is taken: the unique constraint on (case,
+        series, version) makes a producer that lost a race try the next number, never share one."""
+        with self.transaction():
+            own = self.db.execute(
+                "SELECT version FROM versions WHERE holder = ? AND case_ref = ? AND series = ?",
+                (request.holder, request.case_ref, request.series)).fetchone()
+            latest = self.latest_document(request.case_ref, request.series)
+            if own is not None:
+                return Reservation("reserved", int(own[0]), latest)
+            if request.based_on is not None and (
+                    (latest.version if latest else 0) != request.based_on
+                    or self._being_made(request)):
+                return Reservation("superseded", 0, latest)
+            if latest is not None and latest.template_sha256 == request.template_sha256 \
+                    and latest.context_sha256 == request.context_sha256:
+                return Reservation("unchanged", 0, latest)
+            candidate = self._highest_version(request.case_ref, request.series) + 1
+            while True:
+                try:
+                    self.db.execute(
+                        "INSERT INTO versions (case_ref, series, version, holder, reserved_at) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (request.case_ref, request.series, candidate, request.holder,
+                         self._now()))
+                except sqlite3.IntegrityError:
+                    candidate += 1  # taken by another producer since we looked: the next one
+                    continue
+                return Reservation("reserved", candidate, latest)
+
+    def _highest_version(self, case_ref: str, series: str) -> int:
+        row = self.db.execute(
+            "SELECT MAX(version) FROM (SELECT version FROM versions WHERE case_ref = ? AND "
+            "series = ? UNION ALL SELECT version FROM documents WHERE case_ref = ? AND series = ?)",
+            (case_ref, series, case_ref, series)).fetchone()
+        return int(row[0]) if row and isinstance(row[0], int) else 0
+
+    def _being_made(self, request: VersionRequest) -> bool:
+        """Another producer holds a newer number than ``based_on`` and has not recorded it yet."""
+        return self.db.execute(
+            "SELECT 1 FROM versions v WHERE v.case_ref = ? AND v.series = ? AND v.version > ? "
+            "AND v.holder != ? AND NOT EXISTS (SELECT 1 FROM documents d WHERE "
+            "d.case_ref = v.case_ref AND d.series = v.series AND d.version = v.version) LIMIT 1",
+            (request.case_ref, request.series, request.based_on or 0, request.holder),
+        ).fetchone() is not None
+
+    def release_version(self, holder: str) -> None:
+        """Give back a number nothing was published under (the file was rejected before it was
+        published, or will be planned again), so that version numbers stay without gaps."""
+        with self.transaction():
+            self.db.execute(
+                "DELETE FROM versions WHERE holder = ? AND NOT EXISTS (SELECT 1 FROM documents d "
+                "WHERE d.case_ref = versions.case_ref AND d.series = versions.series AND "
+                "d.version = versions.version)", (holder,))
 
     def record_document(self, document: DocumentRecord) -> int:
-        """Record a produced document once; the same (case, series, version) again is a no-op."""
+        """Record a produced document under its reserved version. The same document again (same
+        version, file and hash: a retry) returns the first record's id; a different document under
+        a version already recorded is refused with :class:`StoreError`, never dropped silently."""
         with self.transaction():
             row = self.db.execute(
-                "SELECT id FROM documents WHERE case_ref = ? AND series = ? AND version = ?",
+                "SELECT id, file_name, sha256 FROM documents WHERE case_ref = ? AND series = ? "
+                "AND version = ?",
                 (document.case_ref, document.series, document.version),
             ).fetchone()
             if row is not None:
-                return int(row[0])
+                if (row["file_name"], row["sha256"]) == (document.file_name, document.sha256):
+                    return int(row["id"])
+                raise StoreError(
+                    f"Version {document.version} of {document.series} for case "
+                    f"{document.case_ref} is already recorded for {row['file_name']}, so "
+                    f"{document.file_name} was not recorded. Two producers were given the same "
+                    "version number; the case file is kept and will be tried again. Tell the "
+                    "system administrator.")
             cursor = self.db.execute(
                 "INSERT INTO documents (submission_id, case_ref, kind, series, version, "
                 "document_date, file_name, sha256, content_sha256, template_sha256, "
@@ -420,42 +359,31 @@ class SqliteStore:
                 ),
             )
             document_id = int(cursor.lastrowid or 0)
-            self.audit(
-                "document produced",
-                document.case_ref,
-                {
-                    "document": document_id,
-                    "series": document.series,
-                    "version": document.version,
-                    "file": document.file_name,
-                    "sha256": document.sha256,
-                    "pdf_file": document.pdf_file_name,
-                    "pdf_sha256": document.pdf_sha256,
-                    "template_sha256": document.template_sha256,
-                    "reason": document.reason,
-                },
-            )
+            # A version recorded without asking first (older callers, tests) still takes its number.
+            self.db.execute(
+                "INSERT OR IGNORE INTO versions (case_ref, series, version, holder, reserved_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (document.case_ref, document.series, document.version,
+                 f"documents row {document_id}", self._now()))
+            self._audit_row("document produced", "documents", document_id)
             return document_id
 
     def attach_pdf(self, document_id: int, file_name: str, sha256: str) -> None:
         """Record the PDF of a document whose PDF was made later than its Word file."""
         with self.transaction():
-            self.db.execute(
+            changed = self.db.execute(
                 "UPDATE documents SET pdf_file_name = ?, pdf_sha256 = ? WHERE id = ? "
                 "AND pdf_file_name IS NULL",
                 (file_name, sha256, document_id),
-            )
-            case_ref = self.db.execute(
-                "SELECT case_ref FROM documents WHERE id = ?", (document_id,)
-            ).fetchone()
-            self.audit("pdf produced", case_ref[0] if case_ref else None,
-                       {"document": document_id, "pdf_file": file_name, "pdf_sha256": sha256})
+            ).rowcount
+            if changed:
+                self._audit_row("pdf produced", "documents", document_id)
 
     def documents(self, case_ref: str | None = None) -> list[DocumentRecord]:
         query, args = "SELECT * FROM documents", tuple[str, ...]()
         if case_ref is not None:
             query, args = query + " WHERE case_ref = ?", (case_ref,)
-        return [_document(row) for row in self.db.execute(query + " ORDER BY id", args)]
+        return [document_from_row(row) for row in self.db.execute(query + " ORDER BY id", args)]
 
     # --- clocks ---------------------------------------------------------------------------------
 
@@ -476,25 +404,21 @@ class SqliteStore:
                  clock.working_days_late, clock.opened_by, clock.closed_by),
             )
             clock_id = int(cursor.lastrowid or 0)
-            self.audit("clock started" if clock.closed is None else "clock recorded",
-                       clock.case_ref, {"clock": clock.clock, "subject": clock.subject,
-                                        "started": clock.started, "due": clock.due,
-                                        "met": clock.met})
+            self._audit_row("clock started" if clock.closed is None else "clock recorded",
+                            "clocks", clock_id)
             return clock_id
 
     def close_clock(self, clock_id: int, closed: str, met: bool, working_days_late: int,
                     closed_by: int | None) -> None:
+        """Close a clock still open; closing one already closed changes nothing."""
         with self.transaction():
-            self.db.execute(
+            changed = self.db.execute(
                 "UPDATE clocks SET closed = ?, met = ?, working_days_late = ?, closed_by = ? "
                 "WHERE id = ? AND closed IS NULL",
                 (closed, int(met), working_days_late, closed_by, clock_id),
-            )
-            row = self.db.execute("SELECT case_ref, clock, subject FROM clocks WHERE id = ?",
-                                  (clock_id,)).fetchone()
-            self.audit("clock closed", row["case_ref"], {"clock": row["clock"],
-                       "subject": row["subject"], "met": met, "working_days_late":
-                       working_days_late})
+            ).rowcount
+            if changed:
+                self._audit_row("clock closed", "clocks", clock_id)
 
     def clocks(self, case_ref: str | None = None, open_only: bool = False) -> list[ClockRecord]:
         query, args = "SELECT * FROM clocks WHERE 1 = 1", tuple[str, ...]()
@@ -502,7 +426,7 @@ class SqliteStore:
             query, args = query + " AND case_ref = ?", (case_ref,)
         if open_only:
             query += " AND closed IS NULL"
-        return [_clock(row) for row in self.db.execute(query + " ORDER BY due, id", args)]
+        return [clock_from_row(row) for row in self.db.execute(query + " ORDER BY due, id", args)]
 
     # --- audit ----------------------------------------------------------------------------------
 
@@ -518,82 +442,111 @@ class SqliteStore:
                 (at, action, case_ref, text, prev, audit_hash(prev, at, action, case_ref, text)),
             )
 
+    def _audit_row(self, action: str, table: str, row_id: int) -> None:
+        """An entry carrying every fact of a row as it now stands (see recordgen.chain)."""
+        row = dict(self.db.execute(f"SELECT * FROM {table} WHERE id = ?",  # noqa: S608
+                                   (row_id,)).fetchone())
+        case_ref = row.get("case_ref")
+        self.audit(action, case_ref if isinstance(case_ref, str) else None,
+                   {"table": table, "id": row_id, "row": row_facts(row)})
+
     def audit_entries(self) -> list[AuditEntry]:
-        return [
-            AuditEntry(
-                id=row["id"],
-                at=row["at"],
-                action=row["action"],
-                case_ref=row["case_ref"],
-                detail=json.loads(row["detail"]),
-                prev_hash=row["prev_hash"],
-                hash=row["hash"],
-            )
-            for row in self.db.execute("SELECT * FROM audit ORDER BY id")
-        ]
+        entries = []
+        for row in self.db.execute("SELECT * FROM audit ORDER BY id"):
+            text = _as_text(row["detail"])
+            try:
+                detail = json.loads(text)
+            except ValueError:
+                detail = {}
+            entries.append(AuditEntry(
+                id=row["id"], at=_as_text(row["at"]), action=_as_text(row["action"]),
+                case_ref=None if row["case_ref"] is None else _as_text(row["case_ref"]),
+                detail=detail if isinstance(detail, dict) else {},
+                prev_hash=_as_text(row["prev_hash"]), hash=_as_text(row["hash"]), text=text,
+            ))
+        return entries
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        """Every row of a table exactly as stored (a number stays a number, text stays text)."""
+        if table not in _READABLE:
+            raise StoreError(f"recordgen does not read the table {table!r} row by row.")
+        return [dict(row) for row in self.db.execute(
+            f"SELECT * FROM {table} ORDER BY id")]  # noqa: S608 (a fixed table name)
+
+    # --- seals ----------------------------------------------------------------------------------
+
+    def chain_head(self, sealed_at: str = "") -> Seal | None:
+        """The seal of the audit chain as it stands (None while it is empty)."""
+        row = self.db.execute(
+            "SELECT id, hash, (SELECT COUNT(*) FROM audit) FROM audit ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        return Seal(sealed_at or self._now(), int(row[0]), int(row[2]), _as_text(row[1]))
+
+    def record_seal(self, seal: Seal) -> None:
+        """Note in the store that ``seal`` was written outside it."""
+        with self.transaction():
+            self.db.execute("INSERT INTO seals (sealed_at, entry, entries, hash) VALUES "
+                            "(?, ?, ?, ?)", (seal.sealed_at, seal.entry, seal.entries, seal.hash))
+
+    def seals(self) -> list[Seal]:
+        return [Seal(_as_text(r[0]), r[1], r[2], _as_text(r[3])) for r in self.db.execute(
+            "SELECT sealed_at, entry, entries, hash FROM seals ORDER BY id")]
 
 
-def _statements(sql: str) -> list[str]:
-    """Split a migration into statements, keeping trigger bodies whole."""
-    statements, current = [], []
-    for line in sql.strip().splitlines():
-        if line.strip().startswith("--"):
-            continue
-        current.append(line)
-        joined = "\n".join(current).strip()
-        if joined.endswith(";") and sqlite3.complete_statement(joined):
-            statements.append(joined)
-            current = []
-    return statements
+MISSING_ADVICE = (
+    "Check that the disk or folder holding it is mounted, that [folders] store in the settings "
+    "file points at it, and that a restore from backup put it back."
+)
 
 
-def _submission(row: sqlite3.Row) -> SubmissionRecord:
-    return SubmissionRecord(
-        id=row["id"],
-        claim_id=row["claim_id"],
-        file_name=row["file_name"],
-        sha256=row["sha256"],
-        received_at=dt.datetime.fromisoformat(row["received_at"]),
-        outcome=row["outcome"],
-        raw=bytes(row["raw"]),
-        case_ref=row["case_ref"],
-        kind=row["kind"],
-        reasons=tuple(json.loads(row["reasons"])),
-    )
+@contextmanager
+def _opening_lock(path: Path) -> Iterator[None]:
+    """Held while a store is opened, created or migrated: processes that start together take
+    turns. The lock is a file beside the store, never the store itself."""
+    lock = path.with_name(path.name + ".lock")
+    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreError(
+                        f"The records store {path} could not be opened: another recordgen "
+                        f"process has been opening it for over {WAIT_SECONDS:.0f} seconds. Check "
+                        "for a stuck recordgen process, then try again.") from None
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
-def _clock(row: sqlite3.Row) -> ClockRecord:
-    return ClockRecord(
-        id=row["id"], case_ref=row["case_ref"], clock=row["clock"], subject=row["subject"],
-        started=row["started"], due=row["due"], closed=row["closed"],
-        met=None if row["met"] is None else bool(row["met"]),
-        working_days_late=row["working_days_late"], opened_by=row["opened_by"],
-        closed_by=row["closed_by"],
-    )
+def _connect(path: Path) -> sqlite3.Connection:
+    """Connect and switch on WAL. Switching a new database to WAL fails at once, without waiting,
+    when another connection is looking at it; such a failure is retried until WAIT_SECONDS."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        db = sqlite3.connect(path, isolation_level=None, timeout=WAIT_SECONDS)
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute(f"PRAGMA busy_timeout={int(WAIT_SECONDS * 1000)}")
+            return db
+        except sqlite3.OperationalError as exc:
+            db.close()
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
-def _document(row: sqlite3.Row) -> DocumentRecord:
-    return DocumentRecord(
-        id=row["id"],
-        submission_id=row["submission_id"],
-        case_ref=row["case_ref"],
-        kind=row["kind"],
-        series=row["series"],
-        version=row["version"],
-        document_date=dt.date.fromisoformat(row["document_date"]),
-        file_name=row["file_name"],
-        sha256=row["sha256"],
-        content_sha256=row["content_sha256"],
-        template_sha256=row["template_sha256"],
-        context_sha256=row["context_sha256"],
-        software_version=row["software_version"],
-        produced_at=dt.datetime.fromisoformat(row["produced_at"]),
-        pdf_file_name=row["pdf_file_name"],
-        pdf_sha256=row["pdf_sha256"],
-        due_on=dt.date.fromisoformat(row["due_on"]) if row["due_on"] else None,
-        met=None if row["met"] is None else bool(row["met"]),
-        working_days_late=row["working_days_late"],
-        reason=row["reason"],
-    )
+def _as_text(value: object) -> str:
+    return value if isinstance(value, str) else repr(value)
 
 
