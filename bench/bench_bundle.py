@@ -41,7 +41,7 @@ from typing import Any
 import docx
 from pypdf import PdfReader
 
-from recordgen.inbox import open_services, process_inbox
+from recordgen.intake.inbox import open_services, process_inbox
 from recordgen.settings import Settings, settings_from_mapping
 
 REPO = Path(__file__).resolve().parent.parent

@@ -30,7 +30,7 @@ from typing import Any
 import docx
 from pypdf import PdfReader
 
-from recordgen.convert import LibreOfficeConverter, ParallelConverter, find_soffice
+from recordgen.documents.convert import LibreOfficeConverter, ParallelConverter, find_soffice
 
 RESULTS = Path(__file__).parent / "results" / "convert.json"
 GOAL = 0.90

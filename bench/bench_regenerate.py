@@ -32,10 +32,10 @@ from typing import Any
 import docx
 
 from recordgen.clock import UK, FixedClock
-from recordgen.inbox import open_services, process_inbox
+from recordgen.documents.regenerate import Job, Selection, plan_job, regenerate, select
+from recordgen.documents.render import render_document
+from recordgen.intake.inbox import open_services, process_inbox
 from recordgen.kinds import KINDS
-from recordgen.regenerate import Job, Selection, plan_job, regenerate, select
-from recordgen.render import render_document
 from recordgen.settings import Settings, load_settings, settings_from_mapping
 
 REPO = Path(__file__).resolve().parent.parent

@@ -38,7 +38,7 @@ RESULTS = Path(__file__).parent / "results" / "watch.json"
 EXAMPLE = REPO / "examples" / "2026-11-19_THS-2026-0097_serious_incident.json"
 RUN_WATCH = (
     "from recordgen.cli import cli\n"
-    "from recordgen.watch_cli import watch\n"
+    "from recordgen.cli.watch import watch\n"
     "if watch.name not in cli.commands:\n"
     "    cli.add_command(watch)\n"
     "cli(prog_name='recordgen')\n"

@@ -34,7 +34,7 @@ def wait_for(start: str) -> None:
 
 def versions(store_path: Path, name: str, count: int, cases: int) -> None:
     from recordgen.clock import SystemClock
-    from recordgen.store import DocumentRecord, SqliteStore, VersionRequest
+    from recordgen.records.store import DocumentRecord, SqliteStore, VersionRequest
 
     recorded, released = [], []
     with SqliteStore(store_path, clock=SystemClock()) as store:
@@ -74,7 +74,7 @@ def main() -> None:
         cli(rest, prog_name="recordgen")
     elif mode == "open":
         from recordgen.clock import SystemClock
-        from recordgen.inbox import open_services
+        from recordgen.intake.inbox import open_services
         from recordgen.settings import load_settings
 
         settings = load_settings(Path(rest[0]))
@@ -82,7 +82,7 @@ def main() -> None:
         with open_services(settings, SystemClock()):
             pass
     elif mode == "versions":
-        import recordgen.store  # noqa: F401 (imported before the start, as the cli is)
+        import recordgen.records.store  # noqa: F401 (imported before the start, as the cli is)
 
         store, name, count, cases = rest
         wait_for(start)

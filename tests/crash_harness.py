@@ -128,8 +128,8 @@ def _counts(root: Path) -> tuple[int, int]:
 
 def check(root: Path, files: int) -> list[str]:
     """Every file has exactly its document, whole; one submission per file; nothing claimed."""
-    from recordgen.records import verify_records
-    from recordgen.store import SqliteStore
+    from recordgen.records.store import SqliteStore
+    from recordgen.records.verify import verify_records
 
     problems = []
     with SqliteStore(root / "var" / "store.sqlite3") as store:

@@ -29,9 +29,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from recordgen.name_match import Requester
-from recordgen.redact import PersonSpec, Standing, merged_node, people
-from recordgen.validate import SchemaSet
+from recordgen.documents.validate import SchemaSet
+from recordgen.subject_access.name_match import Requester
+from recordgen.subject_access.redaction import PersonSpec, Standing, merged_node, people
 
 from conftest import example
 
@@ -210,7 +210,7 @@ KINDS = ("needs_assessment", "support_plan", "exit_letter", "serious_incident",
 
 
 def data_node(schemas: SchemaSet, kind: str) -> Mapping[str, Any]:
-    from recordgen.subject_access import request_schema
+    from recordgen.subject_access.requests import request_schema
 
     schema = request_schema(schemas) if kind == "subject_access_request" \
         else schemas.documents[kind]

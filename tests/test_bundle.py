@@ -24,20 +24,20 @@ from lxml import etree
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, StreamObject
 
-from recordgen import bundle as bundle_module
-from recordgen.bundle import LOG_SUFFIX
 from recordgen.clock import FixedClock
-from recordgen.deadlines import ServiceCalendar, lateness, sar_due, uk_date
-from recordgen.docx_merge import join
+from recordgen.deadlines.calendar import ServiceCalendar, lateness, sar_due, uk_date
+from recordgen.documents.validate import SchemaSet
 from recordgen.errors import StoreError, ValidationFailed
-from recordgen.inbox import open_services, process_inbox
-from recordgen.pdf_pages import index_page_count
+from recordgen.intake.inbox import open_services, process_inbox
 from recordgen.pipeline import Outcome, Services
-from recordgen.readable import CaseFileRecord, case_files_document
-from recordgen.redact import MARKER
 from recordgen.settings import Settings
-from recordgen.subject_access import DEFAULT_WORDING, validate_request
-from recordgen.validate import SchemaSet
+from recordgen.subject_access import bundle as bundle_module
+from recordgen.subject_access.bundle import LOG_SUFFIX
+from recordgen.subject_access.docx_merge import join
+from recordgen.subject_access.pages import index_page_count
+from recordgen.subject_access.readable import CaseFileRecord, case_files_document
+from recordgen.subject_access.redaction import MARKER
+from recordgen.subject_access.requests import DEFAULT_WORDING, validate_request
 
 from conftest import REPO, example, make_settings
 
@@ -393,7 +393,7 @@ def test_the_bundle_is_recorded_with_its_hash_and_the_log_only_by_hash(
 def test_verify_accepts_the_bundle_and_its_log(
     services: Services, pdf_settings: Settings
 ) -> None:
-    from recordgen.records import verify_records
+    from recordgen.records.verify import verify_records
 
     run(services, *history(), ("9_request.json", request()))
     findings = verify_records(services.store, pdf_settings.folders.outbox)
@@ -502,13 +502,13 @@ def test_versions_of_one_document_are_joined_for_conversion_and_found_again(
 
 def test_joined_documents_keep_their_own_footers_and_restart_page_numbers() -> None:
     folder = REPO / "templates"
-    from recordgen.render import render_document
+    from recordgen.documents.render import render_document
     from recordgen.settings import load_settings
 
     settings = load_settings(REPO / "recordgen.toml")
     schemas = SchemaSet(settings.folders.schemas)
-    from recordgen.render import build_context
-    from recordgen.validate import validate_case
+    from recordgen.documents.render import build_context
+    from recordgen.documents.validate import validate_case
 
     documents = []
     for version in (1, 2):
@@ -533,10 +533,10 @@ def test_joined_documents_keep_their_own_footers_and_restart_page_numbers() -> N
 
 def test_a_document_shown_alone_loses_its_own_page_numbers_and_keeps_its_reference() -> None:
 
-    from recordgen.docx_merge import without_page_numbers
-    from recordgen.render import build_context, render_document
+    from recordgen.documents.render import build_context, render_document
+    from recordgen.documents.validate import validate_case
     from recordgen.settings import load_settings
-    from recordgen.validate import validate_case
+    from recordgen.subject_access.docx_merge import without_page_numbers
 
     settings = load_settings(REPO / "recordgen.toml")
     case = validate_case(example("exit_letter"), SchemaSet(settings.folders.schemas), settings,
@@ -893,9 +893,9 @@ def test_the_covering_letter_template_uses_only_what_the_bundle_gives_it(
     schemas: SchemaSet
 ) -> None:
     """What `recordgen templates check` does for the other kinds (the request is not in KINDS)."""
-    from recordgen import template_check
-    from recordgen.render import make_environment
-    from recordgen.subject_access import request_schema
+    from recordgen.documents import template_check
+    from recordgen.documents.render import make_environment
+    from recordgen.subject_access.requests import request_schema
 
     path = REPO / "templates" / "sar_cover_letter.docx"
     tree = make_environment().parse(template_check.template_source(path))

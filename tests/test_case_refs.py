@@ -24,11 +24,11 @@ from pypdf import PdfReader
 
 from recordgen.cli import cli
 from recordgen.clock import UK, FixedClock
+from recordgen.documents.validate import CASE_REF, SchemaSet, canonical_case_ref, validate_case
 from recordgen.errors import ValidationFailed
-from recordgen.inbox import open_services, process_inbox
+from recordgen.intake.inbox import open_services, process_inbox
 from recordgen.pipeline import Services
 from recordgen.settings import Settings
-from recordgen.validate import CASE_REF, SchemaSet, canonical_case_ref, validate_case
 
 from conftest import REPO, TODAY, example, make_settings
 from test_bundle import TextConverter

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from recordgen.cli import EXIT_PROBLEMS, EXIT_SETTINGS, cli
-from recordgen.exit_codes import EXIT_INBOX_MISSING
+from recordgen.cli.exit_codes import EXIT_INBOX_MISSING
 
 from conftest import REPO, example
 

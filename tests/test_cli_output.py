@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from recordgen.cli import cli
 from recordgen.clock import UK, FixedClock
-from recordgen.inbox import open_services, process_inbox
+from recordgen.intake.inbox import open_services, process_inbox
 from recordgen.pipeline import Services
 from recordgen.settings import Settings
 

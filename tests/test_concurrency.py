@@ -23,8 +23,8 @@ from click.testing import CliRunner
 
 from recordgen.cli import cli
 from recordgen.clock import UK, FixedClock, SystemClock
-from recordgen.records import verify_records
-from recordgen.store import SqliteStore
+from recordgen.records.store import SqliteStore
+from recordgen.records.verify import verify_records
 
 from conftest import REPO, example
 

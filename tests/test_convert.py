@@ -12,7 +12,7 @@ import docx
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from recordgen.convert import (
+from recordgen.documents.convert import (
     LibreOfficeConverter,
     NoPdfConverter,
     ParallelConverter,

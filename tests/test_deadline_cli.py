@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from recordgen.deadline_cli import deadline
-from recordgen.deadlines import ClockName
+from recordgen.cli.deadline import deadline
+from recordgen.deadlines.calendar import ClockName
 from recordgen.settings import Settings, settings_from_mapping
 
 

@@ -1,4 +1,4 @@
-"""recordgen.deadlines against calendars checked by hand.
+"""recordgen.deadlines.calendar against calendars checked by hand.
 
 Every expected date here was counted on a printed calendar with the bank holidays GOV.UK lists for
 each nation, not copied from what the code prints. The count is written beside the hard cases.
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recordgen.clock import UK
-from recordgen.deadlines import (
+from recordgen.deadlines.calendar import (
     ClockName,
     ServiceCalendar,
     add_working_days,

@@ -15,9 +15,9 @@ from types import ModuleType
 import pytest
 
 from recordgen.clock import UK, FixedClock
-from recordgen.deadlines import ServiceCalendar
-from recordgen.due import run_notes
-from recordgen.inbox import open_services, process_inbox
+from recordgen.deadlines.calendar import ServiceCalendar
+from recordgen.deadlines.due import run_notes
+from recordgen.intake.inbox import open_services, process_inbox
 
 from conftest import REPO, make_settings
 from docx_text import docx_text

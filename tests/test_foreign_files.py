@@ -25,9 +25,9 @@ from click.testing import CliRunner
 from pypdf import PdfWriter
 
 from recordgen.cli import cli
+from recordgen.cli.exit_codes import EXIT_PROBLEMS
 from recordgen.clock import UK, FixedClock
-from recordgen.exit_codes import EXIT_PROBLEMS
-from recordgen.inbox import open_services, process_inbox
+from recordgen.intake.inbox import open_services, process_inbox
 from recordgen.pipeline import Services
 from recordgen.settings import Settings
 

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from recordgen.documents.render import build_context, render_document
+from recordgen.documents.validate import SchemaSet, validate_case
 from recordgen.errors import CaseFileError
-from recordgen.load import parse_case_bytes
-from recordgen.render import build_context, render_document
+from recordgen.intake.load import parse_case_bytes
 from recordgen.settings import Settings
-from recordgen.validate import SchemaSet, validate_case
 
 from conftest import REPO, TODAY, example, make_settings
 from docx_text import docx_text

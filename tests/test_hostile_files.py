@@ -15,10 +15,10 @@ import docx
 import pytest
 
 from recordgen.clock import FixedClock
+from recordgen.documents.render import build_context, render_document
 from recordgen.errors import TemplateError
-from recordgen.inbox import open_services, process_inbox
+from recordgen.intake.inbox import open_services, process_inbox
 from recordgen.pipeline import Services
-from recordgen.render import build_context, render_document
 from recordgen.settings import Settings
 
 from conftest import REPO, TODAY, example, make_settings
@@ -87,7 +87,7 @@ def test_a_50_megabyte_file_is_refused_without_being_read_and_kept(
     assert "50.0 MB" in note and "larger than" in note
     (submission,) = services.store.submissions()
     assert submission.raw == b"" and len(submission.sha256) == 64  # only the hash is stored
-    from recordgen.publish import sha256_of_file
+    from recordgen.documents.publish import sha256_of_file
 
     assert submission.sha256 == sha256_of_file(kept)  # the hash of the file itself
 
@@ -110,7 +110,7 @@ def test_a_file_that_vanishes_before_it_is_claimed_is_skipped_quietly(
 ) -> None:
     path = settings.folders.inbox / "gone.json"
     path.write_bytes(GOOD)
-    from recordgen import inbox
+    from recordgen.intake import inbox
 
     real = inbox.inbox_files
 
@@ -128,7 +128,7 @@ def test_a_full_disk_holds_the_file_for_a_retry(
     services: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (settings.folders.inbox / "plan.json").write_bytes(GOOD)
-    from recordgen import publish
+    from recordgen.documents import publish
 
     real_fdopen = os.fdopen
     outbox = str(settings.folders.outbox)
@@ -199,7 +199,7 @@ def test_a_template_that_reaches_for_python_internals_fails_and_starts_no_proces
     monkeypatch.setattr(subprocess, "Popen", no_process)
     monkeypatch.setattr(os, "system", no_process)
     monkeypatch.setattr(os, "popen", no_process)
-    from recordgen.validate import SchemaSet, validate_case
+    from recordgen.documents.validate import SchemaSet, validate_case
 
     case = validate_case(example("exit_letter"), SchemaSet(REPO / "schemas"), settings, TODAY)
     with pytest.raises(TemplateError, match=r"may not do|could not be filled in"):

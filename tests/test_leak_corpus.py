@@ -54,19 +54,19 @@ from leak_corpus import (
     squash,
     takes_free_text,
 )
-from recordgen.bundle import LOG_SUFFIX, _cover_letter, requester_of
 from recordgen.clock import UK, FixedClock
-from recordgen.clocks import document_clock
-from recordgen.inbox import open_services, process_inbox
+from recordgen.deadlines.tracking import document_clock
+from recordgen.documents.render import build_context, render_document
+from recordgen.documents.validate import CaseFile, SchemaSet
+from recordgen.intake.inbox import open_services, process_inbox
 from recordgen.kinds import CASE_FILE_KINDS
-from recordgen.name_match import ORDINARY_WORDS, TITLES
-from recordgen.readable import CaseFileRecord, case_files_document
-from recordgen.redact import Redacted, redact, scrubber_for, survey
-from recordgen.redaction_log import LogRecord, redaction_log
-from recordgen.render import build_context, render_document
 from recordgen.settings import Settings
-from recordgen.subject_access import response_due
-from recordgen.validate import CaseFile, SchemaSet
+from recordgen.subject_access.bundle import LOG_SUFFIX, _cover_letter, requester_of
+from recordgen.subject_access.name_match import ORDINARY_WORDS, TITLES
+from recordgen.subject_access.readable import CaseFileRecord, case_files_document
+from recordgen.subject_access.redaction import Redacted, redact, scrubber_for, survey
+from recordgen.subject_access.redaction_log import LogRecord, redaction_log
+from recordgen.subject_access.requests import response_due
 
 from conftest import REPO, example, make_settings
 from docx_text import docx_text
@@ -110,7 +110,7 @@ class Words:
 def bundle_words(schemas: SchemaSet, settings: Settings, plants: Sequence[str],
                  documents: Mapping[str, dict[str, Any]] | None = None) -> Words:
     """Every word a bundle would hold for a case with one case file of each kind, each free-text
-    field followed by ``plants``: redacted as :func:`recordgen.bundle.redact_case` does, then
+    field followed by ``plants``: redacted as :func:`recordgen.subject_access.bundle.redact_case` does, then
     rendered as the bundle renders it."""
     documents = documents or {kind: base(kind) for kind in KINDS}
     request_document = current_request()

@@ -22,14 +22,14 @@ import docx
 import pytest
 
 from recordgen.clock import FixedClock
+from recordgen.documents.problems import MAX_PROBLEMS
+from recordgen.documents.render import RenderLimits, build_context, render_document
+from recordgen.documents.validate import SchemaSet, validate_case
 from recordgen.errors import TemplateError, TemplateTooCostly
-from recordgen.inbox import open_services, process_inbox
-from recordgen.load import MAX_LIST_ITEMS
+from recordgen.intake.inbox import open_services, process_inbox
+from recordgen.intake.load import MAX_LIST_ITEMS
 from recordgen.pipeline import Services
-from recordgen.problems import MAX_PROBLEMS
-from recordgen.render import RenderLimits, build_context, render_document
 from recordgen.settings import Settings
-from recordgen.validate import SchemaSet, validate_case
 
 from conftest import REPO, TODAY, example, make_settings
 

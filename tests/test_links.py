@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from recordgen.claim import HOST, ClaimArea
 from recordgen.clock import FixedClock
-from recordgen.inbox import NOT_TAKEN, open_services, process_inbox
+from recordgen.documents.publish import publish
+from recordgen.intake.claim import HOST, ClaimArea
+from recordgen.intake.inbox import NOT_TAKEN, open_services, process_inbox
 from recordgen.pipeline import Services
-from recordgen.publish import publish
 from recordgen.settings import Settings
 
 from conftest import example
@@ -265,7 +265,7 @@ def test_a_retry_republishes_the_same_read_only_document_without_complaint(
 def test_a_file_swapped_for_a_link_as_it_is_taken_is_dropped_not_followed(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recordgen import claim
+    from recordgen.intake import claim
 
     secret = secret_file(tmp_path)
     link = settings.folders.inbox / "plan.json"

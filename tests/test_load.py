@@ -1,6 +1,6 @@
 """Strict loading, one bad input at a time (issue 2 §5; DESIGN.md §3 "load").
 
-Each test feeds recordgen.load the bytes an admin might really drop in and checks what the admin would
+Each test feeds recordgen.intake.load the bytes an admin might really drop in and checks what the admin would
 read in NAME.errors.txt: where the problem is (the JSON path), what is wrong (key words of the
 message, not the whole sentence) and that there is always something to do about it (``fix``).
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from recordgen.errors import CaseFileError, LoadError, Problem
-from recordgen.load import parse_case_bytes, read_case_file
+from recordgen.intake.load import parse_case_bytes, read_case_file
 from recordgen.settings import Limits
 
 from conftest import example
@@ -484,7 +484,7 @@ def test_validate_reads_a_hard_linked_file_it_only_looks_at(tmp_path: Path) -> N
 
 
 def test_a_hard_linked_file_about_to_be_moved_is_refused(tmp_path: Path) -> None:
-    from recordgen.load import read_case_bytes
+    from recordgen.intake.load import read_case_bytes
 
     path = tmp_path / "case.json"
     path.write_text(case_json(), encoding="utf-8")

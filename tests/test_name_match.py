@@ -9,7 +9,7 @@ import unicodedata
 
 import pytest
 
-from recordgen.name_match import Requester, Shape, TextScrubber, folded, name_words, targets
+from recordgen.subject_access.name_match import Requester, Shape, TextScrubber, folded, name_words, targets
 
 W = "[w]"
 

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from recordgen.clock import FixedClock
 from recordgen.errors import ConversionError, ConverterMissing
-from recordgen.inbox import open_services, process_inbox
+from recordgen.intake.inbox import open_services, process_inbox
 from recordgen.pipeline import Services
 from recordgen.settings import Settings
 

@@ -14,14 +14,14 @@ from typing import Any
 import docx
 import pytest
 
-from recordgen.claim import HOST, STALE_AFTER_SECONDS, ClaimArea
 from recordgen.clock import FixedClock
 from recordgen.errors import StoreError
-from recordgen.inbox import open_services, process_inbox
+from recordgen.intake.claim import HOST, STALE_AFTER_SECONDS, ClaimArea
+from recordgen.intake.inbox import open_services, process_inbox
 from recordgen.pipeline import Services, process_batch
-from recordgen.seal import SEAL_FILE
+from recordgen.records.seal import SEAL_FILE
+from recordgen.records.store import DocumentRecord
 from recordgen.settings import Settings
-from recordgen.store import DocumentRecord
 
 from conftest import REPO, example, make_settings
 
@@ -390,7 +390,7 @@ def test_a_worker_folder_still_being_made_is_never_adopted(
 def test_a_rejection_recorded_just_before_a_crash_is_finished_by_moving_the_file(
     services: Services, settings: Settings
 ) -> None:
-    from recordgen.store import SubmissionRecord
+    from recordgen.records.store import SubmissionRecord
 
     dead = settings.folders.work / f"{HOST}-999-abc"
     dead.mkdir(parents=True)
@@ -462,7 +462,7 @@ def test_a_retry_after_a_crash_records_its_own_version_though_another_was_made_m
     records version 2 (the file already issued), not a 4th, and nothing issued is unrecorded."""
     from dataclasses import replace
 
-    from recordgen.records import verify_records
+    from recordgen.records.verify import verify_records
 
     plan = example("support_plan")
     drop(plan, "v1.json")

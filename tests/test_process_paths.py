@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from recordgen.cli import cli
+from recordgen.cli.exit_codes import EXIT_PROBLEMS
 from recordgen.clock import UK, FixedClock
-from recordgen.exit_codes import EXIT_PROBLEMS
-from recordgen.inbox import NOT_TAKEN, open_services, process_inbox
+from recordgen.intake.inbox import NOT_TAKEN, open_services, process_inbox
 from recordgen.pipeline import Services
 from recordgen.settings import Settings
 

@@ -265,7 +265,7 @@ def entry_of(db: sqlite3.Connection, table: str, row: int) -> tuple[int, dict[st
 
 def rechain(db: sqlite3.Connection, start: int) -> None:
     """What someone with the database alone can do: recompute every hash from entry ``start``."""
-    from recordgen.chain import audit_hash
+    from recordgen.records.chain import audit_hash
 
     prev = db.execute("SELECT hash FROM audit WHERE id = ?", (start - 1,)).fetchone()[0]
     for entry_id, at, action, case_ref, detail in db.execute(

@@ -27,13 +27,21 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject, StreamObject
 
-from recordgen.bundle import LOG_SUFFIX
 from recordgen.clock import UK, FixedClock
-from recordgen.inbox import open_services, process_inbox
-from recordgen.name_match import Requester
-from recordgen.redact import IN_TEXT, MARKER, UNDESCRIBED, Findings, redact, scrubber_for, survey
+from recordgen.documents.validate import SchemaSet
+from recordgen.intake.inbox import open_services, process_inbox
 from recordgen.settings import Settings
-from recordgen.validate import SchemaSet
+from recordgen.subject_access.bundle import LOG_SUFFIX
+from recordgen.subject_access.name_match import Requester
+from recordgen.subject_access.redaction import (
+    IN_TEXT,
+    MARKER,
+    UNDESCRIBED,
+    Findings,
+    redact,
+    scrubber_for,
+    survey,
+)
 
 from conftest import REPO, example, make_settings
 

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 
 from recordgen.cli import EXIT_PROBLEMS, cli
 from recordgen.clock import FixedClock
-from recordgen.inbox import open_services, process_inbox
+from recordgen.documents.regenerate import Selection, regenerate
+from recordgen.intake.inbox import open_services, process_inbox
 from recordgen.pipeline import Services
-from recordgen.regenerate import Selection, regenerate
 from recordgen.settings import Settings
 
 from conftest import REPO, example, make_settings
@@ -200,7 +200,7 @@ def test_the_command_shows_a_summary_and_exits_1_on_failures(
 def test_a_regeneration_overtaken_by_a_version_being_made_makes_nothing(
     services: Services, settings: Settings, templates: Path
 ) -> None:
-    from recordgen.store import VersionRequest
+    from recordgen.records.store import VersionRequest
 
     edit_template(templates, "support_plan", "What we will work on together", "Our goals")
     # A watcher is making version 2 of one plan from a case file dropped meanwhile.
@@ -218,7 +218,7 @@ def test_a_regeneration_overtaken_by_a_version_being_made_makes_nothing(
 def test_a_regeneration_cut_off_after_publishing_records_the_same_version_when_run_again(
     services: Services, settings: Settings, templates: Path
 ) -> None:
-    from recordgen.records import verify_records
+    from recordgen.records.verify import verify_records
     from test_pipeline import FailingStore
 
     edit_template(templates, "exit_letter", "What we have agreed", "What we agreed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from recordgen.render import normalise_docx, uk_datetime
+from recordgen.documents.render import normalise_docx, uk_datetime
 
 
 def _zip(stamp: tuple[int, int, int, int, int, int]) -> bytes:

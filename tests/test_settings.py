@@ -363,7 +363,7 @@ def test_intervals_print_as_they_are_written() -> None:
 
 def test_subject_access_wording_keys_are_the_ones_the_cover_letter_uses(tmp_path: Path) -> None:
     from recordgen.settings import SUBJECT_ACCESS_KEYS
-    from recordgen.subject_access import DEFAULT_WORDING
+    from recordgen.subject_access.requests import DEFAULT_WORDING
 
     assert set(SUBJECT_ACCESS_KEYS) == set(DEFAULT_WORDING)
     path = tmp_path / "recordgen.toml"

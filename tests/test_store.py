@@ -14,7 +14,7 @@ import pytest
 
 from recordgen.clock import UK, FixedClock
 from recordgen.errors import StoreError, StoreMissing
-from recordgen.store import (
+from recordgen.records.store import (
     GENESIS_HASH,
     MIGRATIONS,
     ClockRecord,

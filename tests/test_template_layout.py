@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from recordgen.clock import UK, FixedClock
-from recordgen.inbox import open_services, process_inbox
+from recordgen.intake.inbox import open_services, process_inbox
 from recordgen.settings import Settings
 
 from conftest import example, make_settings

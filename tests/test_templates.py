@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from docxtpl import DocxTemplate
 
-from recordgen.deadlines import (
+from recordgen.deadlines.calendar import (
     ServiceCalendar,
     assessment_due,
     exit_letter_due,
@@ -24,11 +24,11 @@ from recordgen.deadlines import (
     referral_contact_due,
     review_due,
 )
+from recordgen.documents.render import build_context, make_environment, render_document
+from recordgen.documents.validate import SchemaSet, validate_case
+from recordgen.intake.load import read_case_file
 from recordgen.kinds import KINDS
-from recordgen.load import read_case_file
-from recordgen.render import build_context, make_environment, render_document
 from recordgen.settings import Settings, load_settings
-from recordgen.validate import SchemaSet, validate_case
 
 from docx_text import docx_body_lines, docx_header_footer_text, docx_rows, docx_text
 
@@ -765,7 +765,7 @@ def _with_paragraph(folder: Path, text: str) -> Path:
 def test_templates_check_warns_about_loops_over_ranges_inside_each_other(
     text: str, schemas: SchemaSet, tmp_path: Path
 ) -> None:
-    from recordgen.template_check import check_templates
+    from recordgen.documents.template_check import check_templates
 
     findings = check_templates(_with_paragraph(tmp_path / "templates", text), schemas)
     (finding,) = findings
@@ -778,7 +778,7 @@ def test_templates_check_warns_about_loops_over_ranges_inside_each_other(
 def test_templates_check_does_not_warn_about_one_loop_over_a_range_or_loops_over_lists(
     schemas: SchemaSet, tmp_path: Path
 ) -> None:
-    from recordgen.template_check import check_templates
+    from recordgen.documents.template_check import check_templates
 
     text = ("{% for i in range(3) %}{{ i }}{% endfor %}{% for need in data.needs %}"
             "{% for i in range(2) %}-{% endfor %}{% endfor %}")

@@ -1,12 +1,12 @@
 """Who is a third party in a subject access bundle: one rule, for every kind (issue: "only the
 requester is exempt").
 
-The rule is :func:`recordgen.redact.standing`; the schemas say, with ``x-third-party-person``,
-which of their objects describe a person and how to tell who. These tests walk every schema and
-every kind's example, so a new kind is covered as soon as it has a schema and an example: an
-object with a name that does not say who it is fails here, and every person in every kind is
-checked against the rule, with the requester, with someone else in the requester's place, and with
-every role a person can be given.
+The rule is :func:`recordgen.subject_access.redaction.standing`; the schemas say, with
+``x-third-party-person``, which of their objects describe a person and how to tell who. These tests
+walk every schema and every kind's example, so a new kind is covered as soon as it has a schema and
+an example: an object with a name that does not say who it is fails here, and every person in every
+kind is checked against the rule, with the requester, with someone else in the requester's place,
+and with every role a person can be given.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
+from recordgen.documents.validate import SchemaSet
 from recordgen.kinds import CASE_FILE_KINDS, SUBJECT_ACCESS_REQUEST
-from recordgen.name_match import Requester
-from recordgen.redact import (
+from recordgen.subject_access.name_match import Requester
+from recordgen.subject_access.redaction import (
     MARKER,
     PERSON_KEY,
     REASON_KEY,
@@ -32,8 +33,7 @@ from recordgen.redact import (
     scrubber_for,
     survey,
 )
-from recordgen.subject_access import request_schema
-from recordgen.validate import SchemaSet
+from recordgen.subject_access.requests import request_schema
 
 from conftest import REPO, example
 

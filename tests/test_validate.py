@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from recordgen.documents.validate import CaseFile, SchemaSet, validate_case
 from recordgen.errors import Problem, ValidationFailed
 from recordgen.settings import Settings
-from recordgen.validate import CaseFile, SchemaSet, validate_case
 
 from conftest import REPO, TODAY, example, make_settings
 
@@ -904,7 +904,7 @@ def test_no_fix_in_any_schema_carries_a_fixed_date() -> None:
 def test_a_badly_written_date_is_explained_without_an_example_date(
     kind: str, field: str, settings: Settings
 ) -> None:
-    from recordgen.subject_access import validate_case_file
+    from recordgen.subject_access.requests import validate_case_file
 
     document = example(kind)
     document["data"][field] = "23/11/2026"

@@ -23,22 +23,22 @@ import pytest
 from click.testing import CliRunner
 from watchdog.observers.api import BaseObserver
 
-from recordgen.claim import HOST
 from recordgen.cli import cli
-from recordgen.clock import SystemClock
-from recordgen.errors import CannotWatch, InboxMissing, SettingsError
-from recordgen.exit_codes import (
+from recordgen.cli.exit_codes import (
     EXIT_CANNOT_WATCH,
     EXIT_INBOX_MISSING,
     EXIT_INBOX_NOT_WRITABLE,
     EXIT_SETTINGS,
     exit_code_for,
 )
-from recordgen.inbox import inbox_files, open_services
+from recordgen.cli.watch import watch
+from recordgen.clock import SystemClock
+from recordgen.errors import CannotWatch, InboxMissing, SettingsError
+from recordgen.intake.claim import HOST
+from recordgen.intake.inbox import inbox_files, open_services
+from recordgen.intake.watch import Watcher, WatchOptions, filesystem_type
+from recordgen.records.store import SqliteStore, SubmissionRecord
 from recordgen.settings import Settings, load_settings
-from recordgen.store import SqliteStore, SubmissionRecord
-from recordgen.watch import Watcher, WatchOptions, filesystem_type
-from recordgen.watch_cli import watch
 
 from conftest import REPO, example, make_settings
 

@@ -25,11 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from recordgen import __version__
-from recordgen.bundle import publish_bundle, record_bundle
-from recordgen.claim import Claimed
 from recordgen.clock import UK, Clock
-from recordgen.clocks import DocumentClock, document_clock, update_clocks
-from recordgen.convert import Converter, pdfs_of
+from recordgen.deadlines.tracking import DocumentClock, document_clock, update_clocks
+from recordgen.documents.convert import Converter, pdfs_of
+from recordgen.documents.problems import cap_problems
+from recordgen.documents.publish import PublishedFile, publish, read_published
+from recordgen.documents.render import RenderedDocument, build_context, context_fingerprint, render_document
+from recordgen.documents.validate import CaseFile, SchemaSet, canonical_case_ref
 from recordgen.errors import (
     CaseFileError,
     ConversionError,
@@ -41,16 +43,14 @@ from recordgen.errors import (
     TemplateError,
     TemplateTooCostly,
 )
+from recordgen.intake.claim import Claimed
+from recordgen.intake.load import parse_case_bytes, read_case_bytes
+from recordgen.intake.rejected import reject_file
 from recordgen.kinds import KINDS, SUBJECT_ACCESS_REQUEST, DocumentKind
-from recordgen.load import parse_case_bytes, read_case_bytes
-from recordgen.problems import cap_problems
-from recordgen.publish import PublishedFile, publish, read_published
-from recordgen.rejected import reject_file
-from recordgen.render import RenderedDocument, build_context, context_fingerprint, render_document
+from recordgen.records.store import DocumentRecord, Store, SubmissionRecord, VersionRequest
 from recordgen.settings import Settings
-from recordgen.store import DocumentRecord, Store, SubmissionRecord, VersionRequest
-from recordgen.subject_access import is_request, validate_case_file
-from recordgen.validate import CaseFile, SchemaSet, canonical_case_ref
+from recordgen.subject_access.bundle import publish_bundle, record_bundle
+from recordgen.subject_access.requests import is_request, validate_case_file
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from recordgen.errors import SettingsError
 NATIONS = ("england-and-wales", "scotland", "northern-ireland")
 DEFAULT_SETTINGS_NAME = "recordgen.toml"
 # The paragraphs of the subject access cover letter that [subject_access] may reword (UK GDPR
-# Article 15(1)-(2)); their default wording is in recordgen.subject_access.DEFAULT_WORDING.
+# Article 15(1)-(2)); their default wording is in recordgen.subject_access.requests.DEFAULT_WORDING.
 SUBJECT_ACCESS_KEYS = (
     "purposes", "categories", "recipients", "retention", "source", "automated_decisions",
     "transfers", "rectification", "erasure", "restriction", "objection", "complaint", "dpo_contact",

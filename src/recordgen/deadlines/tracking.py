@@ -1,6 +1,6 @@
 """Which statutory clock each document answers, and whether it met it.
 
-The date arithmetic lives in :mod:`recordgen.deadlines`; this module only knows, for each kind of
+The date arithmetic lives in :mod:`recordgen.deadlines.calendar`; this module only knows, for each kind of
 document, which clock it starts or stops and which dates in the case file count.
 """
 
@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from recordgen import deadlines
-from recordgen.deadlines import ClockName, ServiceCalendar
+from recordgen.deadlines import calendar as deadlines
+from recordgen.deadlines.calendar import ClockName, ServiceCalendar
+from recordgen.documents.validate import CaseFile
+from recordgen.records.store import ClockRecord, Store
 from recordgen.settings import Settings
-from recordgen.store import ClockRecord, Store
-from recordgen.validate import CaseFile
 
 
 @dataclass(frozen=True)

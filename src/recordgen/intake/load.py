@@ -4,7 +4,7 @@ Python's json module quietly accepts things a records system must not: duplicate
 silently wins), NaN and Infinity, nesting deep enough to crash the interpreter, and escaped characters
 that Word's XML cannot hold. Each of these is refused here with a message an admin can act on.
 A file that is not a case file at all (a Word document, a PDF, a scan, a spreadsheet) is named by
-what it seems to be (:mod:`recordgen.foreign`). Files are read without following links.
+what it seems to be (:mod:`recordgen.intake.foreign`). Files are read without following links.
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from recordgen.documents.problems import MAX_PROBLEMS, cap_problems, more_problems
 from recordgen.errors import CaseFileError, LoadError, Problem
-from recordgen.foreign import (
+from recordgen.intake.foreign import (
     describe_by_name,
     identify,
     identify_bytes,
     identify_text,
     not_a_case_file,
 )
-from recordgen.problems import MAX_PROBLEMS, cap_problems, more_problems
 
 _SAVE_AS_UTF8 = (
     'Open it in Notepad, choose File, Save As, set Encoding to "UTF-8", save, and drop it in again. '

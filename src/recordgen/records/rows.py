@@ -112,7 +112,7 @@ class Reservation:
 @dataclass(frozen=True)
 class Seal:
     """The head of the audit chain at one moment: its last entry, how many entries, and that
-    entry's hash. Written outside the store after every run (:mod:`recordgen.seal`)."""
+    entry's hash. Written outside the store after every run (:mod:`recordgen.records.seal`)."""
 
     sealed_at: str
     entry: int

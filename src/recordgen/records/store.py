@@ -3,8 +3,8 @@
 :class:`Store` is the interface the rest of recordgen uses; :class:`SqliteStore` implements it on a
 local SQLite file. A PostgreSQL store for several machines sharing one inbox is a second
 implementation of the same interface. What it holds (the records, and how a stored row is read) is
-in :mod:`recordgen.store_records`, the schema as a numbered list of migrations in
-:mod:`recordgen.store_schema`, what the audit chain covers in :mod:`recordgen.chain`.
+in :mod:`recordgen.records.rows`, the schema as a numbered list of migrations in
+:mod:`recordgen.records.migrations`, what the audit chain covers in :mod:`recordgen.records.chain`.
 
 Recording is idempotent: a submission is keyed by its claim (one claimed file, however often a crash
 makes us retry it). A document's version number is reserved before the document is made
@@ -27,22 +27,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from recordgen.chain import GENESIS_HASH as GENESIS_HASH
-from recordgen.chain import audit_hash as audit_hash
-from recordgen.chain import reasons_text, row_facts
 from recordgen.clock import Clock, SystemClock
 from recordgen.errors import StoreError, StoreMissing
-from recordgen.store_records import AuditEntry as AuditEntry
-from recordgen.store_records import ClockRecord as ClockRecord
-from recordgen.store_records import DocumentRecord as DocumentRecord
-from recordgen.store_records import Reservation as Reservation
-from recordgen.store_records import Seal as Seal
-from recordgen.store_records import SubmissionRecord as SubmissionRecord
-from recordgen.store_records import VersionRequest as VersionRequest
-from recordgen.store_records import clock_from_row, document_from_row, submission_from_row
-from recordgen.store_schema import MIGRATIONS as MIGRATIONS
-from recordgen.store_schema import Migration as Migration
-from recordgen.store_schema import statements
+from recordgen.records.chain import GENESIS_HASH as GENESIS_HASH
+from recordgen.records.chain import audit_hash as audit_hash
+from recordgen.records.chain import reasons_text, row_facts
+from recordgen.records.migrations import MIGRATIONS as MIGRATIONS
+from recordgen.records.migrations import Migration as Migration
+from recordgen.records.migrations import statements
+from recordgen.records.rows import AuditEntry as AuditEntry
+from recordgen.records.rows import ClockRecord as ClockRecord
+from recordgen.records.rows import DocumentRecord as DocumentRecord
+from recordgen.records.rows import Reservation as Reservation
+from recordgen.records.rows import Seal as Seal
+from recordgen.records.rows import SubmissionRecord as SubmissionRecord
+from recordgen.records.rows import VersionRequest as VersionRequest
+from recordgen.records.rows import clock_from_row, document_from_row, submission_from_row
 
 # How long opening, migrating or writing waits for other recordgen processes before giving up.
 WAIT_SECONDS = 60.0
@@ -443,7 +443,7 @@ class SqliteStore:
             )
 
     def _audit_row(self, action: str, table: str, row_id: int) -> None:
-        """An entry carrying every fact of a row as it now stands (see recordgen.chain)."""
+        """An entry carrying every fact of a row as it now stands (see recordgen.records.chain)."""
         row = dict(self.db.execute(f"SELECT * FROM {table} WHERE id = ?",  # noqa: S608
                                    (row_id,)).fetchone())
         case_ref = row.get("case_ref")

@@ -2,15 +2,15 @@
 information, from the settings file's [subject_access] table over the defaults here), the
 response's due date, and its clock.
 
-A request is answered by a bundle built from the store (:mod:`recordgen.bundle`). Its case file is
-checked like every other (JSON Schema, then the rules one file can show), but here rather than in
-:mod:`recordgen.validate`, because the kind is not one of the template kinds that module lists
-(see :data:`recordgen.kinds.CASE_FILE_KINDS`). The messages come from the same translation, so
-admin staff see the same kind of note whatever they dropped.
+A request is answered by a bundle built from the store (:mod:`recordgen.subject_access.bundle`). Its
+case file is checked like every other (JSON Schema, then the rules one file can show), but here
+rather than in :mod:`recordgen.documents.validate`, because the kind is not one of the template
+kinds that module lists (see :data:`recordgen.kinds.CASE_FILE_KINDS`). The messages come from the
+same translation, so admin staff see the same kind of note whatever they dropped.
 
 The law: UK GDPR Article 12(3) gives one month from receipt, extendable by two further months when
 the person is told, with the reasons, within the first month; the ICO counts it as the
-corresponding calendar date (:func:`recordgen.deadlines.sar_due`).
+corresponding calendar date (:func:`recordgen.deadlines.calendar.sar_due`).
 """
 
 from __future__ import annotations
@@ -25,16 +25,24 @@ import jsonschema
 import referencing.jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
-from recordgen import deadlines
-from recordgen.deadlines import ClockName, ServiceCalendar, parse_date, uk_date
-from recordgen.errors import Problem, SettingsError, ValidationFailed
-from recordgen.kinds import CASE_FILE_KINDS, SUBJECT_ACCESS_REQUEST
-from recordgen.settings import Settings
-from recordgen.store import ClockRecord, Store
+from recordgen.deadlines import calendar as deadlines
+from recordgen.deadlines.calendar import ClockName, ServiceCalendar, parse_date, uk_date
 
 # validate.py's keyword-by-keyword translation into plain English (private there), reused so a
 # request's problems read like every other case file's.
-from recordgen.validate import CaseFile, SchemaSet, _path_order, _shadowed, _translate, _unique, validate_case
+from recordgen.documents.validate import (
+    CaseFile,
+    SchemaSet,
+    _path_order,
+    _shadowed,
+    _translate,
+    _unique,
+    validate_case,
+)
+from recordgen.errors import Problem, SettingsError, ValidationFailed
+from recordgen.kinds import CASE_FILE_KINDS, SUBJECT_ACCESS_REQUEST
+from recordgen.records.store import ClockRecord, Store
+from recordgen.settings import Settings
 
 CLOCK_SUBJECT = SUBJECT_ACCESS_REQUEST.name  # the clock's "subject" column in the store
 
@@ -95,7 +103,7 @@ def validate_case_file(
     document: Mapping[str, Any], schemas: SchemaSet, settings: Settings, today: dt.date
 ) -> CaseFile:
     """Check any loaded case file: a subject access request here, every other kind by
-    :func:`recordgen.validate.validate_case`."""
+    :func:`recordgen.documents.validate.validate_case`."""
     check = validate_request if is_request(document) else validate_case
     return check(document, schemas, settings, today)
 
@@ -110,7 +118,7 @@ def _date(data: Mapping[str, Any], key: str) -> dt.date | None:
 def request_problems(
     data: Mapping[str, Any], settings: Settings, today: dt.date
 ) -> Iterator[Problem]:
-    """The rules beyond the schema (same shape as a :mod:`recordgen.rules` rule)."""
+    """The rules beyond the schema (same shape as a :mod:`recordgen.documents.rules` rule)."""
     received = _date(data, "received_on")
     for key, what in (("received_on", "date the request was received"),
                       ("identity_checked_on", "date the person's identity was checked"),

@@ -17,34 +17,34 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from recordgen import __version__
-from recordgen.cli_context import clock_of, keep_clock
-from recordgen.deadline_cli import deadline
-from recordgen.deadlines import ClockName, ServiceCalendar, uk_date
-from recordgen.due import due_csv, due_rows, run_notes
-from recordgen.errors import CaseFileError, RecordgenError
-from recordgen.exit_codes import (  # noqa: F401 (EXIT_OK and EXIT_FAULT: for tests and readers)
+from recordgen.cli.context import clock_of, keep_clock
+from recordgen.cli.deadline import deadline
+from recordgen.cli.exit_codes import (  # noqa: F401 (EXIT_OK and EXIT_FAULT: for tests and readers)
     EXIT_FAULT,
     EXIT_OK,
     EXIT_PROBLEMS,
     EXIT_SETTINGS,
     exit_code_for,
 )
-from recordgen.inbox import NOT_TAKEN, init_store, open_services, outbox_holdings, process_inbox
+from recordgen.cli.watch import watch
+from recordgen.deadlines.calendar import ClockName, ServiceCalendar, uk_date
+from recordgen.deadlines.due import due_csv, due_rows, run_notes
+from recordgen.documents.regenerate import Selection
+from recordgen.documents.regenerate import regenerate as regenerate_documents
+from recordgen.documents.template_check import check_templates
+from recordgen.documents.validate import SchemaSet, canonical_case_ref
+from recordgen.errors import CaseFileError, RecordgenError
+from recordgen.intake.inbox import NOT_TAKEN, init_store, open_services, outbox_holdings, process_inbox
+from recordgen.intake.load import read_case_file
+from recordgen.intake.rejected import friendly_path
 from recordgen.kinds import CASE_FILE_KINDS, KINDS
-from recordgen.load import read_case_file
 from recordgen.pipeline import Outcome
-from recordgen.records import HOW_TO_CHANGE_A_DOCUMENT, case_history, verify_advice
-from recordgen.records import verify as verify_store
-from recordgen.regenerate import Selection
-from recordgen.regenerate import regenerate as regenerate_documents
-from recordgen.rejected import friendly_path
-from recordgen.seal import current_seal
-from recordgen.seal import describe as describe_seal
+from recordgen.records.seal import current_seal
+from recordgen.records.seal import describe as describe_seal
+from recordgen.records.verify import HOW_TO_CHANGE_A_DOCUMENT, case_history, verify_advice
+from recordgen.records.verify import verify as verify_store
 from recordgen.settings import DEFAULT_SETTINGS_NAME, Settings, load_settings
-from recordgen.subject_access import validate_case_file
-from recordgen.template_check import check_templates
-from recordgen.validate import SchemaSet, canonical_case_ref
-from recordgen.watch_cli import watch
+from recordgen.subject_access.requests import validate_case_file
 
 
 def _console() -> Console:

@@ -12,9 +12,17 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from recordgen.deadlines import uk_date, uk_date_time
-from recordgen.redact import MARKER, CaseScrubber, Redacted, Shared, Standing, Withholding, searched
-from recordgen.validate import CaseFile
+from recordgen.deadlines.calendar import uk_date, uk_date_time
+from recordgen.documents.validate import CaseFile
+from recordgen.subject_access.redaction import (
+    MARKER,
+    CaseScrubber,
+    Redacted,
+    Shared,
+    Standing,
+    Withholding,
+    searched,
+)
 
 _MOST_PLACES = 4  # places listed for one shared word before "and N more"
 _WIDTH = 100

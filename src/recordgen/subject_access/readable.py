@@ -26,8 +26,8 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from recordgen.redact import MARKER, Resolver, merged_node
-from recordgen.render import uk_date, uk_datetime
+from recordgen.documents.render import uk_date, uk_datetime
+from recordgen.subject_access.redaction import MARKER, Resolver, merged_node
 
 TITLE_STYLE = "Heading 1"  # one per case file, and nothing else: the bundle finds them by it
 _TEXT_WIDTH_CM = 17.0

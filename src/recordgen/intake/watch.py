@@ -1,7 +1,7 @@
 """The watcher behind ``recordgen watch``: each case file in the inbox is taken once it is complete.
 
 The watcher only watches (STYLE.md): it notices files, waits until each is complete, claims it by
-an atomic rename (:mod:`recordgen.claim`) and hands it to the pipeline. It notices files by native
+an atomic rename (:mod:`recordgen.intake.claim`) and hands it to the pipeline. It notices files by native
 file events (watchdog), or with ``poll_seconds`` above 0 by listing the inbox on a timer (on a
 network share other machines' changes raise no events here); by a full rescan every
 ``rescan_seconds`` in either mode, which also retries held files and adopts dead workers' claims;
@@ -43,9 +43,9 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
-from recordgen.claim import ClaimArea, Claimed, is_inbox_file
 from recordgen.errors import CannotWatch, InboxError, InboxMissing, InboxNotWritable, SettingsError
-from recordgen.inbox import BATCH_SIZE, check_inbox, inbox_files, process_logged
+from recordgen.intake.claim import ClaimArea, Claimed, is_inbox_file
+from recordgen.intake.inbox import BATCH_SIZE, check_inbox, inbox_files, process_logged
 from recordgen.pipeline import Outcome, Services
 from recordgen.settings import Settings, Watch
 

@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 from recordgen.clock import UK
-from recordgen.deadlines import uk_date_time
+from recordgen.deadlines.calendar import uk_date_time
+from recordgen.documents.publish import FOLDER_MODE
 from recordgen.errors import PublishError
-from recordgen.publish import FOLDER_MODE
-from recordgen.store import Seal, Store
+from recordgen.records.store import Seal, Store
 
 SEAL_FILE = ".recordgen-seals"
 SEAL_MODE = 0o640  # appended to after every run, so not read-only as issued documents are

@@ -32,7 +32,7 @@ So a case is redacted in two passes:
    identifying fields' values) and what belongs to the person or to staff (theirs);
 2. :func:`redact` each record: third parties' records are withheld, and in every text each
    identifying value found by the survey is withheld wherever it appears, matched by meaning
-   (:mod:`recordgen.name_match`: any letter case, accents, apostrophes, hyphens, spacing, phone
+   (:mod:`recordgen.subject_access.name_match`: any letter case, accents, apostrophes, hyphens, spacing, phone
    and postcode formats; whole words only). When in doubt, withhold and say so: a word that is part
    of both a third party's name and the person's own or a staff member's name is withheld where it
    stands alone (the full name of the person or staff member stays), and the log lists it.
@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from recordgen.name_match import (
+from recordgen.subject_access.name_match import (
     Requester,
     Shape,
     TextScrubber,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from recordgen.chain import COVERED_TABLES, row_facts
+from recordgen.records.chain import COVERED_TABLES, row_facts
 
 
 class Migrating(Protocol):

@@ -3,7 +3,7 @@
 Each problem carries its JSON path, what is wrong and how to fix it, in words an admin can act on.
 Schema errors are translated keyword by keyword; a schema node may carry an ``x-fix`` text that says
 how to fix a value in its place. The rules that one case file can show, beyond the schema, live in
-:mod:`recordgen.rules`.
+:mod:`recordgen.documents.rules`.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ import referencing
 import referencing.jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
-from recordgen.deadlines import parse_local_datetime
+from recordgen.deadlines.calendar import parse_local_datetime
+from recordgen.documents.problems import MAX_PROBLEMS, cap_problems, clip
+from recordgen.documents.rules import rule_problems
 from recordgen.errors import Problem, SettingsError, ValidationFailed
 from recordgen.kinds import KINDS, DocumentKind
-from recordgen.problems import MAX_PROBLEMS, cap_problems, clip
-from recordgen.rules import rule_problems
 from recordgen.settings import Settings
 
 COMMON_SCHEMA = "common.schema.json"
@@ -384,7 +384,7 @@ class _MissingField(Problem):
 def _unique(problems: Iterable[Problem]) -> Iterator[Problem]:
     """Each problem once, in the order given; a misspelt field that names a missing one is one
     problem with one fix ("rename reveiw_date to review_date"), not two; capped at
-    :data:`~recordgen.problems.MAX_PROBLEMS` with a count of the rest."""
+    :data:`~recordgen.documents.problems.MAX_PROBLEMS` with a count of the rest."""
     listed = list(dict.fromkeys(problems))
     missing = {(p.parent, p.name): p for p in listed if isinstance(p, _MissingField)}
     renamed: set[Problem] = set()

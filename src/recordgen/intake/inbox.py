@@ -17,16 +17,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from recordgen.claim import ClaimArea, Claimed, is_inbox_file, is_junk_name
 from recordgen.clock import Clock, SystemClock
-from recordgen.convert import Converter, LibreOfficeConverter, NoPdfConverter, ParallelConverter
+from recordgen.documents.convert import Converter, LibreOfficeConverter, NoPdfConverter, ParallelConverter
+from recordgen.documents.validate import SchemaSet
 from recordgen.errors import InboxMissing, RecordgenError, StoreError, StoreMissing
-from recordgen.foreign import describe_by_name, identify
+from recordgen.intake.claim import ClaimArea, Claimed, is_inbox_file, is_junk_name
+from recordgen.intake.foreign import describe_by_name, identify
 from recordgen.pipeline import Outcome, Services, process_batch
-from recordgen.seal import write_seal
+from recordgen.records.seal import write_seal
+from recordgen.records.store import MISSING_ADVICE, SqliteStore, Store
 from recordgen.settings import Settings
-from recordgen.store import MISSING_ADVICE, SqliteStore, Store
-from recordgen.validate import SchemaSet
 
 log = logging.getLogger("recordgen")
 
@@ -37,7 +37,7 @@ BATCH_SIZE = 20
 @contextmanager
 def open_services(settings: Settings, clock: Clock | None = None,
                   pdf_processes: int = 1, *, read_only: bool = False) -> Iterator[Services]:
-    """Open the store and load the schemas; afterwards seal the audit trail (see recordgen.seal)
+    """Open the store and load the schemas; afterwards seal the audit trail (see recordgen.records.seal)
     and close the store. ``pdf_processes`` > 1 spreads PDF conversion over that many LibreOffice
     processes (for bulk work). ``read_only`` (for ``verify``) never creates a store or writes a
     seal."""

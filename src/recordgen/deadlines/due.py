@@ -12,14 +12,14 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from recordgen.deadlines import (
+from recordgen.deadlines.calendar import (
     ClockName,
     ServiceCalendar,
     parse_when,
     uk_date,
     working_days_left,
 )
-from recordgen.store import ClockRecord, Store
+from recordgen.records.store import ClockRecord, Store
 
 DUE_SOON_WORKING_DAYS = 2
 

@@ -1,4 +1,4 @@
-"""``recordgen watch``: parse the options, run :class:`recordgen.watch.Watcher`, and turn an inbox
+"""``recordgen watch``: parse the options, run :class:`recordgen.intake.watch.Watcher`, and turn an inbox
 problem into a message and an exit code an operator (or systemd) can act on."""
 
 from __future__ import annotations
@@ -7,16 +7,16 @@ import logging
 
 import click
 
-from recordgen.cli_context import clock_of
+from recordgen.cli.context import clock_of
+from recordgen.cli.exit_codes import EXIT_INTERRUPTED, EXIT_SETTINGS, exit_code_for
 from recordgen.errors import InboxError, SettingsError
-from recordgen.exit_codes import EXIT_INTERRUPTED, EXIT_SETTINGS, exit_code_for
-from recordgen.inbox import open_services
-from recordgen.settings import Settings
-from recordgen.watch import (
+from recordgen.intake.inbox import open_services
+from recordgen.intake.watch import (
     Watcher,
     WatchOptions,
     stop_on_signals,
 )
+from recordgen.settings import Settings
 
 
 @click.command()

@@ -33,10 +33,10 @@ from docxtpl import DocxTemplate
 from jinja2 import nodes
 from markupsafe import Markup, escape
 
-from recordgen import deadlines
+from recordgen.deadlines import calendar as deadlines
+from recordgen.documents.validate import CaseFile
 from recordgen.errors import TemplateError, TemplateTooCostly
 from recordgen.settings import Settings
-from recordgen.validate import CaseFile
 
 
 @dataclass(frozen=True)

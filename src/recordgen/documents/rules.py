@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from recordgen.deadlines import parse_date, parse_local_datetime, uk_date
+from recordgen.deadlines.calendar import parse_date, parse_local_datetime, uk_date
 from recordgen.errors import Problem
 from recordgen.settings import Settings
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recordgen.chain import (
+from recordgen.clock import UK
+from recordgen.records.chain import (
     COVERED_TABLES,
     GENESIS_HASH,
     audit_hash,
@@ -30,10 +31,9 @@ from recordgen.chain import (
     row_facts,
     value_sha256,
 )
-from recordgen.clock import UK
-from recordgen.seal import SEAL_FILE, read_seals, when_sealed
-from recordgen.store import AuditEntry, Seal, Store
-from recordgen.store_schema import ADOPTED
+from recordgen.records.migrations import ADOPTED
+from recordgen.records.seal import SEAL_FILE, read_seals, when_sealed
+from recordgen.records.store import AuditEntry, Seal, Store
 
 # Files in the outbox that the store does not list one by one.
 _UNRECORDED_SUFFIXES = (".tmp",)
@@ -224,7 +224,7 @@ Key = tuple[str, int]
 
 def _replay(entries: list[AuditEntry]) -> tuple[dict[Key, dict[str, Any]], list[Finding]]:
     """What the trail says each row holds now: the facts last recorded for it. Entries written
-    before the trail covered every column (see recordgen.store_schema) recorded some columns; those
+    before the trail covered every column (see recordgen.records.migrations) recorded some columns; those
     must agree with what the row was adopted into the chain as."""
     expected: dict[Key, dict[str, Any]] = {}
     findings = []

@@ -2,7 +2,7 @@
 
 Each subcommand starts one clock from a date (or a date and time), prints one line a person reads
 (or, with ``--json``, one JSON object), and counts the working days left from today. The date logic
-is all in :mod:`recordgen.deadlines`; this module only parses, calls and words the answer.
+is all in :mod:`recordgen.deadlines.calendar`; this module only parses, calls and words the answer.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from recordgen.cli_context import clock_of
-from recordgen.deadlines import (
+from recordgen.cli.context import clock_of
+from recordgen.deadlines.calendar import (
     ClockName,
     ServiceCalendar,
     allowance,

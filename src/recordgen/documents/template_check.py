@@ -4,7 +4,7 @@ For each kind's Word template it reports tags Jinja cannot parse (with the offen
 every ``data.…`` field the template uses that the kind's schema does not define, so a typo in a
 template is caught when the template is edited, not when a letter comes out blank, and, as a
 warning, loops over ``range(...)`` nested inside each other, which can run long enough to be
-stopped (see :class:`recordgen.render.RenderLimits`).
+stopped (see :class:`recordgen.documents.render.RenderLimits`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from docx.oxml import parse_xml
 from docxtpl import DocxTemplate
 from jinja2 import nodes
 
+from recordgen.documents.render import make_environment
+from recordgen.documents.validate import SchemaSet
 from recordgen.kinds import KINDS
-from recordgen.render import make_environment
-from recordgen.validate import SchemaSet
 
 # Context names every template may use besides data.* (see render.build_context).
 _KNOWN_ROOTS = {"case_ref", "document", "provider", "rules", "due", "loop", "data"}

@@ -27,15 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from recordgen import __version__
-from recordgen.clocks import document_clock
-from recordgen.convert import pdfs_of
+from recordgen.deadlines.tracking import document_clock
+from recordgen.documents.convert import pdfs_of
+from recordgen.documents.publish import publish, read_published
+from recordgen.documents.render import RenderedDocument, build_context, context_fingerprint, render_document
+from recordgen.documents.validate import CaseFile
 from recordgen.errors import PublishError, RecordgenError
 from recordgen.kinds import KINDS
 from recordgen.pipeline import Services, wants_pdf
-from recordgen.publish import publish, read_published
-from recordgen.render import RenderedDocument, build_context, context_fingerprint, render_document
-from recordgen.store import DocumentRecord, SubmissionRecord, VersionRequest
-from recordgen.validate import CaseFile
+from recordgen.records.store import DocumentRecord, SubmissionRecord, VersionRequest
 
 CHUNK = 20  # documents rendered, converted and recorded together
 

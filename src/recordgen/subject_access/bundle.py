@@ -8,17 +8,17 @@ every version of every document produced from them. Nothing under another case r
 and a case file that names someone other than the person who asked as its person is left out and
 the officer told (UK GDPR Article 15(4): a bundle must not hold another person's records).
 
-The bundle, in order: a cover sheet for staff (with the response's due date) and the covering
-letter with the Article 15 information (one Word template, ``sar_cover_letter.docx``); an index
-drawn by :mod:`recordgen.pdf_pages`, each entry a link to its page; then each record, with a
-bookmark. Case files are set out readably (:mod:`recordgen.readable`). A produced document is
-re-created from its case file with the current template when anything in it is withheld; when
-nothing is, the Word document kept when it was issued is used, checked against the hash in the
-store (a true copy). Either way its own page numbers are taken out of its footers, so that each
-page of the bundle carries one numbering, the bundle's. Information about other people is taken
-out before rendering (:mod:`recordgen.redact`), and the redaction log for the data protection
-officer (:mod:`recordgen.redaction_log`) is written beside the bundle, not into it. Every Word
-document of a bundle is converted in one converter call.
+The bundle, in order: a cover sheet for staff (with the response's due date) and the covering letter
+with the Article 15 information (one Word template, ``sar_cover_letter.docx``); an index drawn by
+:mod:`recordgen.subject_access.pages`, each entry a link to its page; then each record, with a
+bookmark. Case files are set out readably (:mod:`recordgen.subject_access.readable`). A produced
+document is re-created from its case file with the current template when anything in it is withheld;
+when nothing is, the Word document kept when it was issued is used, checked against the hash in the
+store (a true copy). Either way its own page numbers are taken out of its footers, so that each page
+of the bundle carries one numbering, the bundle's. Information about other people is taken out
+before rendering (:mod:`recordgen.subject_access.redaction`), and the redaction log for the data
+protection officer (:mod:`recordgen.subject_access.redaction_log`) is written beside the bundle, not
+into it. Every Word document of a bundle is converted in one converter call.
 """
 
 from __future__ import annotations
@@ -37,23 +37,33 @@ from typing import TYPE_CHECKING, Any
 
 from pypdf import PdfReader
 
-from recordgen import __version__, deadlines
-from recordgen.clocks import document_clock
-from recordgen.deadlines import ClockName, ServiceCalendar, uk_date, uk_date_time
-from recordgen.docx_merge import join, without_page_numbers
+from recordgen import __version__
+from recordgen.deadlines import calendar as deadlines
+from recordgen.deadlines.calendar import ClockName, ServiceCalendar, uk_date, uk_date_time
+from recordgen.deadlines.tracking import document_clock
+from recordgen.documents.publish import PublishedFile, publish
+from recordgen.documents.render import build_context, render_document
+from recordgen.documents.validate import CaseFile, SchemaSet
 from recordgen.errors import CaseFileError, ConversionError, SettingsError
+from recordgen.intake.load import parse_case_bytes
 from recordgen.kinds import CASE_FILE_KINDS, SUBJECT_ACCESS_REQUEST, DocumentKind
-from recordgen.load import parse_case_bytes
-from recordgen.name_match import Requester
-from recordgen.pdf_pages import BundleInfo, IndexEntry, RecordPages, assemble
-from recordgen.publish import PublishedFile, publish
-from recordgen.readable import CaseFileRecord, case_files_document
-from recordgen.redact import MARKER, CaseScrubber, Findings, Redacted, redact, scrubber_for, survey
-from recordgen.redaction_log import LogRecord, redaction_log
-from recordgen.render import build_context, render_document
+from recordgen.records.store import DocumentRecord, Store, SubmissionRecord
 from recordgen.settings import Settings
-from recordgen.store import DocumentRecord, Store, SubmissionRecord
-from recordgen.subject_access import (
+from recordgen.subject_access.docx_merge import join, without_page_numbers
+from recordgen.subject_access.name_match import Requester
+from recordgen.subject_access.pages import BundleInfo, IndexEntry, RecordPages, assemble
+from recordgen.subject_access.readable import CaseFileRecord, case_files_document
+from recordgen.subject_access.redaction import (
+    MARKER,
+    CaseScrubber,
+    Findings,
+    Redacted,
+    redact,
+    scrubber_for,
+    survey,
+)
+from recordgen.subject_access.redaction_log import LogRecord, redaction_log
+from recordgen.subject_access.requests import (
     close_response_clock,
     open_response_clock,
     request_schema,
@@ -62,7 +72,6 @@ from recordgen.subject_access import (
     scope_text,
     wording,
 )
-from recordgen.validate import CaseFile, SchemaSet
 
 if TYPE_CHECKING:
     from recordgen.pipeline import Services, WorkItem
