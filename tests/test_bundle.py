@@ -25,7 +25,9 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, StreamObject
 
 from recordgen.clock import FixedClock
-from recordgen.deadlines.calendar import ServiceCalendar, lateness, sar_due, uk_date
+from recordgen.dates import uk_date
+from recordgen.deadlines.calendar import ServiceCalendar, sar_due
+from recordgen.deadlines.clocks import lateness
 from recordgen.documents.validate import SchemaSet
 from recordgen.errors import StoreError, ValidationFailed
 from recordgen.intake.inbox import open_services, process_inbox
@@ -850,7 +852,7 @@ def test_a_case_file_is_set_out_with_headings_and_labels_never_json(schemas: Sch
                     "Housing support needs", "Risks", "Diversity needs", "Contacts"):
         assert heading in lines
     assert ["Date of birth", "14 March 1979"] in rows
-    assert ["Referral received", "1 September 2026 at 9:40am"] in rows
+    assert ["Referral received", "9:40am on Tuesday 1 September 2026"] in rows
     assert ["Crisis support needed", "No"] in rows
     assert ["Address", "Flat 4, Marsh & Quay House, 27 Wharf Road, Thameside, TS3 9QP"] in rows
     assert ["Agencies it may be shared with",

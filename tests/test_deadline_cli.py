@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from recordgen.cli.deadline import deadline
-from recordgen.deadlines.calendar import ClockName
+from recordgen.deadlines.clocks import ClockName
 from recordgen.settings import Settings, settings_from_mapping
 
 
@@ -146,16 +146,16 @@ def test_hard_copy_over_new_year_2028(tmp_path: Path) -> None:
 def test_incident_counts_hours(tmp_path: Path) -> None:
     result = run(["incident", "--occurred", "2026-12-24 14:30", "--today", "2026-12-24"], service(tmp_path))
     assert result.output == (
-        "Serious incident notification for an incident at 14:30 on Thursday 24 December 2026 is "
-        "due by 14:30 on Friday 25 December 2026 (24 hours; that is tomorrow).\n"
+        "Serious incident notification for an incident at 2:30pm on Thursday 24 December 2026 is "
+        "due by 2:30pm on Friday 25 December 2026 (24 hours; that is tomorrow).\n"
     )
 
 
 def test_referral_contact_counts_48_hours_over_christmas(tmp_path: Path) -> None:
     result = run(["referral", "--received", "2026-12-24T09:15", "--today", "2026-12-24"], service(tmp_path))
     assert result.output == (
-        "First contact after a referral received at 09:15 on Thursday 24 December 2026 is due by "
-        "09:15 on Saturday 26 December 2026 (48 hours; in 2 days, none of them a working day).\n"
+        "First contact after a referral received at 9:15am on Thursday 24 December 2026 is due by "
+        "9:15am on Saturday 26 December 2026 (48 hours; in 2 days, none of them a working day).\n"
     )
 
 

@@ -14,10 +14,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recordgen.clock import UK
+from recordgen.dates import uk_date, uk_date_time, uk_long_date
 from recordgen.deadlines.calendar import (
-    ClockName,
+    NATIONS,
+    Interval,
     ServiceCalendar,
     add_working_days,
+    next_working_day,
+    one_calendar_month,
+    sar_due,
+    working_days_between,
+    working_days_left,
+)
+from recordgen.deadlines.clocks import (
+    ClockName,
     allowance,
     assessment_due,
     deadline_for,
@@ -26,19 +36,11 @@ from recordgen.deadlines.calendar import (
     hours_after,
     incident_notification_due,
     lateness,
-    next_working_day,
-    one_calendar_month,
     referral_contact_due,
     review_due,
-    sar_due,
-    uk_date,
-    uk_date_time,
-    uk_long_date,
-    working_days_between,
-    working_days_left,
 )
 from recordgen.errors import SettingsError
-from recordgen.settings import NATIONS, Interval, Rules, settings_from_mapping
+from recordgen.settings import Rules, settings_from_mapping
 
 EW = ServiceCalendar("england-and-wales")
 SCOT = ServiceCalendar("scotland")
@@ -122,7 +124,7 @@ def test_closure_days_from_settings_are_not_working_days(tmp_path: Path) -> None
         {"service": {"nation": "scotland", "closure_days": ["2026-12-29", "2026-12-30"]}},
         base_dir=tmp_path,
     )
-    cal = ServiceCalendar.from_settings(service)
+    cal = service.calendar
     assert cal.nation == "scotland"
     assert not cal.is_working_day(date(2026, 12, 29))
     assert not cal.is_working_day(date(2026, 12, 30))
@@ -253,7 +255,7 @@ def test_exit_letter_skips_closure_days(tmp_path: Path) -> None:
         {"service": {"closure_days": ["2026-12-29", "2026-12-30", "2026-12-31"]}},
         base_dir=tmp_path,
     )
-    cal = ServiceCalendar.from_settings(service)
+    cal = service.calendar
     # Closed 29-31 December, 1 January a bank holiday: Mon 4 ... Fri 8, Mon 11, Tue 12 January.
     assert exit_letter_due(cal, service.rules, date(2026, 12, 24)) == date(2027, 1, 12)
 
@@ -497,7 +499,9 @@ def test_uk_dates_have_no_leading_zero_and_english_names() -> None:
     assert uk_date(date(2026, 11, 23)) == "23 November 2026"
     assert uk_long_date(date(2026, 11, 23)) == "Monday 23 November 2026"
     assert uk_long_date(date(2027, 1, 8)) == "Friday 8 January 2027"
-    assert uk_date_time(datetime(2026, 12, 24, 9, 5)) == "09:05 on Thursday 24 December 2026"
+    assert uk_date_time(datetime(2026, 12, 24, 9, 5)) == "9:05am on Thursday 24 December 2026"
+    assert uk_date_time(datetime(2026, 12, 24, 14, 30)) == "2:30pm on Thursday 24 December 2026"
+    assert uk_date_time(datetime(2026, 12, 24, 12, 0)) == "midday on Thursday 24 December 2026"
 
 
 # --- Properties ----------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from types import ModuleType
 import pytest
 
 from recordgen.clock import UK, FixedClock
-from recordgen.deadlines.calendar import ServiceCalendar
 from recordgen.deadlines.due import run_notes
 from recordgen.intake.inbox import open_services, process_inbox
 
@@ -55,7 +54,7 @@ def test_the_demo_produces_every_document_on_time_on_any_day(tmp_path: Path, tod
     with open_services(settings, clock) as opened:
         services = replace(opened, converter=TextConverter())
         outcomes = process_inbox(services)
-        notes = run_notes(services.store, ServiceCalendar.from_settings(settings), today,
+        notes = run_notes(services.store, settings.calendar, today,
                           [d for o in outcomes for d in o.documents])
         clocks = services.store.clocks()
     assert [o.status for o in outcomes] == ["produced"] * len(written), [o.message for o in outcomes]

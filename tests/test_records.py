@@ -296,14 +296,14 @@ def test_a_case_file_rewritten_and_the_trail_rechained_is_found_by_the_seals(
     code, output = run(config, "verify")
     assert code == EXIT_PROBLEMS
     (seal_line,) = lines_about(output, "outbox/.recordgen-seals")
-    assert "is not the entry sealed at 10:00 on Monday 23 November 2026: the trail was " \
+    assert "is not the entry sealed at 10am on Monday 23 November 2026: the trail was " \
            "rewritten" in seal_line
     assert not lines_about(output, "submissions row")  # the row itself matches the forged trail
     # ... and removing the seal file as well leaves the store's note of the seals it wrote
     (config.parent / "outbox" / ".recordgen-seals").unlink()
     code, output = run(config, "verify")
     assert code == EXIT_PROBLEMS
-    assert "1 seal(s) the store says were written, the latest at 10:00 on Monday 23 November " \
+    assert "1 seal(s) the store says were written, the latest at 10am on Monday 23 November " \
            "2026, are not in the seal file: it was cut short, replaced or removed" in output
 
 
@@ -410,7 +410,7 @@ def test_a_change_made_to_an_old_store_before_it_was_adopted_is_still_found(
         db.execute("UPDATE submissions SET outcome = 'duplicate' WHERE id = 3")
     code, output = run(old_store, "verify")
     assert code == EXIT_PROBLEMS
-    assert "documents row 2: the file name (file_name) was changed before 10:00 on Monday 23 " \
+    assert "documents row 2: the file name (file_name) was changed before 10am on Monday 23 " \
            "November 2026, when it was taken into the chain" in output
     assert "submissions row 3: the outcome was changed before" in output
 

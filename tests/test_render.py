@@ -26,7 +26,10 @@ def test_the_same_document_saved_at_different_times_has_the_same_bytes() -> None
 
 
 def test_times_are_written_the_uk_way() -> None:
-    assert uk_datetime("2026-11-19T02:20") == "19 November 2026 at 2:20am"
-    assert uk_datetime("2026-11-19T14:05") == "19 November 2026 at 2:05pm"
-    assert uk_datetime("2026-11-19T00:00") == "19 November 2026 at 12:00am"
-    assert uk_datetime("2026-11-19T12:00") == "19 November 2026 at 12:00pm"
+    # One way of writing a moment, in documents and in messages alike (GOV.UK's style).
+    assert uk_datetime("2026-11-19T02:20") == "2:20am on Thursday 19 November 2026"
+    assert uk_datetime("2026-11-19T14:05") == "2:05pm on Thursday 19 November 2026"
+    assert uk_datetime("2026-11-19T15:00") == "3pm on Thursday 19 November 2026"
+    assert uk_datetime("2026-11-19T00:00") == "midnight on Thursday 19 November 2026"
+    assert uk_datetime("2026-11-19T12:00") == "midday on Thursday 19 November 2026"
+    assert uk_datetime("not a time") == "not a time"

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from recordgen.deadlines.calendar import Interval
 from recordgen.errors import SettingsError
-from recordgen.settings import Interval, Settings, load_settings, settings_from_mapping
+from recordgen.settings import Settings, load_settings, settings_from_mapping
 
 from conftest import REPO
 

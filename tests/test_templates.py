@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 from docxtpl import DocxTemplate
 
-from recordgen.deadlines.calendar import (
-    ServiceCalendar,
+from recordgen.deadlines.clocks import (
     assessment_due,
     exit_letter_due,
     incident_notification_due,
@@ -79,7 +78,7 @@ def example(kind: str, settings: Settings) -> dict[str, Any]:
 
 
 def due_dates(kind: str, data: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
-    calendar, rules = ServiceCalendar.from_settings(settings), settings.rules
+    calendar, rules = settings.calendar, settings.rules
     if kind == "needs_assessment":
         return {
             "assessment": assessment_due(
@@ -283,8 +282,8 @@ def test_needs_assessment_holds_the_facts(
     assert out.row("How the referral came to us")[1] == "Family or friend"
     assert out.row("Referred by")[1] == "Carys Morgan (Sister)"
     assert not out.has_row("Referring agency")
-    assert out.row("Referral received")[1] == "1 September 2026 at 9:40am"
-    assert out.row("First contact made")[1] == "2 September 2026 at 11:15am"
+    assert out.row("Referral received")[1] == "9:40am on Tuesday 1 September 2026"
+    assert out.row("First contact made")[1] == "11:15am on Wednesday 2 September 2026"
     assert not out.has_row("First contact due by")  # contact was made
 
     assert out.row("Entered the service")[1] == "7 September 2026"
@@ -346,7 +345,7 @@ def test_needs_assessment_agency_referral_and_notes(
     assert out.row("Referring agency")[1] == "Thameside Probation & Resettlement"
     assert not out.has_row("Referred by")
     assert not out.has_row("First contact made")
-    assert out.row("First contact due by")[1] == "3 September 2026 at 9:40am"  # 48 hours
+    assert out.row("First contact due by")[1] == "9:40am on Thursday 3 September 2026"  # 48 hours
     assert out.row("Crisis support needed (within 24 hours of referral)")[1] == "Yes"
     assert "Contacts" not in out.body
     notes_at = out.body.index("Notes")
@@ -613,7 +612,7 @@ def test_serious_incident_holds_the_facts(
     assert "Incident reference: INC-2026-017" in out.body
     assert "Report date: 18 November 2026" in out.body
     assert out.row("Service user")[1] == "Daniel Okafor (born 2 July 1991)"
-    assert out.row("When")[1] == "19 November 2026 at 2:20am"
+    assert out.row("When")[1] == "2:20am on Thursday 19 November 2026"
     assert out.row("Where")[1] == data["location"]
     assert out.row("Category")[1] == "Other harm"
     assert out.row("Reported by")[1] == "Tom Reilly, Night Project Worker (phone 01632 960 177)"
@@ -634,8 +633,8 @@ def test_serious_incident_holds_the_facts(
         data["safeguarding"]["reason_without_consent"]
     )
     assert out.row("Referred to")[1] == "Thameside Adult Safeguarding Team"
-    assert out.row("Referred at")[1] == "19 November 2026 at 9:05am"
-    assert out.row("Commissioning team told")[1] == "19 November 2026 at 10:30am"
+    assert out.row("Referred at")[1] == "9:05am on Thursday 19 November 2026"
+    assert out.row("Commissioning team told")[1] == "10:30am on Thursday 19 November 2026"
 
 
 def test_serious_incident_not_yet_notified_and_nothing_called(
@@ -650,7 +649,7 @@ def test_serious_incident_not_yet_notified_and_nothing_called(
     out = render(document, settings, schemas, tmp_path)
 
     assert out.row("Commissioning team told")[1] == (
-        "Not yet notified — due by 20 November 2026 at 2:20am"
+        "Not yet notified — due by 2:20am on Friday 20 November 2026"
     )
     assert out.row("Emergency services called")[1] == "No"
     assert out.row("Safeguarding referral made")[1] == "No"

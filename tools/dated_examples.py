@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from recordgen.clock import SystemClock
-from recordgen.deadlines.calendar import uk_date
+from recordgen.dates import uk_date
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # The day the examples were written for: every date in them is placed relative to it.

@@ -26,6 +26,7 @@ from typing import Any
 
 from recordgen import __version__
 from recordgen.clock import UK, Clock
+from recordgen.dates import date_field, uk_date
 from recordgen.deadlines.tracking import DocumentClock, document_clock, update_clocks
 from recordgen.documents.convert import Converter, pdfs_of
 from recordgen.documents.problems import cap_problems
@@ -147,7 +148,7 @@ def plan(item: WorkItem, services: Services) -> WorkItem:
     earlier = store.accepted_submission_with_sha(item.sha256)
     if earlier is not None:
         raise Stop("duplicate", f"The same file was already processed on "
-                   f"{earlier.received_at:%d %B %Y}; nothing new was produced.")
+                   f"{uk_date(earlier.received_at.date())}; nothing new was produced.")
     document_date = _document_date(case, item.received_at)
     clock = document_clock(case, document_date, settings)
     template = settings.folders.templates / case.kind.template_file
@@ -412,7 +413,7 @@ def received_at(claimed: Claimed, clock: Clock) -> dt.datetime:
 
 def _document_date(case: CaseFile, received: dt.datetime) -> dt.date:
     if case.kind.date_field is not None:
-        return dt.date.fromisoformat(str(case.data[case.kind.date_field]))
+        return date_field(case.data[case.kind.date_field])
     return received.date()
 
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recordgen.deadlines.calendar import NATIONS, Interval, ServiceCalendar
 from recordgen.errors import SettingsError
 
-NATIONS = ("england-and-wales", "scotland", "northern-ireland")
 DEFAULT_SETTINGS_NAME = "recordgen.toml"
 # The paragraphs of the subject access cover letter that [subject_access] may reword (UK GDPR
 # Article 15(1)-(2)); their default wording is in recordgen.subject_access.requests.DEFAULT_WORDING.
@@ -26,42 +25,6 @@ SUBJECT_ACCESS_KEYS = (
     "purposes", "categories", "recipients", "retention", "source", "automated_decisions",
     "transfers", "rectification", "erasure", "restriction", "objection", "complaint", "dpo_contact",
 )
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A review interval such as "12 weeks" or "6 months" (the Service standard and the Support
-    planning policy §5.11 differ)."""
-
-    count: int
-    unit: str  # "weeks" or "months"
-
-    @classmethod
-    def parse(cls, text: str) -> Interval:
-        match = re.fullmatch(r"\s*(\d+)\s*(week|weeks|month|months)\s*", text)
-        if not match or int(match.group(1)) < 1:
-            raise SettingsError(
-                f'"{text}" is not an interval recordgen understands. '
-                'Write it as a number of weeks or months, for example "12 weeks" or "6 months".'
-            )
-        unit = match.group(2)
-        return cls(int(match.group(1)), unit if unit.endswith("s") else unit + "s")
-
-    def after(self, start: dt.date) -> dt.date:
-        """The last date allowed by this interval from ``start``."""
-        if self.unit == "weeks":
-            return start + dt.timedelta(weeks=self.count)
-        month_index = start.month - 1 + self.count
-        year, month = start.year + month_index // 12, month_index % 12 + 1
-        for day in (start.day, 30, 29, 28):
-            try:
-                return dt.date(year, month, day)
-            except ValueError:
-                continue
-        raise AssertionError("unreachable: every month has a 28th")
-
-    def __str__(self) -> str:
-        return f"{self.count} {self.unit if self.count != 1 else self.unit[:-1]}"
 
 
 @dataclass(frozen=True)
@@ -149,6 +112,11 @@ class Settings:
     watch: Watch = field(default_factory=Watch)
     output: Output = field(default_factory=Output)
     sar_wording: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def calendar(self) -> ServiceCalendar:
+        """The service's working days: its nation's bank holidays and its closure days."""
+        return ServiceCalendar(nation=self.nation, closures=frozenset(self.closure_days))
 
 
 def load_settings(path: Path | None = None) -> Settings:

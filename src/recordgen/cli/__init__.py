@@ -27,7 +27,8 @@ from recordgen.cli.exit_codes import (  # noqa: F401 (EXIT_OK and EXIT_FAULT: fo
     exit_code_for,
 )
 from recordgen.cli.watch import watch
-from recordgen.deadlines.calendar import ClockName, ServiceCalendar, uk_date
+from recordgen.dates import uk_date
+from recordgen.deadlines.clocks import ClockName
 from recordgen.deadlines.due import due_csv, due_rows, run_notes
 from recordgen.documents.regenerate import Selection
 from recordgen.documents.regenerate import regenerate as regenerate_documents
@@ -111,7 +112,7 @@ def process(ctx: click.Context, paths: Sequence[Path]) -> None:
     clock = clock_of(ctx)
     with open_services(settings, clock) as services:
         outcomes = process_inbox(services, paths)
-        notes = run_notes(services.store, ServiceCalendar.from_settings(settings),
+        notes = run_notes(services.store, settings.calendar,
                           clock.now().date(), [d for o in outcomes for d in o.documents])
     _summary(outcomes, settings)
     for note in notes:
@@ -202,7 +203,7 @@ def due(ctx: click.Context, overdue: bool, within: int | None, case_ref: str | N
     day = today.date() if today else clock_of(ctx).now().date()
     with open_services(settings, clock_of(ctx)) as services:
         rows = due_rows(services.store.clocks(open_only=True),
-                        ServiceCalendar.from_settings(settings), day, overdue_only=overdue,
+                        settings.calendar, day, overdue_only=overdue,
                         within=within, case_ref=case_ref,
                         clock=ClockName(clock_name) if clock_name else None)
     if as_csv:

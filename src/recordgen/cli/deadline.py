@@ -17,18 +17,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from recordgen.cli.context import clock_of
-from recordgen.deadlines.calendar import (
-    ClockName,
-    ServiceCalendar,
-    allowance,
-    covered_years,
-    deadline_for,
-    uk_date_time,
-    uk_long_date,
-    working_days_left,
-)
+from recordgen.dates import uk_date_time, uk_long_date
+from recordgen.deadlines.calendar import NATIONS, ServiceCalendar, covered_years, working_days_left
+from recordgen.deadlines.clocks import ClockName, allowance, deadline_for
 from recordgen.errors import RecordgenError
-from recordgen.settings import NATIONS, Rules, Settings
+from recordgen.settings import Rules, Settings
 
 # No example date here: a message that names a fixed date ages (it reads as a hint about today).
 _DATE_HELP = ("Write dates as YYYY-MM-DD: four digits for the year, then two for the month and two "
@@ -132,7 +125,7 @@ def _calendar_and_rules(ctx: click.Context, nation: str | None) -> tuple[Service
                 ctx,
             )
         return ServiceCalendar(nation), Rules()
-    calendar = ServiceCalendar.from_settings(settings)
+    calendar = settings.calendar
     return (replace(calendar, nation=nation) if nation else calendar), settings.rules
 
 

@@ -12,13 +12,9 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from recordgen.deadlines.calendar import (
-    ClockName,
-    ServiceCalendar,
-    parse_when,
-    uk_date,
-    working_days_left,
-)
+from recordgen.dates import day_of, parse_when, uk_when
+from recordgen.deadlines.calendar import ServiceCalendar, working_days_left
+from recordgen.deadlines.clocks import ClockName
 from recordgen.records.store import ClockRecord, Store
 
 DUE_SOON_WORKING_DAYS = 2
@@ -46,13 +42,7 @@ class DueRow:
 
     @property
     def due_text(self) -> str:
-        if isinstance(self.due, dt.datetime):
-            return f"{uk_date(self.due.date())} {self.due:%H:%M}"
-        return uk_date(self.due)
-
-
-def _day(value: dt.date | dt.datetime) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) else value
+        return uk_when(self.due)
 
 
 def due_rows(
@@ -72,8 +62,8 @@ def due_rows(
             continue
         name = ClockName(record.clock)
         due = parse_when(record.due)
-        left = working_days_left(cal, today, _day(due))
-        if overdue_only and _day(due) >= today:
+        left = working_days_left(cal, today, day_of(due))
+        if overdue_only and day_of(due) >= today:
             continue
         if within is not None and left > within:
             continue
@@ -83,7 +73,7 @@ def due_rows(
             continue
         rows.append(DueRow(record.case_ref, name, record.subject, parse_when(record.started), due,
                            left))
-    return sorted(rows, key=lambda r: (_day(r.due), str(r.due), r.case_ref))
+    return sorted(rows, key=lambda r: (day_of(r.due), str(r.due), r.case_ref))
 
 
 def due_csv(rows: Sequence[DueRow]) -> str:
@@ -108,7 +98,7 @@ def run_notes(store: Store, cal: ServiceCalendar, today: dt.date,
         if record.closed_by in ids and record.met is False:
             notes.append(
                 f"Produced late: {ClockName(record.clock).description} for case {record.case_ref} "
-                f"was due by {_show(parse_when(record.due))}; {record.working_days_late} working "
+                f"was due by {uk_when(parse_when(record.due))}; {record.working_days_late} working "
                 f"day{'s' if record.working_days_late != 1 else ''} late."
             )
     for row in due_rows(store.clocks(open_only=True), cal, today,
@@ -119,12 +109,6 @@ def run_notes(store: Store, cal: ServiceCalendar, today: dt.date,
         notes.append(f"Due soon: {row.what} for case {row.case_ref} is {when} "
                      f"({row.due_text}).")
     return notes
-
-
-def _show(value: dt.date | dt.datetime) -> str:
-    if isinstance(value, dt.datetime):
-        return f"{uk_date(value.date())} {value:%H:%M}"
-    return uk_date(value)
 
 
 def _days(n: int) -> str:

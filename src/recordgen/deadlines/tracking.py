@@ -11,8 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from recordgen.deadlines import calendar as deadlines
-from recordgen.deadlines.calendar import ClockName, ServiceCalendar
+from recordgen import dates
+from recordgen.dates import date_field, moment_field
+from recordgen.deadlines import clocks
+from recordgen.deadlines.calendar import ServiceCalendar
+from recordgen.deadlines.clocks import ClockName
 from recordgen.documents.validate import CaseFile
 from recordgen.records.store import ClockRecord, Store
 from recordgen.settings import Settings
@@ -29,35 +32,35 @@ class DocumentClock:
 
 
 def document_clock(case: CaseFile, produced_on: dt.date, settings: Settings) -> DocumentClock:
-    cal, rules, data = ServiceCalendar.from_settings(settings), settings.rules, case.data
+    cal, rules, data = settings.calendar, settings.rules, case.data
     kind = case.kind.name
     if kind == "needs_assessment":
         # Service standard: within 7 days of entering the service; Floating support specification
         # §4.3.1: contact within 48 hours.
-        due = deadlines.assessment_due(cal, rules, _date(data["entered_service_on"]))
-        contact = deadlines.referral_contact_due(cal, rules, _moment(data["referral"]["received_at"]))
+        due = clocks.assessment_due(cal, rules, date_field(data["entered_service_on"]))
+        contact = clocks.referral_contact_due(cal, rules, moment_field(data["referral"]["received_at"]))
         return _judged({"assessment": due, "referral_contact": contact}, cal, due,
-                       _date(data["assessment_date"]))
+                       date_field(data["assessment_date"]))
     if kind == "support_plan":
         # Service standard / Support planning policy §5.11: the plan's own review date is the next
         # clock; it closes when the next version of the plan arrives.
-        review = _date(data["review_date"])
+        review = date_field(data["review_date"])
         return DocumentClock({"review": review}, due_on=review)
     if kind == "exit_letter":
         # Service standard: confirm receipt within seven working days; a late letter is still produced.
         # Support the provider ends (Floating support specification §5.4.1) has no request, so no clock.
         if "request_received_on" not in data:
             return DocumentClock()
-        due = deadlines.exit_letter_due(cal, rules, _date(data["request_received_on"]))
+        due = clocks.exit_letter_due(cal, rules, date_field(data["request_received_on"]))
         return _judged({"letter": due}, cal, due, produced_on)
     if kind == "serious_incident":
         # Employment development project specification "Additional reporting": the commissioner is
         # told as soon as practical.
-        due_at = deadlines.incident_notification_due(cal, rules, _moment(data["occurred_at"]))
+        due_at = clocks.incident_notification_due(cal, rules, moment_field(data["occurred_at"]))
         notified = data.get("commissioner_notified_at")
         if notified is None:
             return DocumentClock({"notification": due_at}, due_on=due_at.date())
-        late = deadlines.lateness(cal, due_at, _moment(notified))
+        late = clocks.lateness(cal, due_at, moment_field(notified))
         return DocumentClock({"notification": due_at}, due_at.date(), late.met,
                              late.working_days_late)
     return DocumentClock()
@@ -65,16 +68,10 @@ def document_clock(case: CaseFile, produced_on: dt.date, settings: Settings) -> 
 
 def _judged(shown: Mapping[str, Any], cal: ServiceCalendar, due: dt.date,
             done: dt.date) -> DocumentClock:
-    late = deadlines.lateness(cal, due, done)
+    late = clocks.lateness(cal, due, done)
     return DocumentClock(shown, due, late.met, late.working_days_late)
 
 
-def _date(value: Any) -> dt.date:
-    return dt.date.fromisoformat(str(value))
-
-
-def _moment(value: Any) -> dt.datetime:
-    return dt.datetime.fromisoformat(str(value))
 
 
 # --- The clocks kept in the store ---------------------------------------------------------------
@@ -83,47 +80,47 @@ def _moment(value: Any) -> dt.datetime:
 def update_clocks(store: Store, case: CaseFile, document_id: int, produced_on: dt.date,
                   settings: Settings) -> None:
     """Start the clocks a new document starts and stop the ones it meets (issue 4 §2, §3)."""
-    cal, rules, data, ref = ServiceCalendar.from_settings(settings), settings.rules, case.data, \
+    cal, rules, data, ref = settings.calendar, settings.rules, case.data, \
         case.case_ref
     kind = case.kind.name
     if kind == "needs_assessment":
-        entered = _date(data["entered_service_on"])
+        entered = date_field(data["entered_service_on"])
         _judged_clock(store, cal, ref, ClockName.ASSESSMENT, kind, entered.isoformat(),
-                      deadlines.assessment_due(cal, rules, entered), _date(data["assessment_date"]),
+                      clocks.assessment_due(cal, rules, entered), date_field(data["assessment_date"]),
                       document_id)
         referral = data["referral"]
-        received = _moment(referral["received_at"])
-        due_at = deadlines.referral_contact_due(cal, rules, received)
+        received = moment_field(referral["received_at"])
+        due_at = clocks.referral_contact_due(cal, rules, received)
         contact = referral.get("first_contact_at")
         _judged_clock(store, cal, ref, ClockName.REFERRAL, kind, received.isoformat(), due_at,
-                      _moment(contact) if contact else None, document_id)
+                      moment_field(contact) if contact else None, document_id)
     elif kind == "support_plan":
         # A new plan meets the review the last one set, and sets the next (Service standard; Support
         # planning policy §5.11).
-        plan_date = _date(data["plan_date"])
+        plan_date = date_field(data["plan_date"])
         _close_open(store, cal, ref, ClockName.REVIEW, case.series, plan_date, document_id)
-        review = _date(data["review_date"])
+        review = date_field(data["review_date"])
         store.open_clock(ClockRecord(ref, ClockName.REVIEW.value, case.series,
                                      plan_date.isoformat(), review.isoformat(),
                                      opened_by=document_id))
     elif kind == "exit_letter":
         # Once the person has left, no further review is due (judged against the leaving date).
         _close_open(store, cal, ref, ClockName.REVIEW, "support_plan",
-                    _date(data["leaving_date"]), document_id)
+                    date_field(data["leaving_date"]), document_id)
         if "request_received_on" in data:
-            received_on = _date(data["request_received_on"])
+            received_on = date_field(data["request_received_on"])
             _judged_clock(store, cal, ref, ClockName.EXIT_LETTER, kind, received_on.isoformat(),
-                          deadlines.exit_letter_due(cal, rules, received_on), produced_on,
+                          clocks.exit_letter_due(cal, rules, received_on), produced_on,
                           document_id)
     elif kind == "serious_incident":
-        occurred = _moment(data["occurred_at"])
+        occurred = moment_field(data["occurred_at"])
         notified = data.get("commissioner_notified_at")
-        due_at = deadlines.incident_notification_due(cal, rules, occurred)
+        due_at = clocks.incident_notification_due(cal, rules, occurred)
         if notified:  # a later version may record the notification the first one lacked
-            _close_open(store, cal, ref, ClockName.INCIDENT, case.series, _moment(notified),
+            _close_open(store, cal, ref, ClockName.INCIDENT, case.series, moment_field(notified),
                         document_id)
         _judged_clock(store, cal, ref, ClockName.INCIDENT, case.series, occurred.isoformat(),
-                      due_at, _moment(notified) if notified else None, document_id)
+                      due_at, moment_field(notified) if notified else None, document_id)
 
 
 def _judged_clock(store: Store, cal: ServiceCalendar, case_ref: str, clock: ClockName,
@@ -134,7 +131,7 @@ def _judged_clock(store: Store, cal: ServiceCalendar, case_ref: str, clock: Cloc
         store.open_clock(ClockRecord(case_ref, clock.value, subject, started, due.isoformat(),
                                      opened_by=document_id))
         return
-    late = deadlines.lateness(cal, due, done)
+    late = clocks.lateness(cal, due, done)
     store.open_clock(ClockRecord(case_ref, clock.value, subject, started, due.isoformat(),
                                  closed=done.isoformat(), met=late.met,
                                  working_days_late=late.working_days_late, opened_by=document_id,
@@ -145,7 +142,7 @@ def _close_open(store: Store, cal: ServiceCalendar, case_ref: str, clock: ClockN
                 subject: str, done: dt.date | dt.datetime, document_id: int) -> None:
     for record in store.clocks(case_ref, open_only=True):
         if record.clock == clock.value and record.subject == subject and record.id is not None:
-            due = deadlines.parse_when(record.due)
-            late = deadlines.lateness(cal, due, done)
+            due = dates.parse_when(record.due)
+            late = clocks.lateness(cal, due, done)
             store.close_clock(record.id, done.isoformat(), late.met, late.working_days_late,
                               document_id)

@@ -33,7 +33,7 @@ from docxtpl import DocxTemplate
 from jinja2 import nodes
 from markupsafe import Markup, escape
 
-from recordgen.deadlines import calendar as deadlines
+from recordgen import dates
 from recordgen.documents.validate import CaseFile
 from recordgen.errors import TemplateError, TemplateTooCostly
 from recordgen.settings import Settings
@@ -49,22 +49,18 @@ class RenderedDocument:
 
 
 def uk_date(value: Any) -> str:
-    """'2026-11-23' or a date -> '23 November 2026'."""
+    """The templates' ``uk_date`` filter: '2026-11-23', a date or a moment -> '23 November 2026'."""
     day = _as_date(value)
-    return "" if day is None else deadlines.uk_date(day)
+    return "" if day is None else dates.uk_date(day)
 
 
 def uk_datetime(value: Any) -> str:
-    """'2026-11-19T02:20' -> '19 November 2026 at 2:20am'."""
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value)
-        except ValueError:
-            return str(value)
-    if not isinstance(value, dt.datetime):
+    """The templates' ``uk_datetime`` filter: '2026-11-19T02:20' or a moment -> '2:20am on Thursday
+    19 November 2026' (:func:`recordgen.dates.uk_date_time`)."""
+    moment = value if isinstance(value, dt.datetime) else dates.parse_moment(value)
+    if moment is None:
         return "" if value is None else str(value)
-    hour = value.hour % 12 or 12
-    return f"{uk_date(value.date())} at {hour}:{value.minute:02d}{'am' if value.hour < 12 else 'pm'}"
+    return dates.uk_date_time(moment)
 
 
 def yes_no(value: Any) -> str:
@@ -80,16 +76,9 @@ def multiline(value: Any) -> Markup:
 
 
 def _as_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
     if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
+        return dates.day_of(value)
+    return dates.parse_date(value[:10]) if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)

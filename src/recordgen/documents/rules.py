@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from recordgen.deadlines.calendar import parse_date, parse_local_datetime, uk_date
+from recordgen.dates import parse_date, parse_moment, uk_date
 from recordgen.errors import Problem
 from recordgen.settings import Settings
 
@@ -29,7 +29,7 @@ def _date(data: Mapping[str, Any], key: str) -> dt.date | None:
 
 
 def _datetime(data: Mapping[str, Any], key: str) -> dt.datetime | None:
-    return parse_local_datetime(data.get(key))
+    return parse_moment(data.get(key))
 
 
 def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:

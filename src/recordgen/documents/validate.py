@@ -22,7 +22,7 @@ import referencing
 import referencing.jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
-from recordgen.deadlines.calendar import parse_local_datetime
+from recordgen.dates import parse_moment
 from recordgen.documents.problems import MAX_PROBLEMS, cap_problems, clip
 from recordgen.documents.rules import rule_problems
 from recordgen.errors import Problem, SettingsError, ValidationFailed
@@ -46,7 +46,7 @@ _FORMATS = FormatChecker()
 def _is_local_datetime(value: object) -> bool:
     if not isinstance(value, str):
         return True
-    return parse_local_datetime(value) is not None
+    return parse_moment(value) is not None
 
 
 def canonical_case_ref(text: str) -> str:

@@ -18,6 +18,7 @@ import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from recordgen.dates import uk_date_time
 from recordgen.documents.publish import FOLDER_MODE
 from recordgen.errors import Problem
 from recordgen.intake.claim import Claimed
@@ -39,8 +40,7 @@ def friendly_path(path: str) -> str:
 def errors_text(file_name: str, problems: Sequence[Problem], received: dt.datetime) -> str:
     count = len(problems)
     lines = [
-        f'recordgen could not use the file "{file_name}", received on '
-        f"{received.day} {received:%B %Y at %H:%M}.",
+        f'recordgen could not use the file "{file_name}", received at {uk_date_time(received)}.',
         "Nothing was produced from it. The file is kept here, unchanged, beside this note.",
         "",
         f"What needs fixing ({count} {'problem' if count == 1 else 'problems'}):",

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from recordgen.clock import UK
-from recordgen.deadlines.calendar import uk_date_time
+from recordgen.dates import uk_date_time
 from recordgen.documents.publish import FOLDER_MODE
 from recordgen.errors import PublishError
 from recordgen.records.store import Seal, Store

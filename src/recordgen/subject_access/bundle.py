@@ -38,8 +38,9 @@ from typing import TYPE_CHECKING, Any
 from pypdf import PdfReader
 
 from recordgen import __version__
-from recordgen.deadlines import calendar as deadlines
-from recordgen.deadlines.calendar import ClockName, ServiceCalendar, uk_date, uk_date_time
+from recordgen.dates import date_field, uk_date, uk_date_time
+from recordgen.deadlines import clocks
+from recordgen.deadlines.clocks import ClockName
 from recordgen.deadlines.tracking import document_clock
 from recordgen.documents.publish import PublishedFile, publish
 from recordgen.documents.render import build_context, render_document
@@ -231,9 +232,9 @@ def _in_scope(scope: Any, kind: DocumentKind, on: dt.date) -> bool:
     types, start, end = scope.get("record_types"), scope.get("from"), scope.get("to")
     if types is not None and kind.name not in types:
         return False
-    if start is not None and on < dt.date.fromisoformat(start):
+    if start is not None and on < date_field(start):
         return False
-    return end is None or on <= dt.date.fromisoformat(end)
+    return end is None or on <= date_field(end)
 
 
 # --- redaction over the whole case ---------------------------------------------------------------
@@ -446,7 +447,7 @@ def _cover_letter(request: CaseFile, redacted: Redacted, version: int, document_
         record_count=records,
         scope=scope_text(request),
         scope_summary=scope_summary(request),
-        allowance=deadlines.allowance(ClockName.SAR, settings.rules, bool(request.data["extended"])),
+        allowance=clocks.allowance(ClockName.SAR, settings.rules, bool(request.data["extended"])),
     )
     return render_document(settings.folders.templates / request.kind.template_file,
                            context).content
@@ -605,7 +606,7 @@ def record_bundle(item: WorkItem, services: Services) -> WorkItem:
 def _document_record(case: CaseFile, version: int, produced_on: dt.date, context_sha256: str,
                      template: Path, bundle: PublishedFile, submission_id: int, due: dt.date,
                      services: Services) -> DocumentRecord:
-    late = deadlines.lateness(ServiceCalendar.from_settings(services.settings), due, produced_on)
+    late = clocks.lateness(services.settings.calendar, due, produced_on)
     return DocumentRecord(
         submission_id=submission_id, case_ref=case.case_ref, kind=case.kind.name,
         series=case.series, version=version, document_date=produced_on,

@@ -12,7 +12,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from recordgen.deadlines.calendar import uk_date, uk_date_time
+from recordgen.dates import date_field, uk_date, uk_date_time
 from recordgen.documents.validate import CaseFile
 from recordgen.subject_access.redaction import (
     MARKER,
@@ -49,7 +49,7 @@ class LogRecord:
 def redaction_log(bundle_name: str, request: CaseFile, received_at: dt.datetime, due: dt.date,
                   records: Sequence[LogRecord], request_redacted: Redacted,
                   scrubber: CaseScrubber, left_out: Sequence[str]) -> str:
-    received = uk_date(dt.date.fromisoformat(str(request.data["received_on"])))
+    received = uk_date(date_field(request.data["received_on"]))
     lines = [
         f"Redaction log for the subject access bundle {bundle_name}",
         "For the data protection officer. This log is not part of the bundle: do not send it.",

@@ -25,8 +25,9 @@ import jsonschema
 import referencing.jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
-from recordgen.deadlines import calendar as deadlines
-from recordgen.deadlines.calendar import ClockName, ServiceCalendar, parse_date, uk_date
+from recordgen.dates import date_field, parse_date, uk_date
+from recordgen.deadlines import calendar, clocks
+from recordgen.deadlines.clocks import ClockName
 
 # validate.py's keyword-by-keyword translation into plain English (private there), reused so a
 # request's problems read like every other case file's.
@@ -136,7 +137,7 @@ def request_problems(
     if told is not None and received is not None and data.get("extended") is True:
         # Article 12(3) and the ICO: the person must be told of an extension "within one month of
         # receipt of the request", with the reasons.
-        latest = deadlines.one_calendar_month(ServiceCalendar.from_settings(settings), received)
+        latest = calendar.one_calendar_month(settings.calendar, received)
         if told < received:
             yield Problem("$.data.extension_told_on", f"The person was told of the extension on "
                           f"{uk_date(told)}, before the request was received "
@@ -245,28 +246,24 @@ def _scope_parts(request: CaseFile) -> list[str]:
                  else "subject access requests" for t in scope["record_types"]]
         parts.append("records of these kinds: " + ", ".join(names))
     if "from" in scope and "to" in scope:
-        parts.append(f"dated from {uk_date(_iso(scope['from']))} to {uk_date(_iso(scope['to']))}")
+        parts.append(f"dated from {uk_date(date_field(scope['from']))} to {uk_date(date_field(scope['to']))}")
     elif "from" in scope:
-        parts.append(f"dated on or after {uk_date(_iso(scope['from']))}")
+        parts.append(f"dated on or after {uk_date(date_field(scope['from']))}")
     elif "to" in scope:
-        parts.append(f"dated on or before {uk_date(_iso(scope['to']))}")
+        parts.append(f"dated on or before {uk_date(date_field(scope['to']))}")
     return parts
-
-
-def _iso(value: Any) -> dt.date:
-    return dt.date.fromisoformat(str(value))
 
 
 # --- the response's due date and its clock ------------------------------------------------------
 
 
 def received_on(case: CaseFile) -> dt.date:
-    return dt.date.fromisoformat(str(case.data["received_on"]))
+    return date_field(case.data["received_on"])
 
 
 def response_due(case: CaseFile, settings: Settings) -> dt.date:
     """One calendar month from receipt, or three when extended, as the ICO counts them."""
-    return deadlines.sar_due(ServiceCalendar.from_settings(settings), received_on(case),
+    return calendar.sar_due(settings.calendar, received_on(case),
                              bool(case.data["extended"]))
 
 
@@ -279,11 +276,11 @@ def open_response_clock(store: Store, case: CaseFile, settings: Settings) -> int
 
 
 def close_response_clock(store: Store, case: CaseFile, settings: Settings, produced_on: dt.date,
-                         document_id: int) -> deadlines.Lateness:
+                         document_id: int) -> clocks.Lateness:
     """Stop the clock: the bundle was produced on ``produced_on``. Judged against the due date
     this request gives (an extension recorded later moves it)."""
-    cal = ServiceCalendar.from_settings(settings)
-    late = deadlines.lateness(cal, response_due(case, settings), produced_on)
+    cal = settings.calendar
+    late = clocks.lateness(cal, response_due(case, settings), produced_on)
     clock_id = open_response_clock(store, case, settings)
     store.close_clock(clock_id, produced_on.isoformat(), late.met, late.working_days_late,
                       document_id)

@@ -1,0 +1,104 @@
+"""Dates and times: the one place that reads them as case files and the store write them, and
+writes them as people read them.
+
+Case files write a date ``YYYY-MM-DD`` and a moment ``YYYY-MM-DDTHH:MM`` (UK local time); the
+store writes the same, or a moment with its offset. People read "23 November 2026", "Monday
+23 November 2026" and "2:30pm on Monday 23 November 2026", in documents and messages alike: the day
+without a leading zero, the month in words (English names, not strftime's, which follow the
+machine's locale), and times as GOV.UK's style writes them ("9:40am", "2pm", "midday",
+"midnight"). Nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+When = dt.date | dt.datetime  # a clock starts and falls due on a date, or at a moment
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def parse_date(value: object) -> dt.date | None:
+    """A date written YYYY-MM-DD, or None for anything else (a missing or malformed value is the
+    schema's to report)."""
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def parse_moment(value: object) -> dt.datetime | None:
+    """A UK local date and time written YYYY-MM-DDTHH:MM[:SS], or None."""
+    if not isinstance(value, str) or len(value) not in (16, 19) or value[10] != "T":
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def date_field(value: object) -> dt.date:
+    """A date from a case file that has passed validation; ValueError if it is not one."""
+    day = parse_date(value)
+    if day is None:
+        raise ValueError(f"{value!r} is not a date written YYYY-MM-DD")
+    return day
+
+
+def moment_field(value: object) -> dt.datetime:
+    """A date and time from a case file that has passed validation; ValueError if it is not one."""
+    moment = parse_moment(value)
+    if moment is None:
+        raise ValueError(f"{value!r} is not a date and time written YYYY-MM-DDTHH:MM")
+    return moment
+
+
+def parse_when(text: str) -> When:
+    """A date, or a date and time, as the store keeps a clock's start and due."""
+    return dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
+
+
+def day_of(when: When) -> dt.date:
+    """The date of a date or of a moment."""
+    return when.date() if isinstance(when, dt.datetime) else when
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def uk_date(day: dt.date) -> str:
+    """``23 November 2026``."""
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def uk_long_date(day: dt.date) -> str:
+    """``Monday 23 November 2026``."""
+    return f"{DAY_NAMES[day.weekday()]} {uk_date(day)}"
+
+
+def uk_time(moment: dt.datetime | dt.time) -> str:
+    """``9:40am``, ``2pm``, ``midday``, ``midnight``."""
+    if moment.minute == 0 and moment.hour in (0, 12):
+        return "midnight" if moment.hour == 0 else "midday"
+    hour = moment.hour % 12 or 12
+    minutes = f":{moment.minute:02d}" if moment.minute else ""
+    return f"{hour}{minutes}{'am' if moment.hour < 12 else 'pm'}"
+
+
+def uk_date_time(moment: dt.datetime) -> str:
+    """``2:30pm on Monday 23 November 2026``."""
+    return f"{uk_time(moment)} on {uk_long_date(moment.date())}"
+
+
+def uk_when(when: When) -> str:
+    """A date as :func:`uk_date`, a moment as :func:`uk_date_time`."""
+    return uk_date_time(when) if isinstance(when, dt.datetime) else uk_date(when)
