@@ -32,10 +32,12 @@ from typing import Any
 import docx
 
 from recordgen.clock import UK, FixedClock
-from recordgen.documents.regenerate import Job, Selection, plan_job, regenerate, select
-from recordgen.documents.render import render_document
-from recordgen.intake.inbox import open_services, process_inbox
-from recordgen.kinds import KINDS
+from recordgen.deadlines.tracking import document_clock
+from recordgen.documents.regenerate import Selection, regenerate, select, stored_case
+from recordgen.documents.render import build_context, render_document
+from recordgen.intake.inbox import process_inbox
+from recordgen.kinds import DOCUMENT_KINDS as KINDS
+from recordgen.services import open_services
 from recordgen.settings import Settings, load_settings, settings_from_mapping
 
 REPO = Path(__file__).resolve().parent.parent
@@ -88,8 +90,13 @@ def touch_templates(templates: Path, note: str) -> None:
 def raw_render(settings: Settings, processes: int) -> tuple[int, float]:
     """The limit: docxtpl rendering of the same documents, nothing else."""
     with open_services(settings, CLOCK) as services:
-        jobs = [plan_job(d, s, services, reserve=False) for d, s in select(services, Selection())]
-    work = [(j.template, j.context) for j in jobs if isinstance(j, Job)]
+        work = []
+        for document, submission in select(services, Selection()):
+            case = stored_case(document, submission)
+            due = document_clock(case, document.document_date, settings).shown
+            work.append((settings.folders.templates / case.kind.template_file,
+                         build_context(case, settings, version=document.version + 1,
+                                       document_date=document.document_date, due=due)))
     started = time.perf_counter()
     if processes == 1:
         for template, context in work:

@@ -74,7 +74,7 @@ def main() -> None:
         cli(rest, prog_name="recordgen")
     elif mode == "open":
         from recordgen.clock import SystemClock
-        from recordgen.intake.inbox import open_services
+        from recordgen.services import open_services
         from recordgen.settings import load_settings
 
         settings = load_settings(Path(rest[0]))

@@ -210,9 +210,8 @@ KINDS = ("needs_assessment", "support_plan", "exit_letter", "serious_incident",
 
 
 def data_node(schemas: SchemaSet, kind: str) -> Mapping[str, Any]:
-    from recordgen.subject_access.requests import request_schema
 
-    schema = request_schema(schemas) if kind == "subject_access_request" \
+    schema = schemas.documents["subject_access_request"] if kind == "subject_access_request" \
         else schemas.documents[kind]
     node = schema["properties"]["data"]
     assert isinstance(node, Mapping)

@@ -24,22 +24,23 @@ from lxml import etree
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, StreamObject
 
+from recordgen import pipeline
 from recordgen.clock import FixedClock
 from recordgen.dates import uk_date
 from recordgen.deadlines.calendar import ServiceCalendar, sar_due
 from recordgen.deadlines.clocks import lateness
-from recordgen.documents.validate import SchemaSet
+from recordgen.documents.validate import SchemaSet, validate_case_file
 from recordgen.errors import StoreError, ValidationFailed
-from recordgen.intake.inbox import open_services, process_inbox
+from recordgen.intake.inbox import process_inbox
 from recordgen.pipeline import Outcome, Services
+from recordgen.services import open_services
 from recordgen.settings import Settings
-from recordgen.subject_access import bundle as bundle_module
 from recordgen.subject_access.bundle import LOG_SUFFIX
 from recordgen.subject_access.docx_merge import join
 from recordgen.subject_access.pages import index_page_count
 from recordgen.subject_access.readable import CaseFileRecord, case_files_document
 from recordgen.subject_access.redaction import MARKER
-from recordgen.subject_access.requests import DEFAULT_WORDING, validate_request
+from recordgen.subject_access.requests import DEFAULT_WORDING
 
 from conftest import REPO, example, make_settings
 
@@ -510,11 +511,11 @@ def test_joined_documents_keep_their_own_footers_and_restart_page_numbers() -> N
     settings = load_settings(REPO / "recordgen.toml")
     schemas = SchemaSet(settings.folders.schemas)
     from recordgen.documents.render import build_context
-    from recordgen.documents.validate import validate_case
+    from recordgen.documents.validate import validate_case_file
 
     documents = []
     for version in (1, 2):
-        case = validate_case(example("support_plan"), schemas, settings, dt.date(2026, 11, 20))
+        case = validate_case_file(example("support_plan"), schemas, settings, dt.date(2026, 11, 20))
         context = build_context(case, settings, version=version,
                                 document_date=dt.date(2026, 9, 14))
         documents.append(render_document(folder / "support_plan.docx", context).content)
@@ -536,12 +537,12 @@ def test_joined_documents_keep_their_own_footers_and_restart_page_numbers() -> N
 def test_a_document_shown_alone_loses_its_own_page_numbers_and_keeps_its_reference() -> None:
 
     from recordgen.documents.render import build_context, render_document
-    from recordgen.documents.validate import validate_case
+    from recordgen.documents.validate import validate_case_file
     from recordgen.settings import load_settings
     from recordgen.subject_access.docx_merge import without_page_numbers
 
     settings = load_settings(REPO / "recordgen.toml")
-    case = validate_case(example("exit_letter"), SchemaSet(settings.folders.schemas), settings,
+    case = validate_case_file(example("exit_letter"), SchemaSet(settings.folders.schemas), settings,
                          dt.date(2026, 11, 20))
     context = build_context(case, settings, version=1, document_date=dt.date(2026, 11, 20))
     issued = render_document(REPO / "templates" / "exit_letter.docx", context).content
@@ -745,16 +746,17 @@ def test_a_crash_after_publishing_keeps_the_bundle_already_out(
     services: Services, pdf_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run(services, *history())
-    real = bundle_module.close_response_clock
+    real = pipeline.update_clocks
 
     def fail(*args: Any, **kwargs: Any) -> Any:
         raise StoreError("The records store is busy or locked.")
 
-    monkeypatch.setattr(bundle_module, "close_response_clock", fail)
+    # The record stage fails after the bundle is published (its last step stops the clock).
+    monkeypatch.setattr(pipeline, "update_clocks", fail)
     (held,) = run(services, ("9_request.json", request()))
     assert held.status == "held"
     first = the_bundle(pdf_settings).read_bytes()
-    monkeypatch.setattr(bundle_module, "close_response_clock", real)
+    monkeypatch.setattr(pipeline, "update_clocks", real)
     (done,) = process_inbox(services)
     assert done.status == "produced"
     assert the_bundle(pdf_settings).read_bytes() == first
@@ -773,7 +775,7 @@ def schemas() -> SchemaSet:
 def problems(document: dict[str, Any], settings: Settings, schemas: SchemaSet,
              today: dt.date = dt.date(2026, 11, 23)) -> list[str]:
     try:
-        validate_request(document, schemas, settings, today)
+        validate_case_file(document, schemas, settings, today)
     except ValidationFailed as exc:
         return [str(p) for p in exc.problems]
     return []
@@ -897,12 +899,11 @@ def test_the_covering_letter_template_uses_only_what_the_bundle_gives_it(
     """What `recordgen templates check` does for the other kinds (the request is not in KINDS)."""
     from recordgen.documents import template_check
     from recordgen.documents.render import make_environment
-    from recordgen.subject_access.requests import request_schema
 
     path = REPO / "templates" / "sar_cover_letter.docx"
     tree = make_environment().parse(template_check.template_source(path))
     paths = set(template_check._data_paths(tree))
-    schema = request_schema(schemas)
+    schema = schemas.documents["subject_access_request"]
     assert {p[0] for p in paths} <= {"case_ref", "data", "document", "provider", "due", "line"}
     for parts in paths:
         if parts[0] == "data":

@@ -24,10 +24,11 @@ from pypdf import PdfReader
 
 from recordgen.cli import cli
 from recordgen.clock import UK, FixedClock
-from recordgen.documents.validate import CASE_REF, SchemaSet, canonical_case_ref, validate_case
+from recordgen.documents.validate import CASE_REF, SchemaSet, canonical_case_ref, validate_case_file
 from recordgen.errors import ValidationFailed
-from recordgen.intake.inbox import open_services, process_inbox
+from recordgen.intake.inbox import process_inbox
 from recordgen.pipeline import Services
+from recordgen.services import open_services
 from recordgen.settings import Settings
 
 from conftest import REPO, TODAY, example, make_settings
@@ -88,7 +89,7 @@ def test_a_case_file_whose_reference_hides_a_space_or_line_break_is_refused(
     ref: str, settings: Settings
 ) -> None:
     with pytest.raises(ValidationFailed) as info:
-        validate_case(with_ref("support_plan", ref), SchemaSet(settings.folders.schemas),
+        validate_case_file(with_ref("support_plan", ref), SchemaSet(settings.folders.schemas),
                       settings, TODAY)
     (problem,) = info.value.problems
     assert problem.path == "$.case_ref"
@@ -141,7 +142,7 @@ def test_no_pattern_lets_a_final_line_break_through(
         target = target[key]
     target[field[-1]] = value
     with pytest.raises(ValidationFailed) as info:
-        validate_case(document, SchemaSet(settings.folders.schemas), settings, TODAY)
+        validate_case_file(document, SchemaSet(settings.folders.schemas), settings, TODAY)
     assert {p.path for p in info.value.problems} == {"$." + ".".join(field)}
 
 

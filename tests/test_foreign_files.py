@@ -27,8 +27,9 @@ from pypdf import PdfWriter
 from recordgen.cli import cli
 from recordgen.cli.exit_codes import EXIT_PROBLEMS
 from recordgen.clock import UK, FixedClock
-from recordgen.intake.inbox import open_services, process_inbox
+from recordgen.intake.inbox import process_inbox
 from recordgen.pipeline import Services
+from recordgen.services import open_services
 from recordgen.settings import Settings
 
 from conftest import REPO, example

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recordgen.documents.render import build_context, render_document
-from recordgen.documents.validate import SchemaSet, validate_case
+from recordgen.documents.validate import SchemaSet, validate_case_file
 from recordgen.errors import CaseFileError
 from recordgen.intake.load import parse_case_bytes
 from recordgen.settings import Settings
@@ -86,7 +86,7 @@ def check(kind: str, values: list[str], settings_: Settings, schemas: SchemaSet)
     raw = json.dumps(document, ensure_ascii=False).encode("utf-8", "surrogatepass")
     try:
         loaded = parse_case_bytes(raw, settings_.limits.max_nesting_depth)
-        case = validate_case(loaded, schemas, settings_, TODAY)
+        case = validate_case_file(loaded, schemas, settings_, TODAY)
     except CaseFileError as refused:
         fuzzed = {json_path(p) for p in paths}
         assert refused.problems, "a refusal must say why"
@@ -124,7 +124,7 @@ def test_boundary_dates_are_refused_or_printed_as_the_real_date(value: str, tmp_
     document = example("exit_letter")
     document["data"]["leaving_date"] = value
     try:
-        case = validate_case(document, schemas, settings_, TODAY)
+        case = validate_case_file(document, schemas, settings_, TODAY)
     except CaseFileError as refused:
         assert [p.path for p in refused.problems] == ["$.data.leaving_date"]
         return
@@ -142,7 +142,7 @@ def test_a_line_break_in_a_one_line_field_is_refused_not_flattened(value: str,
     document = example("exit_letter")
     document["data"]["person"]["name"] = value
     with pytest.raises(CaseFileError) as refused:
-        validate_case(document, SchemaSet(REPO / "schemas"), settings_, TODAY)
+        validate_case_file(document, SchemaSet(REPO / "schemas"), settings_, TODAY)
     (problem,) = refused.value.problems
     assert problem.path == "$.data.person.name"
     assert "line break or a tab" in problem.message

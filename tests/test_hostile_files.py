@@ -17,8 +17,9 @@ import pytest
 from recordgen.clock import FixedClock
 from recordgen.documents.render import build_context, render_document
 from recordgen.errors import TemplateError
-from recordgen.intake.inbox import open_services, process_inbox
+from recordgen.intake.inbox import process_inbox
 from recordgen.pipeline import Services
+from recordgen.services import open_services
 from recordgen.settings import Settings
 
 from conftest import REPO, TODAY, example, make_settings
@@ -199,9 +200,9 @@ def test_a_template_that_reaches_for_python_internals_fails_and_starts_no_proces
     monkeypatch.setattr(subprocess, "Popen", no_process)
     monkeypatch.setattr(os, "system", no_process)
     monkeypatch.setattr(os, "popen", no_process)
-    from recordgen.documents.validate import SchemaSet, validate_case
+    from recordgen.documents.validate import SchemaSet, validate_case_file
 
-    case = validate_case(example("exit_letter"), SchemaSet(REPO / "schemas"), settings, TODAY)
+    case = validate_case_file(example("exit_letter"), SchemaSet(REPO / "schemas"), settings, TODAY)
     with pytest.raises(TemplateError, match=r"may not do|could not be filled in"):
         render_document(_template_with(tmp_path, attack),
                         build_context(case, settings, version=1, document_date=TODAY))

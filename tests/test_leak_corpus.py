@@ -55,18 +55,19 @@ from leak_corpus import (
     takes_free_text,
 )
 from recordgen.clock import UK, FixedClock
-from recordgen.deadlines.tracking import document_clock
+from recordgen.deadlines.tracking import document_clock, response_due
 from recordgen.documents.render import build_context, render_document
 from recordgen.documents.validate import CaseFile, SchemaSet
-from recordgen.intake.inbox import open_services, process_inbox
-from recordgen.kinds import CASE_FILE_KINDS
+from recordgen.intake.inbox import process_inbox
+from recordgen.kinds import KINDS as RECORDGEN_KINDS
+from recordgen.services import open_services
 from recordgen.settings import Settings
-from recordgen.subject_access.bundle import LOG_SUFFIX, _cover_letter, requester_of
+from recordgen.subject_access.bundle import LOG_SUFFIX, cover_letter
+from recordgen.subject_access.holdings import requester_of
 from recordgen.subject_access.name_match import ORDINARY_WORDS, TITLES
 from recordgen.subject_access.readable import CaseFileRecord, case_files_document
 from recordgen.subject_access.redaction import Redacted, redact, scrubber_for, survey
 from recordgen.subject_access.redaction_log import LogRecord, redaction_log
-from recordgen.subject_access.requests import response_due
 
 from conftest import REPO, example, make_settings
 from docx_text import docx_text
@@ -121,7 +122,7 @@ def bundle_words(schemas: SchemaSet, settings: Settings, plants: Sequence[str],
         fields = fields_of(schemas, real_kind, document)
         filled[kind] = planted(document, fields, plants)
         count += len(fields) * len(plants)
-    request = CaseFile(CASE_FILE_KINDS["subject_access_request"], CASE, 1,
+    request = CaseFile(RECORDGEN_KINDS["subject_access_request"], CASE, 1,
                        filled["request"]["data"])
     requester = requester_of(request)
     nodes = {kind: data_node(schemas, kind) for kind in KINDS}
@@ -140,8 +141,8 @@ def bundle_words(schemas: SchemaSet, settings: Settings, plants: Sequence[str],
             schemas.resolve))
         if kind != "subject_access_request":
             texts[f"document {kind}"] = docx_text(rerendered(kind, redacted[kind], settings))
-    due = response_due(request, settings)
-    texts["covering letter"] = docx_text(_cover_letter(request, request_redacted, 1,
+    due = response_due(request, settings.calendar)
+    texts["covering letter"] = docx_text(cover_letter(request, request_redacted, 1,
                                                        dt.date(2026, 11, 23), due, 9, settings))
     incident_ref = filled["serious_incident"]["data"]["incident_ref"]
     title = f"Serious incident report {incident_ref}, version 1"
@@ -155,7 +156,7 @@ def bundle_words(schemas: SchemaSet, settings: Settings, plants: Sequence[str],
 
 
 def rerendered(kind: str, redacted: Redacted, settings: Settings) -> bytes:
-    case = CaseFile(CASE_FILE_KINDS[kind], CASE, 1, redacted.data)
+    case = CaseFile(RECORDGEN_KINDS[kind], CASE, 1, redacted.data)
     try:
         due = document_clock(case, dt.date(2026, 11, 23), settings).shown
     except (KeyError, ValueError, TypeError):
@@ -167,7 +168,7 @@ def rerendered(kind: str, redacted: Redacted, settings: Settings) -> bytes:
 
 def test_the_corpus_plants_in_every_free_text_field_of_every_kind(schemas: SchemaSet) -> None:
     """A new free-text field, or a new kind, fails here until the corpus plants in it."""
-    assert set(KINDS) == set(CASE_FILE_KINDS)
+    assert set(KINDS) == set(RECORDGEN_KINDS)
     for kind in KINDS:
         planted_in = {f.pointer for f in fields_of(schemas, kind, base(kind))}
         assert planted_in == schema_text_pointers(schemas, kind), kind

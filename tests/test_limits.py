@@ -24,11 +24,12 @@ import pytest
 from recordgen.clock import FixedClock
 from recordgen.documents.problems import MAX_PROBLEMS
 from recordgen.documents.render import RenderLimits, build_context, render_document
-from recordgen.documents.validate import SchemaSet, validate_case
+from recordgen.documents.validate import SchemaSet, validate_case_file
 from recordgen.errors import TemplateError, TemplateTooCostly
-from recordgen.intake.inbox import open_services, process_inbox
+from recordgen.intake.inbox import process_inbox
 from recordgen.intake.load import MAX_LIST_ITEMS
 from recordgen.pipeline import Services
+from recordgen.services import open_services
 from recordgen.settings import Settings
 
 from conftest import REPO, TODAY, example, make_settings
@@ -159,7 +160,7 @@ def test_a_list_over_its_schema_limit_is_named(settings: Settings) -> None:
     from recordgen.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as info:
-        validate_case(plan, SchemaSet(settings.folders.schemas), settings, TODAY)
+        validate_case_file(plan, SchemaSet(settings.folders.schemas), settings, TODAY)
     assert [p.message for p in info.value.problems] == ["This list has more than 30 entries."]
 
 
@@ -167,7 +168,7 @@ def test_a_list_over_its_schema_limit_is_named(settings: Settings) -> None:
 
 
 def exit_letter_context(settings: Settings) -> dict[str, Any]:
-    case = validate_case(example("exit_letter"), SchemaSet(settings.folders.schemas), settings,
+    case = validate_case_file(example("exit_letter"), SchemaSet(settings.folders.schemas), settings,
                          TODAY)
     return build_context(case, settings, version=1, document_date=TODAY)
 

@@ -20,8 +20,9 @@ import pytest
 from recordgen.clock import FixedClock
 from recordgen.documents.publish import publish
 from recordgen.intake.claim import HOST, ClaimArea
-from recordgen.intake.inbox import NOT_TAKEN, open_services, process_inbox
-from recordgen.pipeline import Services
+from recordgen.intake.inbox import process_inbox
+from recordgen.pipeline import FileStatus, Services
+from recordgen.services import open_services
 from recordgen.settings import Settings
 
 from conftest import example
@@ -68,8 +69,8 @@ def test_a_link_in_a_dead_workers_claim_folder_is_not_adopted_followed_or_read(
     real.write_bytes(GOOD)
     outcomes = process_inbox(services)
     by_status = {o.status: o for o in outcomes}
-    assert set(by_status) == {"produced", NOT_TAKEN}  # the real claim is finished
-    refusal = by_status[NOT_TAKEN]
+    assert set(by_status) == {"produced", FileStatus.NOT_TAKEN}  # the real claim is finished
+    refusal = by_status[FileStatus.NOT_TAKEN]
     assert refusal.file_name == link.name
     assert "It is a link" in refusal.message and "did not follow it, read it or move it" in \
         refusal.message
@@ -81,7 +82,7 @@ def test_a_link_in_a_dead_workers_claim_folder_is_not_adopted_followed_or_read(
     assert not any(p.is_symlink() for p in settings.folders.rejected.rglob("*")) \
         if settings.folders.rejected.exists() else True
     # Each run says so again while it is there, and still does not touch it.
-    assert [o.status for o in process_inbox(services)] == [NOT_TAKEN]
+    assert [o.status for o in process_inbox(services)] == [FileStatus.NOT_TAKEN]
     assert secret.read_bytes() == content and len(services.store.submissions()) == 1
 
 

@@ -21,8 +21,9 @@ from click.testing import CliRunner
 from recordgen.cli import cli
 from recordgen.cli.exit_codes import EXIT_PROBLEMS
 from recordgen.clock import UK, FixedClock
-from recordgen.intake.inbox import NOT_TAKEN, open_services, process_inbox
-from recordgen.pipeline import Services
+from recordgen.intake.inbox import process_inbox
+from recordgen.pipeline import FileStatus, Services
+from recordgen.services import open_services
 from recordgen.settings import Settings
 
 from conftest import REPO, example
@@ -59,7 +60,7 @@ def test_every_path_not_taken_is_reported_with_the_reason(
     by_name = {o.file_name: o for o in outcomes}
     assert by_name["plan.json"].status == "produced"
     reasons = {Path(name).name: o.message for name, o in by_name.items()
-               if o.status == NOT_TAKEN}
+               if o.status == FileStatus.NOT_TAKEN}
     assert set(reasons) == {"missing.json", "link.json", "folder", "~$plan.json", "letter.docx"}
     assert "There is no file or folder by this name" in reasons["missing.json"]
     assert "It is a link" in reasons["link.json"] and "never follows links" in reasons["link.json"]

@@ -29,7 +29,8 @@ from pypdf.generic import IndirectObject, StreamObject
 
 from recordgen.clock import UK, FixedClock
 from recordgen.documents.validate import SchemaSet
-from recordgen.intake.inbox import open_services, process_inbox
+from recordgen.intake.inbox import process_inbox
+from recordgen.services import open_services
 from recordgen.settings import Settings
 from recordgen.subject_access.bundle import LOG_SUFFIX
 from recordgen.subject_access.name_match import Requester

@@ -16,8 +16,9 @@ from click.testing import CliRunner
 from recordgen.cli import EXIT_PROBLEMS, cli
 from recordgen.clock import FixedClock
 from recordgen.documents.regenerate import Selection, regenerate
-from recordgen.intake.inbox import open_services, process_inbox
+from recordgen.intake.inbox import process_inbox
 from recordgen.pipeline import Services
+from recordgen.services import open_services
 from recordgen.settings import Settings
 
 from conftest import REPO, example, make_settings

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from recordgen.clock import UK, FixedClock
-from recordgen.intake.inbox import open_services, process_inbox
+from recordgen.intake.inbox import process_inbox
+from recordgen.services import open_services
 from recordgen.settings import Settings
 
 from conftest import example, make_settings

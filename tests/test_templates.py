@@ -24,9 +24,9 @@ from recordgen.deadlines.clocks import (
     review_due,
 )
 from recordgen.documents.render import build_context, make_environment, render_document
-from recordgen.documents.validate import SchemaSet, validate_case
+from recordgen.documents.validate import SchemaSet, validate_case_file
 from recordgen.intake.load import read_case_file
-from recordgen.kinds import KINDS
+from recordgen.kinds import DOCUMENT_KINDS as KINDS
 from recordgen.settings import Settings, load_settings
 
 from docx_text import docx_body_lines, docx_header_footer_text, docx_rows, docx_text
@@ -124,7 +124,7 @@ def render(
     due: Mapping[str, Any] | None = None,
 ) -> Rendered:
     """Validate, render with the real template, save, and read back from disk."""
-    case = validate_case(document, schemas, settings, TODAY)
+    case = validate_case_file(document, schemas, settings, TODAY)
     if due is None:
         due = due_dates(case.kind.name, case.data, settings)
     context = build_context(case, settings, version=1, document_date=DOCUMENT_DATE, due=due)
@@ -431,7 +431,7 @@ def test_support_plan_version_unsigned_and_extended(
     data["extended_support_agreed"] = True
     data["hours_per_week"] = 3
     del data["advocate"]
-    case = validate_case(document, schemas, settings, TODAY)
+    case = validate_case_file(document, schemas, settings, TODAY)
     context = build_context(case, settings, version=4, document_date=DOCUMENT_DATE)
     rendered = render_document(settings.folders.templates / "support_plan.docx", context)
     text = docx_text(rendered.content)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from recordgen.documents.validate import SchemaSet
-from recordgen.kinds import CASE_FILE_KINDS, SUBJECT_ACCESS_REQUEST
+from recordgen.kinds import KINDS, SUBJECT_ACCESS_REQUEST
 from recordgen.subject_access.name_match import Requester
 from recordgen.subject_access.redaction import (
     MARKER,
@@ -33,7 +33,6 @@ from recordgen.subject_access.redaction import (
     scrubber_for,
     survey,
 )
-from recordgen.subject_access.requests import request_schema
 
 from conftest import REPO, example
 
@@ -49,7 +48,7 @@ def schemas() -> SchemaSet:
 
 def kind_schema(schemas: SchemaSet, name: str) -> Mapping[str, Any]:
     if name == SUBJECT_ACCESS_REQUEST.name:
-        return request_schema(schemas)
+        return schemas.documents["subject_access_request"]
     return schemas.documents[name]
 
 
@@ -73,7 +72,7 @@ def object_nodes(schemas: SchemaSet, node: Any, path: str, depth: int = 0
         yield from object_nodes(schemas, resolved["items"], f"{path}[]", depth + 1)
 
 
-ALL_KINDS = sorted(CASE_FILE_KINDS)
+ALL_KINDS = sorted(KINDS)
 
 
 def test_every_kind_is_checked_here() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from recordgen.documents.validate import CaseFile, SchemaSet, validate_case
+from recordgen.documents.validate import CaseFile, SchemaSet, validate_case_file
 from recordgen.errors import Problem, ValidationFailed
 from recordgen.settings import Settings
 
@@ -25,7 +25,7 @@ KINDS = ["needs_assessment", "support_plan", "exit_letter", "serious_incident"]
 
 
 def check(document: dict[str, Any], settings: Settings) -> CaseFile:
-    return validate_case(document, SchemaSet(settings.folders.schemas), settings, TODAY)
+    return validate_case_file(document, SchemaSet(settings.folders.schemas), settings, TODAY)
 
 
 def problems(document: dict[str, Any], settings: Settings) -> list[Problem]:
@@ -904,7 +904,7 @@ def test_no_fix_in_any_schema_carries_a_fixed_date() -> None:
 def test_a_badly_written_date_is_explained_without_an_example_date(
     kind: str, field: str, settings: Settings
 ) -> None:
-    from recordgen.subject_access.requests import validate_case_file
+    from recordgen.documents.validate import validate_case_file
 
     document = example(kind)
     document["data"][field] = "23/11/2026"

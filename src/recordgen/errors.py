@@ -16,10 +16,11 @@ Third-party errors are translated where they enter (``raise ... from exc``).
     ├── StoreError             the records store cannot be opened, migrated or written
     │   └── StoreMissing       the store is not where the settings say, and this is not a first run
     ├── PublishError           a finished document could not be written to the outbox
-    └── InboxError             the inbox (or a folder beside it) is missing, unreadable or unwritable
-        ├── InboxMissing       the inbox does not exist, is not a folder, or can no longer be read
-        ├── InboxNotWritable   recordgen cannot make its work folder in the inbox
-        └── CannotWatch        native file events cannot watch the inbox (polling still works)
+    ├── InboxError             the inbox (or a folder beside it) is missing, unreadable or unwritable
+    │   ├── InboxMissing       the inbox does not exist, is not a folder, or can no longer be read
+    │   ├── InboxNotWritable   recordgen cannot make its work folder in the inbox
+    │   └── CannotWatch        native file events cannot watch the inbox (polling still works)
+    └── InvariantBroken        recordgen's own code broke a rule it relies on (a fault to report)
 """
 
 from __future__ import annotations
@@ -113,3 +114,9 @@ class InboxNotWritable(InboxError):
 class CannotWatch(InboxError):
     """Raised when the inbox cannot be watched with native events (for example an inotify limit);
     polling (``--poll``) still works."""
+
+
+class InvariantBroken(RecordgenError):
+    """Raised when recordgen's own code breaks a rule it relies on (a stage run out of order, a
+    stored row without its id): a fault in recordgen, never in what staff did. The file in hand is
+    kept for a retry."""

@@ -1,8 +1,10 @@
-"""The one place that lists the document kinds recordgen produces.
+"""The one place that lists the kinds of case file recordgen takes, and what each is answered with.
 
-Each kind names its schema and template, the title printed on the document, the date that places it
-in time (for file names that sort by date), and how its versions are grouped: every new support plan
-for a case is a new version of that case's plan, but each serious incident is its own document.
+Each kind names its schema and template, the title printed on its document, the date that places it
+in time (for file names that sort by date), how its versions are grouped (every new support plan for
+a case is a new version of that case's plan, but each serious incident is its own document), and how
+it is answered: most with a Word document filled in from the case file itself; a subject access
+request with a PDF bundle made from the store (its template is the bundle's covering letter).
 """
 
 from __future__ import annotations
@@ -10,18 +12,33 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
+
+
+class Answer(Enum):
+    """What a case file of a kind is answered with."""
+
+    DOCUMENT = "a Word document (and its PDF) filled in from the case file"
+    BUNDLE = "one PDF bundle made from the records store"
 
 
 @dataclass(frozen=True)
 class DocumentKind:
     name: str
-    title: str
+    title: str  # of the document that answers it
     schema_file: str
     template_file: str
     slug: str  # used in file names: outbox/<case>/<date>_<case>_<slug>_v<N>.docx
     date_field: str | None  # data field giving the document's date; None means the date produced
     series_field: str | None = None  # data field that splits versions into separate documents
+    answer: Answer = Answer.DOCUMENT
+    case_file_title: str = ""  # what the case file itself is called, when not the document's title
+
+    @property
+    def request_title(self) -> str:
+        """What the case file is called: "Support plan", "Subject access request"."""
+        return self.case_file_title or self.title
 
     def file_stem(self, case_ref: str, data: Mapping[str, Any], day: dt.date, version: int) -> str:
         """A file name that sorts by date and says what the document is:
@@ -70,14 +87,6 @@ SERIOUS_INCIDENT = DocumentKind(
     series_field="incident_ref",
 )
 
-KINDS: Mapping[str, DocumentKind] = {
-    kind.name: kind for kind in (NEEDS_ASSESSMENT, SUPPORT_PLAN, EXIT_LETTER, SERIOUS_INCIDENT)
-}
-
-# A subject access request is answered by one PDF bundle assembled from the store (bundle.py), not
-# by one Word template filled in from its own case file, so it is not in KINDS, the documents made
-# that way (the template tests and `recordgen templates check` go through KINDS). Its template is
-# the bundle's covering letter.
 SUBJECT_ACCESS_REQUEST = DocumentKind(
     name="subject_access_request",
     title="Subject access bundle",
@@ -85,9 +94,18 @@ SUBJECT_ACCESS_REQUEST = DocumentKind(
     template_file="sar_cover_letter.docx",
     slug="subject-access-bundle",
     date_field=None,  # the bundle is dated the day it is produced
+    answer=Answer.BUNDLE,
+    case_file_title="Subject access request",
 )
 
-# Every kind of case file recordgen accepts.
-CASE_FILE_KINDS: Mapping[str, DocumentKind] = {
-    **KINDS, SUBJECT_ACCESS_REQUEST.name: SUBJECT_ACCESS_REQUEST,
+# Every kind of case file recordgen takes.
+KINDS: Mapping[str, DocumentKind] = {
+    kind.name: kind
+    for kind in (NEEDS_ASSESSMENT, SUPPORT_PLAN, EXIT_LETTER, SERIOUS_INCIDENT, SUBJECT_ACCESS_REQUEST)
+}
+
+# The kinds answered by a document filled in from the case file alone: what regeneration remakes,
+# and what the templates' own checks fill in.
+DOCUMENT_KINDS: Mapping[str, DocumentKind] = {
+    name: kind for name, kind in KINDS.items() if kind.answer is Answer.DOCUMENT
 }

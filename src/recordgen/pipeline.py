@@ -2,14 +2,19 @@
 
     claim → load → validate → plan → render → convert → publish → record → finish
 
-Claiming is done by the caller (``recordgen process`` or the watcher), because it decides which file
-is next. The stages before conversion (:data:`PREPARE`) and after it (:data:`COMPLETE`) are
-functions ``(WorkItem, Services) -> WorkItem``; conversion runs once over a whole batch, because
-one LibreOffice start should serve many documents. Reading those lists tells the architecture
-(DESIGN.md §3). A stage stops the chain
-by raising: :class:`Stop` when there is nothing new to produce, a :class:`CaseFileError` or
-:class:`TemplateError` to reject the file (moved to the rejected folder with a note for admin
-staff), or a fault of the system (store, outbox, converter) to hold the file, claimed, for a retry.
+Claiming is done by the caller (``recordgen process`` or the watcher, :mod:`recordgen.intake`),
+because it decides which file is next. The stages before conversion (:data:`PREPARE`) and after it
+(:data:`COMPLETE`) are functions ``(WorkItem, Services) -> WorkItem``; conversion runs once over a
+whole batch, because one LibreOffice start should serve many documents. A subject access request is
+answered from the store, so its bundle is made and published (:data:`ANSWER_REQUEST`) only once the
+case files before it in the batch are recorded. Reading those lists tells the architecture
+(docs/design.md §3).
+
+A stage stops the chain by raising: :class:`Stop` when there is nothing new to produce, a
+:class:`CaseFileError` or :class:`TemplateError` to reject the file (moved to the rejected folder
+with a note for admin staff), or a fault of the system (store, outbox, converter) to hold the file,
+claimed, for a retry. Versions are produced by :mod:`recordgen.documents.versions`, the one way to
+produce a version.
 """
 
 from __future__ import annotations
@@ -21,22 +26,32 @@ import stat
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from recordgen import __version__
 from recordgen.clock import UK, Clock
 from recordgen.dates import date_field, uk_date
-from recordgen.deadlines.tracking import DocumentClock, document_clock, update_clocks
+from recordgen.deadlines.tracking import document_clock, start_on_arrival, update_clocks
 from recordgen.documents.convert import Converter, pdfs_of
 from recordgen.documents.problems import cap_problems
-from recordgen.documents.publish import PublishedFile, publish, read_published
-from recordgen.documents.render import RenderedDocument, build_context, context_fingerprint, render_document
-from recordgen.documents.validate import CaseFile, SchemaSet, canonical_case_ref
+from recordgen.documents.publish import PublishedFile, publish
+from recordgen.documents.render import RenderedDocument
+from recordgen.documents.validate import CaseFile, SchemaSet, canonical_case_ref, validate_case_file
+from recordgen.documents.versions import (
+    NothingNew,
+    Published,
+    VersionPlan,
+    plan_version,
+    publish_version,
+    render_version,
+    version_record,
+)
 from recordgen.errors import (
     CaseFileError,
     ConversionError,
     InboxError,
+    InvariantBroken,
     Problem,
     PublishError,
     RecordgenError,
@@ -47,11 +62,12 @@ from recordgen.errors import (
 from recordgen.intake.claim import Claimed
 from recordgen.intake.load import parse_case_bytes, read_case_bytes
 from recordgen.intake.rejected import reject_file
-from recordgen.kinds import KINDS, SUBJECT_ACCESS_REQUEST, DocumentKind
-from recordgen.records.store import DocumentRecord, Store, SubmissionRecord, VersionRequest
+from recordgen.kinds import DOCUMENT_KINDS, Answer
+from recordgen.records.store import Store, SubmissionOutcome, SubmissionRecord
 from recordgen.settings import Settings
-from recordgen.subject_access.bundle import publish_bundle, record_bundle
-from recordgen.subject_access.requests import is_request, validate_case_file
+from recordgen.subject_access.bundle import BundleRequest, publish_bundle
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -65,32 +81,33 @@ class Services:
     converter: Converter
 
 
-@dataclass(frozen=True)
-class Plan:
-    version: int
-    document_date: dt.date
-    file_stem: str
-    context: Mapping[str, Any]
-    context_sha256: str
-    template: Path
-    clock: DocumentClock
+class FileStatus(StrEnum):
+    """What happened to one file, as the summary and the log say it."""
+
+    PRODUCED = "produced"
+    UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+    HELD = "held"  # kept, claimed, for a retry: a fault of the system, not of the file
+    NOT_TAKEN = "not taken"  # a path given to `recordgen process` that was not taken in
 
 
 @dataclass(frozen=True)
 class WorkItem:
     claimed: Claimed
     received_at: dt.datetime
+    started: float = 0.0  # time.monotonic() when this file's stages began
     raw: bytes = b""
     sha256: str = ""
     document: Mapping[str, Any] | None = None
     case: CaseFile | None = None
-    plan: Plan | None = None
+    plan: VersionPlan | None = None
     rendered: RenderedDocument | None = None
     pdf: bytes | None = None
     pdf_problem: str | None = None
-    published: tuple[PublishedFile, ...] = ()
+    published: Published | None = None
+    attachments: tuple[tuple[str, PublishedFile], ...] = ()  # files beside the document: (what, file)
     submission_id: int | None = None
-    started: float = 0.0  # time.monotonic() when this file's stages began
 
 
 @dataclass(frozen=True)
@@ -98,7 +115,7 @@ class Outcome:
     """What happened to one file, for the summary table and the log (no names, no narrative)."""
 
     file_name: str
-    status: str  # "produced", "unchanged", "duplicate", "rejected" or "held"
+    status: FileStatus
     case_ref: str | None = None
     kind: str | None = None
     documents: tuple[str, ...] = ()
@@ -110,12 +127,27 @@ class Outcome:
 class Stop(Exception):
     """Raised by a stage when the file is fine but there is nothing new to produce."""
 
-    def __init__(self, status: str, message: str) -> None:
+    def __init__(self, status: FileStatus, message: str) -> None:
         super().__init__(message)
         self.status, self.message = status, message
 
 
-Stage = Callable[[WorkItem, Services], WorkItem]
+class PdfPending(ConversionError):
+    """The Word document is out, but its PDF is not: the case file is kept for a retry."""
+
+
+Stage = Callable[[WorkItem, "Services"], WorkItem]
+
+
+def need(value: T | None, what: str) -> T:
+    """``value``, which an earlier stage must have set; a stage run out of order is a bug."""
+    if value is None:
+        raise InvariantBroken(f"The pipeline reached a stage without {what}: its stages ran out of "
+                              "order. This is a fault in recordgen; the file is kept.")
+    return value
+
+
+# --- the stages ----------------------------------------------------------------------------------
 
 
 def load(item: WorkItem, services: Services) -> WorkItem:
@@ -133,113 +165,84 @@ def load(item: WorkItem, services: Services) -> WorkItem:
 
 
 def validate(item: WorkItem, services: Services) -> WorkItem:
-    assert item.document is not None
-    today = item.received_at.date()
-    return replace(item, case=validate_case_file(item.document, services.schemas,
-                                                 services.settings, today))
+    document = need(item.document, "a loaded case file")
+    return replace(item, case=validate_case_file(document, services.schemas, services.settings,
+                                                 item.received_at.date()))
 
 
 def plan(item: WorkItem, services: Services) -> WorkItem:
     """Which document, which version, which due dates. The version number is reserved in the store
-    before anything is made, so other watchers, runs and regenerations on the same store take other
-    numbers; a retry of this claim after a crash gets the same number back."""
-    assert item.case is not None
-    case, store, settings = item.case, services.store, services.settings
+    before anything is made (:mod:`recordgen.documents.versions`); a retry of this claim after a
+    crash gets the same number back."""
+    case, store = need(item.case, "a valid case file"), services.store
     earlier = store.accepted_submission_with_sha(item.sha256)
     if earlier is not None:
-        raise Stop("duplicate", f"The same file was already processed on "
+        raise Stop(FileStatus.DUPLICATE, f"The same file was already processed on "
                    f"{uk_date(earlier.received_at.date())}; nothing new was produced.")
+    start_on_arrival(store, case, services.settings)
     document_date = _document_date(case, item.received_at)
-    clock = document_clock(case, document_date, settings)
-    template = settings.folders.templates / case.kind.template_file
-    template_sha = hashlib.sha256(template.read_bytes()).hexdigest() if template.exists() else ""
-    # What the document will say, apart from its version number: judged against the latest
-    # version recorded.
-    context_sha = context_fingerprint(build_context(case, settings, version=0,
-                                                    document_date=document_date, due=clock.shown))
-    reservation = store.reserve_version(VersionRequest(
-        case.case_ref, case.series, holder=item.claimed.claim_id, template_sha256=template_sha,
-        context_sha256=context_sha))
-    if reservation.status != "reserved":
-        latest = reservation.latest.version if reservation.latest else 0
-        raise Stop("unchanged", f"Version {latest} already says exactly this; nothing new "
-                   "was produced.")
-    version = reservation.version
-    context = build_context(case, settings, version=version, document_date=document_date,
-                            due=clock.shown)
-    stem = case.kind.file_stem(case.case_ref, case.data, document_date, version)
-    return replace(item, plan=Plan(version, document_date, stem, context, context_sha, template,
-                                   clock))
+    planned = plan_version(store, case, document_date=document_date,
+                           deadline=document_clock(case, document_date, services.settings),
+                           settings=services.settings, holder=item.claimed.claim_id)
+    if isinstance(planned, NothingNew):
+        raise Stop(FileStatus.UNCHANGED, f"Version {planned.latest_version} already says exactly "
+                   "this; nothing new was produced.")
+    return replace(item, plan=planned)
 
 
 def render(item: WorkItem, services: Services) -> WorkItem:
-    assert item.plan is not None and item.case is not None
-    if item.case.kind is SUBJECT_ACCESS_REQUEST:
-        return item  # its bundle is made from the store, in ANSWER_REQUEST
-    return replace(item, rendered=render_document(item.plan.template, item.plan.context))
+    plan_ = need(item.plan, "a plan")
+    if plan_.case.kind.answer is not Answer.DOCUMENT:
+        return item  # a bundle is made from the store, once the batch before it is recorded
+    return replace(item, rendered=render_version(plan_))
 
 
 def convert(items: Sequence[WorkItem], services: Services) -> list[WorkItem]:
     """Turn every rendered document of the batch into PDF with one converter call, so one
     LibreOffice start serves many documents. A conversion fault never loses the Word document: the
-    item goes on without its PDF, and its case file is kept for a retry (issue 5 §1)."""
-    wanted = [i for i in items if i.case is not None and i.rendered is not None
-              and wants_pdf(services.settings, i.case.kind)]
-    documents = {}
-    for item in wanted:
-        assert item.plan is not None and item.rendered is not None
-        documents[item.claimed.claim_id] = (item.plan.file_stem, item.rendered.content)
+    item goes on without its PDF, and its case file is kept for a retry."""
+    output = services.settings.output
+    documents = {i.claimed.claim_id: (i.plan.file_stem, i.rendered.content) for i in items
+                 if i.plan is not None and i.rendered is not None
+                 and output.wants_pdf(i.plan.case.kind.name)}
     pdfs, problems = pdfs_of(services.converter, documents)
     return [replace(i, pdf=pdfs[i.claimed.claim_id]) if i.claimed.claim_id in pdfs
             else replace(i, pdf_problem=problems[i.claimed.claim_id])
             if i.claimed.claim_id in problems else i for i in items]
 
 
-def wants_pdf(settings: Settings, kind: DocumentKind) -> bool:
-    return settings.output.pdf and kind.name not in settings.output.pdf_off_for
-
-
 def publish_outputs(item: WorkItem, services: Services) -> WorkItem:
-    assert item.case is not None and item.plan is not None and item.rendered is not None
-    outbox, case_ref, stem = services.settings.folders.outbox, item.case.case_ref, item.plan.file_stem
-    docx = publish(outbox, case_ref, f"{stem}.docx", item.rendered.content)
-    if item.pdf is None:
-        return replace(item, published=(docx,))
-    existing = read_published(outbox, case_ref, f"{stem}.pdf")
-    if existing is not None:
-        # A retry after a crash: the Word document above was identical, so the PDF already made
-        # from it stands (LibreOffice stamps each PDF it makes, so the bytes differ).
-        return replace(item, published=(docx, publish(outbox, case_ref, f"{stem}.pdf",
-                                                      existing)))
-    return replace(item, published=(docx, publish(outbox, case_ref, f"{stem}.pdf", item.pdf)))
+    published = publish_version(services.settings.folders.outbox, need(item.plan, "a plan"),
+                                need(item.rendered, "a rendered document"), item.pdf)
+    return replace(item, published=published)
+
+
+def publish_answer(item: WorkItem, services: Services) -> WorkItem:
+    """Make the subject access bundle from the store and publish it, with its redaction log."""
+    plan_ = need(item.plan, "a plan")
+    files = publish_bundle(BundleRequest(plan_.case, item.received_at, plan_.version,
+                                         plan_.document_date, plan_.file_stem,
+                                         exclude_claim=item.claimed.claim_id), services)
+    # The bundle is a PDF: it is the document and its PDF at once.
+    return replace(item, published=Published(files.pdf, files.pdf),
+                   attachments=(("redaction log", files.log),))
 
 
 def record(item: WorkItem, services: Services) -> WorkItem:
-    assert item.case is not None and item.plan is not None and item.rendered is not None
-    store, case, plan_ = services.store, item.case, item.plan
-    docx, pdf = item.published[0], (item.published[1] if len(item.published) > 1 else None)
+    """Record the case file, the version and its files, and the clocks it starts and stops, in one
+    transaction. A file written beside the document (a redaction log) is recorded by its hash,
+    never its content."""
+    plan_, published = need(item.plan, "a plan"), need(item.published, "published files")
+    store, case = services.store, plan_.case
     with store.transaction():
-        submission_id = store.record_submission(_submission(item, "accepted"))
-        document_id = store.record_document(DocumentRecord(
-            submission_id=submission_id,
-            case_ref=case.case_ref,
-            kind=case.kind.name,
-            series=case.series,
-            version=plan_.version,
-            document_date=plan_.document_date,
-            file_name=docx.relative,
-            sha256=docx.sha256,
-            content_sha256=item.rendered.content_sha256,
-            template_sha256=item.rendered.template_sha256,
-            context_sha256=plan_.context_sha256,
-            software_version=__version__,
-            produced_at=services.clock.now(),
-            pdf_file_name=pdf.relative if pdf else None,
-            pdf_sha256=pdf.sha256 if pdf else None,
-            due_on=plan_.clock.due_on,
-            met=plan_.clock.met,
-            working_days_late=plan_.clock.working_days_late,
-        ))
+        submission_id = store.record_submission(_submission(item, SubmissionOutcome.ACCEPTED))
+        document_id = store.record_document(version_record(
+            plan_, published, submission_id=submission_id, rendered=item.rendered,
+            produced_at=services.clock.now()))
+        for what, attached in item.attachments:
+            store.audit(f"{what} written", case.case_ref,
+                        {"document": document_id, "file": attached.relative,
+                         "sha256": attached.sha256})
         update_clocks(store, case, document_id, plan_.document_date, services.settings)
     return replace(item, submission_id=submission_id)
 
@@ -253,29 +256,19 @@ def finish(item: WorkItem, services: Services) -> WorkItem:
     return item
 
 
-# The order of these lists is the architecture (DESIGN.md §3). Claiming happens before them, in
-# the caller; conversion runs between them over the whole batch (see convert).
+# The order of these lists is the architecture (docs/design.md §3). Claiming happens before them,
+# in the caller; conversion runs between them over the whole batch (see convert).
 PREPARE: Sequence[Stage] = (load, validate, plan, render)
 COMPLETE: Sequence[Stage] = (publish_outputs, record, finish)
-# A subject access request is answered from the store: its bundle is built and published only once
-# the case files before it in the batch are recorded (bundle.py).
-ANSWER_REQUEST: Sequence[Stage] = (publish_bundle, record_bundle, finish)
+ANSWER_REQUEST: Sequence[Stage] = (publish_answer, record, finish)
 
 
-class PdfPending(ConversionError):
-    """The Word document is out, but its PDF is not: the case file is kept for a retry."""
-
+# --- a batch -------------------------------------------------------------------------------------
 
 # Faults of the system rather than of the file: the file stays claimed and is tried again.
-_HOLD = (StoreError, PublishError, ConversionError, InboxError, OSError)
+_HOLD = (StoreError, PublishError, ConversionError, InboxError, InvariantBroken, OSError)
 
-
-def process_claimed(claimed: Claimed, services: Services) -> Outcome:
-    """Run one claimed file through every stage and say what happened."""
-    return process_batch([claimed], services)[0]
-
-
-OutcomeListener = Callable[["Outcome"], None]
+OutcomeListener = Callable[[Outcome], None]
 
 
 def process_batch(batch: Sequence[Claimed], services: Services,
@@ -299,7 +292,7 @@ def process_batch(batch: Sequence[Claimed], services: Services,
             continue
         item = WorkItem(claimed=claimed, received_at=received_at(claimed, services.clock),
                         started=time.monotonic())
-        result = _run_stages(item, PREPARE, services, item.started)
+        result = _run_stages(item, PREPARE, services)
         if isinstance(result, WorkItem) and result.case is not None:
             # A second file for the same document in one batch is planned again once the first
             # is recorded, so that it is judged against what the first one made. Nothing was
@@ -309,8 +302,7 @@ def process_batch(batch: Sequence[Claimed], services: Services,
                 try:
                     services.store.release_version(claimed.claim_id)
                 except StoreError as fault:
-                    settle(claimed.claim_id, _outcome(result, "held", result.started,
-                                                      message=str(fault)))
+                    settle(claimed.claim_id, _outcome(result, FileStatus.HELD, message=str(fault)))
                     continue
                 later.append(claimed)
                 continue
@@ -318,86 +310,87 @@ def process_batch(batch: Sequence[Claimed], services: Services,
         settle(claimed.claim_id, result)
     ready = [r for r in results.values() if isinstance(r, WorkItem)]
     for item in convert(ready, services):
-        stages = ANSWER_REQUEST if is_request(item.document) else COMPLETE
-        settle(item.claimed.claim_id, _run_stages(item, stages, services, item.started))
+        kind = need(item.case, "a valid case file").kind
+        stages = ANSWER_REQUEST if kind.answer is Answer.BUNDLE else COMPLETE
+        settle(item.claimed.claim_id, _run_stages(item, stages, services))
     if later:
         results.update((waited.claim_id, outcome) for waited, outcome in
                        zip(later, process_batch(later, services, on_outcome), strict=True))
-    outcomes = [results[c.claim_id] for c in batch]
-    assert all(isinstance(o, Outcome) for o in outcomes)
-    return [o for o in outcomes if isinstance(o, Outcome)]
+    return [need(o if isinstance(o, Outcome) else None, "an outcome for every file")
+            for o in (results[c.claim_id] for c in batch)]
 
 
-def _run_stages(item: WorkItem, stages: Sequence[Stage], services: Services,
-                started: float) -> WorkItem | Outcome:
+def _run_stages(item: WorkItem, stages: Sequence[Stage], services: Services) -> WorkItem | Outcome:
     try:
         for stage in stages:
             item = stage(item, services)
     except Stop as stop:
         try:
-            services.store.record_submission(_submission(item, stop.status))
+            services.store.record_submission(
+                _submission(item, SubmissionOutcome(stop.status.value)))
         except StoreError as fault:
-            return _outcome(item, "held", started, message=str(fault))
+            return _outcome(item, FileStatus.HELD, message=str(fault))
         item.claimed.path.unlink(missing_ok=True)
-        return _outcome(item, stop.status, started, message=stop.message)
+        return _outcome(item, stop.status, message=stop.message)
     except PdfPending as exc:
-        return _outcome(item, "held", started, message=f"The Word document was produced, but "
+        return _outcome(item, FileStatus.HELD, message=f"The Word document was produced, but "
                         f"not its PDF: {exc} The case file is kept and will be tried again.")
     except TemplateTooCostly as exc:  # the template's fault, not the file's: held, not rejected
-        return _outcome(item, "held", started, message=str(exc))
+        return _outcome(item, FileStatus.HELD, message=str(exc))
     except (CaseFileError, TemplateError) as exc:
-        return _reject(item, exc, services, started)
+        return _reject(item, exc, services)
     except _HOLD as exc:
-        return _outcome(item, "held", started, message=str(exc))
-    return item if stages is PREPARE else _outcome(item, "produced", started)
+        return _outcome(item, FileStatus.HELD, message=str(exc))
+    return item if stages is PREPARE else _outcome(item, FileStatus.PRODUCED)
 
 
-def _reject(item: WorkItem, exc: RecordgenError, services: Services, started: float) -> Outcome:
+def _reject(item: WorkItem, exc: RecordgenError, services: Services) -> Outcome:
     """Record the rejection first, then move the file: after a crash between the two, the file is
     still claimed and :func:`resume` finishes moving it (nothing rejected goes unrecorded)."""
     problems = _problems(exc)
     try:
-        if not item.published:  # rejected before anything was issued: its version is not used
+        if item.published is None:  # rejected before anything was issued: its version is unused
             services.store.release_version(item.claimed.claim_id)
         services.store.record_submission(
-            _submission(item, "rejected", tuple(str(p) for p in problems)))
+            _submission(item, SubmissionOutcome.REJECTED, tuple(str(p) for p in problems)))
         reject_file(item.claimed, problems, services.settings.folders.rejected, item.received_at)
     except (StoreError, OSError) as fault:
-        return _outcome(item, "held", started, message=(
+        return _outcome(item, FileStatus.HELD, message=(
             f"The file cannot be used ({problems[0].message}), but it could not be moved to the "
             f"rejected folder or recorded ({fault}). It is kept and tried again."))
-    return _outcome(item, "rejected", started, problems=problems)
+    return _outcome(item, FileStatus.REJECTED, problems=problems)
 
 
 def resume(claimed: Claimed, done: SubmissionRecord, services: Services,
            started: float) -> Outcome:
     """A claimed file already recorded: make any PDF still missing, then remove the file (or, for a
     rejection recorded just before a crash, move it to the rejected folder)."""
-    outbox = services.settings.folders.outbox
-    if done.outcome == "rejected":
+    outbox, output = services.settings.folders.outbox, services.settings.output
+    if done.outcome is SubmissionOutcome.REJECTED:
         reasons = tuple(Problem("$", reason, "") for reason in done.reasons)
         reject_file(claimed, reasons, services.settings.folders.rejected, done.received_at)
-        return Outcome(claimed.original_name, "rejected", done.case_ref, done.kind,
+        return Outcome(claimed.original_name, FileStatus.REJECTED, done.case_ref, done.kind,
                        problems=reasons, message="Rejected; finished after a restart.",
                        seconds=time.monotonic() - started)
     missing = [d for d in services.store.documents(done.case_ref)
                if d.submission_id == done.id and d.pdf_file_name is None
-               and d.kind in KINDS and wants_pdf(services.settings, KINDS[d.kind])]
+               and d.kind in DOCUMENT_KINDS and output.wants_pdf(d.kind)]
     made = []
     for document in missing:
         stem = Path(document.file_name).stem
         pdfs, problems = pdfs_of(services.converter,
                                  {stem: (stem, (outbox / document.file_name).read_bytes())})
         if stem not in pdfs:
-            return Outcome(claimed.original_name, "held", done.case_ref, done.kind,
+            return Outcome(claimed.original_name, FileStatus.HELD, done.case_ref, done.kind,
                            message=f"The PDF still could not be made: {problems[stem]}",
                            seconds=time.monotonic() - started)
         pdf = publish(outbox, document.case_ref, f"{stem}.pdf", pdfs[stem])
-        assert document.id is not None
-        services.store.attach_pdf(document.id, pdf.relative, pdf.sha256)
+        services.store.attach_pdf(need(document.id, "a stored document's id"), pdf.relative,
+                                  pdf.sha256)
         made.append(pdf.relative)
     claimed.path.unlink(missing_ok=True)
-    status = "duplicate" if done.outcome == "duplicate" else "produced"
+    status = FileStatus.DUPLICATE if done.outcome is SubmissionOutcome.DUPLICATE \
+        else FileStatus.PRODUCED
     return Outcome(claimed.original_name, status, done.case_ref, done.kind, documents=tuple(made),
                    message="Finished after a restart.", seconds=time.monotonic() - started)
 
@@ -417,7 +410,8 @@ def _document_date(case: CaseFile, received: dt.datetime) -> dt.date:
     return received.date()
 
 
-def _submission(item: WorkItem, outcome: str, reasons: tuple[str, ...] = ()) -> SubmissionRecord:
+def _submission(item: WorkItem, outcome: SubmissionOutcome,
+                reasons: tuple[str, ...] = ()) -> SubmissionRecord:
     case_ref = item.case.case_ref if item.case else _declared(item, "case_ref")
     kind = item.case.kind.name if item.case else _declared(item, "kind")
     return SubmissionRecord(
@@ -472,17 +466,27 @@ def _problems(exc: RecordgenError) -> tuple[Problem, ...]:
                     "check', then drop this file into the inbox again."),)
 
 
-def _outcome(item: WorkItem, status: str, started: float, *, message: str = "",
+def _outcome(item: WorkItem, status: FileStatus, *, message: str = "",
              problems: tuple[Problem, ...] = ()) -> Outcome:
+    produced = status is FileStatus.PRODUCED and item.published is not None
+    documents = tuple(f.relative for f in (*_distinct(item.published.files),
+                                           *(a for _, a in item.attachments))) \
+        if produced and item.published is not None else ()
     return Outcome(
         file_name=item.claimed.original_name,
         status=status,
         case_ref=item.case.case_ref if item.case else _declared(item, "case_ref"),
         kind=item.case.kind.name if item.case else _declared(item, "kind"),
-        documents=tuple(p.relative for p in item.published) if status == "produced" else (),
+        documents=documents,
         message=message,
         problems=problems,
-        seconds=time.monotonic() - started,
+        seconds=time.monotonic() - item.started,
     )
 
 
+def _distinct(files: Sequence[PublishedFile]) -> list[PublishedFile]:
+    """Each file once (a bundle is its own PDF)."""
+    seen: dict[str, PublishedFile] = {}
+    for file in files:
+        seen.setdefault(file.relative, file)
+    return list(seen.values())

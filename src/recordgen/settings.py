@@ -99,6 +99,10 @@ class Output:
     pdf_off_for: tuple[str, ...] = ()
     conversion_timeout_seconds: float = 120.0
 
+    def wants_pdf(self, kind: str) -> bool:
+        """Whether a document of ``kind`` gets a PDF beside its Word document."""
+        return self.pdf and kind not in self.pdf_off_for
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -7,16 +7,15 @@ import logging
 
 import click
 
-from recordgen.cli.context import clock_of
+from recordgen.cli.context import clock_of, settings_of
 from recordgen.cli.exit_codes import EXIT_INTERRUPTED, EXIT_SETTINGS, exit_code_for
 from recordgen.errors import InboxError, SettingsError
-from recordgen.intake.inbox import open_services
 from recordgen.intake.watch import (
     Watcher,
     WatchOptions,
     stop_on_signals,
 )
-from recordgen.settings import Settings
+from recordgen.services import open_services
 
 
 @click.command()
@@ -37,8 +36,7 @@ def watch(ctx: click.Context, poll: float | None, settle: float | None,
     Files already in the inbox, and any left half-done by a crash, are processed first. Ctrl-C or
     SIGTERM finishes the file in hand, then stops.
     """
-    settings = ctx.find_object(Settings)
-    assert settings is not None
+    settings = settings_of(ctx)
     try:
         options = WatchOptions.from_settings(settings.watch, settle=settle, poll=poll,
                                              rescan=rescan)

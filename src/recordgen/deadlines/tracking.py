@@ -1,7 +1,8 @@
-"""Which statutory clock each document answers, and whether it met it.
+"""Which statutory clocks each case file starts and each document stops, and whether it met them.
 
-The date arithmetic lives in :mod:`recordgen.deadlines.calendar`; this module only knows, for each kind of
-document, which clock it starts or stops and which dates in the case file count.
+The date arithmetic lives in :mod:`recordgen.deadlines.calendar` and :mod:`recordgen.deadlines.clocks`;
+this module only knows, for each kind of case file, which clock it starts or stops and which dates
+in it count. The clocks are kept in the store (docs/design.md §4).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from recordgen import dates
 from recordgen.dates import date_field, moment_field
-from recordgen.deadlines import clocks
+from recordgen.deadlines import calendar, clocks
 from recordgen.deadlines.calendar import ServiceCalendar
 from recordgen.deadlines.clocks import ClockName
 from recordgen.documents.validate import CaseFile
@@ -63,7 +64,33 @@ def document_clock(case: CaseFile, produced_on: dt.date, settings: Settings) -> 
         late = clocks.lateness(cal, due_at, moment_field(notified))
         return DocumentClock({"notification": due_at}, due_at.date(), late.met,
                              late.working_days_late)
+    if kind == "subject_access_request":
+        # UK GDPR Article 12(3): one calendar month from receipt, three when extended.
+        due = response_due(case, cal)
+        return _judged({"response": due}, cal, due, produced_on)
     return DocumentClock()
+
+
+def response_due(request: CaseFile, cal: ServiceCalendar) -> dt.date:
+    """When a subject access response is due: one calendar month from receipt, or three when
+    extended, as the ICO counts them."""
+    return calendar.sar_due(cal, date_field(request.data["received_on"]),
+                            bool(request.data["extended"]))
+
+
+def start_on_arrival(store: Store, case: CaseFile, settings: Settings) -> None:
+    """The clocks a case file starts as soon as it is accepted, before its answer is made: a
+    subject access request's response clock, so that a request whose bundle is held for a retry
+    still shows in ``recordgen due`` (a no-op when the clock is already running)."""
+    if case.kind.name == "subject_access_request":
+        _response_clock(store, case, settings.calendar)
+
+
+def _response_clock(store: Store, request: CaseFile, cal: ServiceCalendar) -> int:
+    received = date_field(request.data["received_on"])
+    return store.open_clock(ClockRecord(request.case_ref, ClockName.SAR.value, request.kind.name,
+                                        received.isoformat(),
+                                        response_due(request, cal).isoformat()))
 
 
 def _judged(shown: Mapping[str, Any], cal: ServiceCalendar, due: dt.date,
@@ -72,14 +99,12 @@ def _judged(shown: Mapping[str, Any], cal: ServiceCalendar, due: dt.date,
     return DocumentClock(shown, due, late.met, late.working_days_late)
 
 
-
-
 # --- The clocks kept in the store ---------------------------------------------------------------
 
 
 def update_clocks(store: Store, case: CaseFile, document_id: int, produced_on: dt.date,
                   settings: Settings) -> None:
-    """Start the clocks a new document starts and stop the ones it meets (issue 4 §2, §3)."""
+    """Start the clocks a new document starts and stop the ones it meets."""
     cal, rules, data, ref = settings.calendar, settings.rules, case.data, \
         case.case_ref
     kind = case.kind.name
@@ -121,6 +146,12 @@ def update_clocks(store: Store, case: CaseFile, document_id: int, produced_on: d
                         document_id)
         _judged_clock(store, cal, ref, ClockName.INCIDENT, case.series, occurred.isoformat(),
                       due_at, moment_field(notified) if notified else None, document_id)
+    elif kind == "subject_access_request":
+        # The bundle answers the request: judged against the due date this request gives (an
+        # extension recorded later moves it).
+        late = clocks.lateness(cal, response_due(case, cal), produced_on)
+        store.close_clock(_response_clock(store, case, cal), produced_on.isoformat(), late.met,
+                          late.working_days_late, document_id)
 
 
 def _judged_clock(store: Store, cal: ServiceCalendar, case_ref: str, clock: ClockName,

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from recordgen.dates import parse_date, parse_moment, uk_date
+from recordgen.deadlines.calendar import one_calendar_month
 from recordgen.errors import Problem
 from recordgen.settings import Settings
 
@@ -264,6 +265,55 @@ def safeguarding_consent(data: Mapping[str, Any], _: Settings, __: dt.date) -> I
         )
 
 
+# --- subject access request --------------------------------------------------------------------
+
+def subject_access_request(
+    data: Mapping[str, Any], settings: Settings, today: dt.date
+) -> Iterator[Problem]:
+    """Dates that already happened are not in the future; an extension is told within the first
+    month (UK GDPR Article 12(3)); a representative goes with a request made by one; a scope's
+    dates are in order."""
+    received = _date(data, "received_on")
+    for key, what in (("received_on", "date the request was received"),
+                      ("identity_checked_on", "date the person's identity was checked"),
+                      ("extension_told_on", "date the person was told of the extension")):
+        day = _date(data, key)
+        if day is not None and day > today:
+            yield Problem(f"$.data.{key}", f"The {what} is {uk_date(day)}, which is after today "
+                          f"({uk_date(today)}).", "Check the date: it should be the day this "
+                          "already happened.")
+    told = _date(data, "extension_told_on")
+    if told is not None and data.get("extended") is False:
+        yield Problem("$.data.extension_told_on", "This gives a date the person was told of an "
+                      "extension, but \"extended\" is false.", "Set \"extended\" to true if the "
+                      "deadline was extended; otherwise remove \"extension_told_on\".")
+    if told is not None and received is not None and data.get("extended") is True:
+        # Article 12(3) and the ICO: the person must be told of an extension "within one month of
+        # receipt of the request", with the reasons.
+        latest = one_calendar_month(settings.calendar, received)
+        if told < received:
+            yield Problem("$.data.extension_told_on", f"The person was told of the extension on "
+                          f"{uk_date(told)}, before the request was received "
+                          f"({uk_date(received)}).", "Check both dates.")
+        elif told > latest:
+            yield Problem("$.data.extension_told_on", f"The person was told of the extension on "
+                          f"{uk_date(told)}, after the first month ended ({uk_date(latest)}). The "
+                          "law allows an extension only when the person is told within the first "
+                          "month.", "Check the date. If it is right, the deadline cannot be "
+                          "extended: set \"extended\" to false and answer by the one-month date.")
+    if "representative" in data and data.get("requested_by") == "the person":
+        yield Problem("$.data.representative", "A representative is given, but \"requested_by\" "
+                      "says the person asked for themselves.", "Set \"requested_by\" to "
+                      "\"representative\", or remove \"representative\".")
+    scope = data.get("scope")
+    if isinstance(scope, Mapping):
+        start, end = _date(scope, "from"), _date(scope, "to")
+        if start is not None and end is not None and end < start:
+            yield Problem("$.data.scope.to", f"The scope ends on {uk_date(end)}, before it starts "
+                          f"({uk_date(start)}).", "Check the two dates; they may be the wrong way "
+                          "round.")
+
+
 RULES: Mapping[str, tuple[Rule, ...]] = {
     "needs_assessment": (assessment_dates,),
     "support_plan": (
@@ -275,4 +325,5 @@ RULES: Mapping[str, tuple[Rule, ...]] = {
     ),
     "exit_letter": (exit_reason,),
     "serious_incident": (incident_timing, safeguarding_consent),
+    "subject_access_request": (subject_access_request,),
 }

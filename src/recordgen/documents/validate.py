@@ -104,7 +104,8 @@ class CaseFile:
 
 
 class SchemaSet:
-    """The schemas in a folder, loaded once, with a validator per kind."""
+    """The schemas in a folder, loaded once, with a validator per kind (every kind of case file,
+    subject access requests included)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -136,6 +137,14 @@ class SchemaSet:
             seen += 1
         return node
 
+    def data_node(self, kind: DocumentKind) -> Mapping[str, Any]:
+        """The schema of a kind's ``data``: what each field holds, and which are other people's."""
+        node = self.documents[kind.name].get("properties", {}).get("data")
+        if not isinstance(node, Mapping):
+            raise SettingsError(f"The schema {kind.schema_file} does not describe its case files' "
+                                "data (properties.data is missing or not an object). Restore it.")
+        return node
+
 
 def _read_schema(path: Path) -> dict[str, Any]:
     try:
@@ -148,11 +157,11 @@ def _read_schema(path: Path) -> dict[str, Any]:
     return schema
 
 
-def validate_case(
+def validate_case_file(
     document: Mapping[str, Any], schemas: SchemaSet, settings: Settings, today: dt.date
 ) -> CaseFile:
-    """Check a loaded case file; return a :class:`CaseFile` or raise :class:`ValidationFailed`
-    listing every problem found."""
+    """Check a loaded case file of any kind against its schema and the service's rules; return a
+    :class:`CaseFile` or raise :class:`ValidationFailed` listing every problem found."""
     kind = _kind_of(document)
     validator = schemas.validators[kind.name]
     problems = [

@@ -1,4 +1,4 @@
-"""One-shot processing of the inbox (``recordgen process``) and the services it needs.
+"""One-shot processing of the inbox (``recordgen process``).
 
 ``recordgen process PATH...`` takes exactly the paths given: a file in the inbox is claimed from
 it like any other; a file from elsewhere is copied in and left where it is. Every path it does not
@@ -11,135 +11,21 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import sqlite3
 import stat
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
-from recordgen.clock import Clock, SystemClock
-from recordgen.documents.convert import Converter, LibreOfficeConverter, NoPdfConverter, ParallelConverter
-from recordgen.documents.validate import SchemaSet
-from recordgen.errors import InboxMissing, RecordgenError, StoreError, StoreMissing
+from recordgen.errors import InboxMissing, RecordgenError
 from recordgen.intake.claim import ClaimArea, Claimed, is_inbox_file, is_junk_name
 from recordgen.intake.foreign import describe_by_name, identify
-from recordgen.pipeline import Outcome, Services, process_batch
-from recordgen.records.seal import write_seal
-from recordgen.records.store import MISSING_ADVICE, SqliteStore, Store
+from recordgen.pipeline import FileStatus, Outcome, Services, process_batch
+from recordgen.records.opening import seal_quietly
 from recordgen.settings import Settings
 
 log = logging.getLogger("recordgen")
 
 # Files claimed and converted together: one LibreOffice start for up to this many documents.
 BATCH_SIZE = 20
-
-
-@contextmanager
-def open_services(settings: Settings, clock: Clock | None = None,
-                  pdf_processes: int = 1, *, read_only: bool = False) -> Iterator[Services]:
-    """Open the store and load the schemas; afterwards seal the audit trail (see recordgen.records.seal)
-    and close the store. ``pdf_processes`` > 1 spreads PDF conversion over that many LibreOffice
-    processes (for bulk work). ``read_only`` (for ``verify``) never creates a store or writes a
-    seal."""
-    clock = clock or SystemClock()
-    store = open_store(settings, clock, may_create=not read_only)
-    timeout = settings.output.conversion_timeout_seconds
-    converter: Converter = (
-        NoPdfConverter() if not settings.output.pdf
-        else ParallelConverter(pdf_processes, timeout) if pdf_processes > 1
-        else LibreOfficeConverter(timeout)
-    )
-    try:
-        yield Services(settings=settings, store=store, schemas=SchemaSet(settings.folders.schemas),
-                       clock=clock, converter=converter)
-    finally:
-        try:
-            converter.close()
-            if not read_only:
-                seal_quietly(store, settings.folders.outbox)
-        finally:
-            store.close()
-
-
-def open_store(settings: Settings, clock: Clock, *, may_create: bool = True) -> SqliteStore:
-    """The records store where the settings say it is. A missing store is created only on a first
-    run, which is when the outbox is empty too; otherwise nothing is processed (exit code 3), so
-    that a store on an unmounted disk or lost in a restore is never silently started again. A store
-    that holds nothing while the outbox holds documents is refused the same way."""
-    path, outbox = settings.folders.store, settings.folders.outbox
-    if not path.exists():
-        held = outbox_holdings(outbox)
-        if held or not may_create:
-            raise StoreMissing(_missing_message(path, outbox, held))
-        return SqliteStore(path, clock=clock, create="the first run, with an empty outbox")
-    store = SqliteStore(path, clock=clock)
-    if store.chain_head() is None and (held := outbox_holdings(outbox)):
-        store.close()
-        raise StoreMissing(
-            f"The records store {path} is empty, but the outbox {outbox} already holds "
-            f"{_some(held)}, so recordgen has recorded work before. recordgen stopped without "
-            "doing anything. "
-            + MISSING_ADVICE + " " + _START_AGAIN)
-    return store
-
-
-def init_store(settings: Settings, clock: Clock | None = None) -> Path:
-    """``recordgen store init``: make a new, empty store where the settings say, and refuse if
-    there is one already (an existing record is never replaced)."""
-    path = settings.folders.store
-    if path.exists() or path.is_symlink():
-        raise StoreError(f"A records store already exists at {path}; nothing was changed. "
-                         "'recordgen store init' only makes a store where there is none.")
-    held = outbox_holdings(settings.folders.outbox)
-    why = "recordgen store init" + (
-        f", with the outbox already holding {_some(held)}" if held else "")
-    SqliteStore(path, clock=clock or SystemClock(), create=why).close()
-    return path
-
-
-def seal_quietly(store: Store, outbox: Path) -> None:
-    """Write the seal after a run; a seal that cannot be written is logged, never a failed run
-    (what was done is recorded; the next run's seal covers it)."""
-    try:
-        write_seal(store, outbox)
-    except (RecordgenError, OSError, sqlite3.Error) as exc:
-        log.warning("The seal of the records store could not be written: %s", exc)
-
-
-# System files a file manager leaves in any folder it shows; they say nothing about past runs.
-_SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
-_START_AGAIN = (
-    "If the store is truly lost, tell your information governance lead before going on: "
-    "'recordgen store init' makes a new, empty store, and the record starts again from nothing."
-)
-
-
-def outbox_holdings(outbox: Path) -> list[str]:
-    """What is in the outbox (a few names), or nothing when it is missing or empty."""
-    try:
-        names = sorted(p.name for p in outbox.iterdir() if p.name.lower() not in _SYSTEM_FILES)
-    except (FileNotFoundError, NotADirectoryError):
-        return []  # no outbox folder yet (a file in its place is no record of a run either)
-    except OSError as exc:
-        return [f"something it could not list ({exc.strerror or exc})"]
-    return names
-
-
-def _some(names: list[str]) -> str:
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    return f"{len(names)} item{'s' if len(names) != 1 else ''} ({shown})"
-
-
-def _missing_message(path: Path, outbox: Path, held: list[str]) -> str:
-    if held:
-        return (f"The records store {path} is missing, but the outbox {outbox} already holds "
-                f"{_some(held)}, so recordgen has run here before. recordgen stopped without "
-                "doing anything. "
-                + MISSING_ADVICE + " " + _START_AGAIN)
-    return (f"The records store {path} does not exist yet: nothing has been recorded here. The "
-            "first 'recordgen process' or 'recordgen watch' makes it (while the outbox is empty), "
-            "or 'recordgen store init' does. If it should exist, " + MISSING_ADVICE[0].lower()
-            + MISSING_ADVICE[1:])
 
 
 def check_inbox(settings: Settings) -> None:
@@ -158,9 +44,6 @@ def inbox_files(inbox: Path) -> list[Path]:
     return sorted(p for p in inbox.iterdir() if is_inbox_file(p))
 
 
-NOT_TAKEN = "not taken"
-
-
 def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcome]:
     """Finish anything left claimed by a crash, then process ``paths`` (default: the inbox).
     A path given and not taken has an outcome "not taken" saying why."""
@@ -169,7 +52,7 @@ def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcom
     outcomes: list[Outcome] = []
     with ClaimArea(settings.folders.work, clock=services.clock) as area:
         outcomes.extend(process_logged(area.pending(), services, seal=False))
-        outcomes.extend(Outcome(r.name, NOT_TAKEN, message=r.reason)
+        outcomes.extend(Outcome(r.name, FileStatus.NOT_TAKEN, message=r.reason)
                         for r in area.take_refusals())
         if paths:
             waiting = []
@@ -178,7 +61,7 @@ def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcom
                 if reason is None:
                     waiting.append(path)
                 else:
-                    outcomes.append(Outcome(str(path), NOT_TAKEN, message=reason))
+                    outcomes.append(Outcome(str(path), FileStatus.NOT_TAKEN, message=reason))
         else:
             waiting = inbox_files(settings.folders.inbox)
         for start in range(0, len(waiting), BATCH_SIZE):
@@ -188,7 +71,7 @@ def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcom
                 if taken is not None:
                     claimed.append(taken)
                 elif paths:
-                    outcomes.append(Outcome(str(path), NOT_TAKEN, message=(
+                    outcomes.append(Outcome(str(path), FileStatus.NOT_TAKEN, message=(
                         "It was no longer there, or no longer a plain file, when recordgen came "
                         "to take it (another recordgen, or a person, moved it).")))
             outcomes.extend(process_logged(claimed, services, seal=False))
@@ -268,7 +151,7 @@ def _process_apart(batch: Sequence[Claimed], services: Services) -> list[Outcome
         if len(batch) > 1:
             return [outcome for claimed in batch for outcome in _process_apart([claimed], services)]
         log.debug("details", exc_info=True)
-        held = Outcome(batch[0].original_name, "held", message=(
+        held = Outcome(batch[0].original_name, FileStatus.HELD, message=(
             f"recordgen met a fault it did not expect while processing this file "
             f"({type(exc).__name__}). The file stays in the work folder and is tried again; if "
             "this keeps happening, tell the system administrator."))

@@ -12,9 +12,27 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from recordgen.errors import StoreError
+
+
+class SubmissionOutcome(StrEnum):
+    """What became of a case file, as the store records it."""
+
+    ACCEPTED = "accepted"  # a document was made from it
+    UNCHANGED = "unchanged"  # valid, but the latest version already says exactly this
+    DUPLICATE = "duplicate"  # an exact copy of a file already taken
+    REJECTED = "rejected"  # it could not be used; it is in the rejected folder with a note
+
+
+class ReservationStatus(StrEnum):
+    """The store's answer to a request for a version number (:class:`Reservation`)."""
+
+    RESERVED = "reserved"
+    UNCHANGED = "unchanged"
+    SUPERSEDED = "superseded"
 
 
 @dataclass(frozen=True)
@@ -23,7 +41,7 @@ class SubmissionRecord:
     file_name: str
     sha256: str
     received_at: dt.datetime
-    outcome: str  # "accepted", "unchanged", "duplicate" or "rejected"
+    outcome: SubmissionOutcome
     raw: bytes
     case_ref: str | None = None
     kind: str | None = None
@@ -104,7 +122,7 @@ class Reservation:
     ``latest``, already says exactly this) or "superseded" (a regeneration whose version is no
     longer the latest: a newer version is recorded or being made)."""
 
-    status: str
+    status: ReservationStatus
     version: int = 0
     latest: DocumentRecord | None = None
 
@@ -138,6 +156,13 @@ def _text(table: str, row: sqlite3.Row, column: str, *, optional: bool = False) 
     if isinstance(value, str) or (optional and value is None):
         return value
     raise _unreadable(table, row, column, "text")
+
+
+def _outcome(table: str, row: sqlite3.Row) -> SubmissionOutcome:
+    try:
+        return SubmissionOutcome(_text(table, row, "outcome"))
+    except ValueError:
+        raise _unreadable(table, row, "outcome", "one of " + ", ".join(SubmissionOutcome)) from None
 
 
 def _number(table: str, row: sqlite3.Row, column: str, *, optional: bool = False) -> Any:
@@ -184,7 +209,7 @@ def submission_from_row(row: sqlite3.Row) -> SubmissionRecord:
         file_name=_text(table, row, "file_name"),
         sha256=_text(table, row, "sha256"),
         received_at=_moment(table, row, "received_at"),
-        outcome=_text(table, row, "outcome"),
+        outcome=_outcome(table, row),
         raw=raw,
         case_ref=_text(table, row, "case_ref", optional=True),
         kind=_text(table, row, "kind", optional=True),

@@ -39,7 +39,9 @@ from recordgen.records.rows import AuditEntry as AuditEntry
 from recordgen.records.rows import ClockRecord as ClockRecord
 from recordgen.records.rows import DocumentRecord as DocumentRecord
 from recordgen.records.rows import Reservation as Reservation
+from recordgen.records.rows import ReservationStatus as ReservationStatus
 from recordgen.records.rows import Seal as Seal
+from recordgen.records.rows import SubmissionOutcome as SubmissionOutcome
 from recordgen.records.rows import SubmissionRecord as SubmissionRecord
 from recordgen.records.rows import VersionRequest as VersionRequest
 from recordgen.records.rows import clock_from_row, document_from_row, submission_from_row
@@ -265,14 +267,14 @@ class SqliteStore:
                 (request.holder, request.case_ref, request.series)).fetchone()
             latest = self.latest_document(request.case_ref, request.series)
             if own is not None:
-                return Reservation("reserved", int(own[0]), latest)
+                return Reservation(ReservationStatus.RESERVED, int(own[0]), latest)
             if request.based_on is not None and (
                     (latest.version if latest else 0) != request.based_on
                     or self._being_made(request)):
-                return Reservation("superseded", 0, latest)
+                return Reservation(ReservationStatus.SUPERSEDED, 0, latest)
             if latest is not None and latest.template_sha256 == request.template_sha256 \
                     and latest.context_sha256 == request.context_sha256:
-                return Reservation("unchanged", 0, latest)
+                return Reservation(ReservationStatus.UNCHANGED, 0, latest)
             candidate = self._highest_version(request.case_ref, request.series) + 1
             while True:
                 try:
@@ -284,7 +286,7 @@ class SqliteStore:
                 except sqlite3.IntegrityError:
                     candidate += 1  # taken by another producer since we looked: the next one
                     continue
-                return Reservation("reserved", candidate, latest)
+                return Reservation(ReservationStatus.RESERVED, candidate, latest)
 
     def _highest_version(self, case_ref: str, series: str) -> int:
         row = self.db.execute(

@@ -43,11 +43,14 @@ never holds the values themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from recordgen.dates import uk_date_time
+from recordgen.documents.validate import CaseFile, SchemaSet
+from recordgen.subject_access.holdings import HeldRecord, Surveyed, requester_of
 from recordgen.subject_access.name_match import (
     Requester,
     Shape,
@@ -386,3 +389,40 @@ def searched(scrubber: CaseScrubber) -> int:
     """How many values and name words of other people are searched for in the text."""
     return scrubber.scrubber.count
 
+
+# --- redaction over the whole case ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseRedaction:
+    by_submission: Mapping[int, Redacted]
+    request: Redacted
+    scrubber: CaseScrubber
+
+    def title(self, record: HeldRecord) -> str:
+        """The record's title with any third party's name in it withheld (a reference such as an
+        incident's is typed by staff, and titles become bookmarks and index entries)."""
+        return self.scrubber.scrubber.scrub(record.title).text
+
+
+def redact_case(records: Sequence[HeldRecord], request: CaseFile, schemas: SchemaSet,
+                surveyed: Sequence[Surveyed] = ()) -> CaseRedaction:
+    """Survey every case file of the case (and the request), then redact each record's case
+    file once."""
+    requester = requester_of(request)
+    sources = {r.submission.id or 0: r for r in records}
+    everything = [Surveyed(request.kind, request.data, "The request"), *surveyed,
+                  *(Surveyed(r.kind, r.data, f"{r.kind.request_title} received "
+                             f"{uk_date_time(r.submission.received_at)}")
+                    for r in sources.values())]
+    findings: list[Findings] = [survey(s.data, schemas.data_node(s.kind), schemas.resolve,
+                                       requester, s.source) for s in everything]
+    scrubber = scrubber_for(findings)
+    return CaseRedaction(
+        by_submission={key: redact(r.data, schemas.data_node(r.kind), schemas.resolve,
+                                   requester, scrubber.scrubber)
+                       for key, r in sources.items()},
+        request=redact(request.data, schemas.data_node(request.kind), schemas.resolve,
+                       requester, scrubber.scrubber),
+        scrubber=scrubber,
+    )

@@ -1,0 +1,102 @@
+"""Opening the records store where the settings say it is, making one only on first use, and sealing
+it after a run.
+
+A missing store is created only on a first run, which is when the outbox is empty too, or by
+``recordgen store init``; otherwise nothing is processed (exit code 3), so that a store on an
+unmounted disk or lost in a restore is never silently started again (docs/design.md §4).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+from recordgen.clock import Clock, SystemClock
+from recordgen.errors import RecordgenError, StoreError, StoreMissing
+from recordgen.records.seal import write_seal
+from recordgen.records.store import MISSING_ADVICE, SqliteStore, Store
+from recordgen.settings import Settings
+
+log = logging.getLogger("recordgen")
+
+
+def open_store(settings: Settings, clock: Clock, *, may_create: bool = True) -> SqliteStore:
+    """The records store where the settings say it is. A missing store is created only on a first
+    run, which is when the outbox is empty too; otherwise nothing is processed (exit code 3), so
+    that a store on an unmounted disk or lost in a restore is never silently started again. A store
+    that holds nothing while the outbox holds documents is refused the same way."""
+    path, outbox = settings.folders.store, settings.folders.outbox
+    if not path.exists():
+        held = outbox_holdings(outbox)
+        if held or not may_create:
+            raise StoreMissing(_missing_message(path, outbox, held))
+        return SqliteStore(path, clock=clock, create="the first run, with an empty outbox")
+    store = SqliteStore(path, clock=clock)
+    if store.chain_head() is None and (held := outbox_holdings(outbox)):
+        store.close()
+        raise StoreMissing(
+            f"The records store {path} is empty, but the outbox {outbox} already holds "
+            f"{_some(held)}, so recordgen has recorded work before. recordgen stopped without "
+            "doing anything. "
+            + MISSING_ADVICE + " " + _START_AGAIN)
+    return store
+
+
+def init_store(settings: Settings, clock: Clock | None = None) -> Path:
+    """``recordgen store init``: make a new, empty store where the settings say, and refuse if
+    there is one already (an existing record is never replaced)."""
+    path = settings.folders.store
+    if path.exists() or path.is_symlink():
+        raise StoreError(f"A records store already exists at {path}; nothing was changed. "
+                         "'recordgen store init' only makes a store where there is none.")
+    held = outbox_holdings(settings.folders.outbox)
+    why = "recordgen store init" + (
+        f", with the outbox already holding {_some(held)}" if held else "")
+    SqliteStore(path, clock=clock or SystemClock(), create=why).close()
+    return path
+
+
+def seal_quietly(store: Store, outbox: Path) -> None:
+    """Write the seal after a run; a seal that cannot be written is logged, never a failed run
+    (what was done is recorded; the next run's seal covers it)."""
+    try:
+        write_seal(store, outbox)
+    except (RecordgenError, OSError, sqlite3.Error) as exc:
+        log.warning("The seal of the records store could not be written: %s", exc)
+
+
+# System files a file manager leaves in any folder it shows; they say nothing about past runs.
+_SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
+_START_AGAIN = (
+    "If the store is truly lost, tell your information governance lead before going on: "
+    "'recordgen store init' makes a new, empty store, and the record starts again from nothing."
+)
+
+
+def outbox_holdings(outbox: Path) -> list[str]:
+    """What is in the outbox (a few names), or nothing when it is missing or empty."""
+    try:
+        names = sorted(p.name for p in outbox.iterdir() if p.name.lower() not in _SYSTEM_FILES)
+    except (FileNotFoundError, NotADirectoryError):
+        return []  # no outbox folder yet (a file in its place is no record of a run either)
+    except OSError as exc:
+        return [f"something it could not list ({exc.strerror or exc})"]
+    return names
+
+
+def _some(names: list[str]) -> str:
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return f"{len(names)} item{'s' if len(names) != 1 else ''} ({shown})"
+
+
+def _missing_message(path: Path, outbox: Path, held: list[str]) -> str:
+    if held:
+        return (f"The records store {path} is missing, but the outbox {outbox} already holds "
+                f"{_some(held)}, so recordgen has run here before. recordgen stopped without "
+                "doing anything. "
+                + MISSING_ADVICE + " " + _START_AGAIN)
+    return (f"The records store {path} does not exist yet: nothing has been recorded here. The "
+            "first 'recordgen process' or 'recordgen watch' makes it (while the outbox is empty), "
+            "or 'recordgen store init' does. If it should exist, " + MISSING_ADVICE[0].lower()
+            + MISSING_ADVICE[1:])

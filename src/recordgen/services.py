@@ -1,0 +1,104 @@
+"""The composition root: each command opens exactly the collaborators it needs, and closes them.
+
+    process, watch              settings, store, schemas, converter, clock  -> Services
+    regenerate                  settings, store, converter, clock           -> Producers
+    history, due, verify, store settings, store                             -> a Store
+    validate, templates check   settings, schemas                           -> a SchemaSet
+
+Nothing else in recordgen opens a store, starts a converter or loads the schemas: they are passed in
+(tests pass fakes). After a run that may have written, the audit trail's head is sealed outside the
+store (:mod:`recordgen.records.seal`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from recordgen.clock import Clock, SystemClock
+from recordgen.documents.convert import (
+    Converter,
+    LibreOfficeConverter,
+    NoPdfConverter,
+    ParallelConverter,
+)
+from recordgen.documents.validate import SchemaSet
+from recordgen.pipeline import Services
+from recordgen.records.opening import open_store, seal_quietly
+from recordgen.records.store import Store
+from recordgen.settings import Settings
+
+
+@dataclass(frozen=True)
+class Producers:
+    """What remakes documents from what the store holds (``recordgen regenerate``): the pipeline's
+    collaborators but the schemas, which only a case file arriving needs."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    converter: Converter
+
+
+def make_converter(settings: Settings, processes: int = 1) -> Converter:
+    """LibreOffice, in ``processes`` processes for bulk work; none when PDF output is off."""
+    timeout = settings.output.conversion_timeout_seconds
+    if not settings.output.pdf:
+        return NoPdfConverter()
+    if processes > 1:
+        return ParallelConverter(processes, timeout)
+    return LibreOfficeConverter(timeout)
+
+
+@contextmanager
+def open_services(settings: Settings, clock: Clock | None = None,
+                  pdf_processes: int = 1) -> Iterator[Services]:
+    """Everything the pipeline needs: the store, the schemas and a converter; afterwards the audit
+    trail is sealed and the store closed. ``pdf_processes`` > 1 spreads PDF conversion over that
+    many LibreOffice processes."""
+    clock = clock or SystemClock()
+    store = open_store(settings, clock)
+    converter = make_converter(settings, pdf_processes)
+    try:
+        yield Services(settings=settings, store=store, schemas=SchemaSet(settings.folders.schemas),
+                       clock=clock, converter=converter)
+    finally:
+        try:
+            converter.close()
+            seal_quietly(store, settings.folders.outbox)
+        finally:
+            store.close()
+
+
+@contextmanager
+def open_producers(settings: Settings, clock: Clock | None = None,
+                   pdf_processes: int = 1) -> Iterator[Producers]:
+    """The store and a converter, for regeneration; the trail is sealed afterwards."""
+    clock = clock or SystemClock()
+    store = open_store(settings, clock)
+    converter = make_converter(settings, pdf_processes)
+    try:
+        yield Producers(settings=settings, store=store, clock=clock, converter=converter)
+    finally:
+        try:
+            converter.close()
+            seal_quietly(store, settings.folders.outbox)
+        finally:
+            store.close()
+
+
+@contextmanager
+def open_records(settings: Settings, clock: Clock | None = None, *,
+                 read_only: bool = False) -> Iterator[Store]:
+    """The store alone, for the commands that only read or seal it (history, due, verify, store
+    seal). ``read_only`` never creates a store or writes a seal."""
+    store = open_store(settings, clock or SystemClock(), may_create=not read_only)
+    try:
+        yield store
+    finally:
+        try:
+            if not read_only:
+                seal_quietly(store, settings.folders.outbox)
+        finally:
+            store.close()
