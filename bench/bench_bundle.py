@@ -41,7 +41,7 @@ from typing import Any
 import docx
 from pypdf import PdfReader
 
-from recordgen.intake.inbox import process_inbox
+from recordgen.pipeline.inbox import process_inbox
 from recordgen.services import open_services
 from recordgen.settings import Settings, settings_from_mapping
 

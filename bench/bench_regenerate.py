@@ -35,8 +35,8 @@ from recordgen.clock import UK, FixedClock
 from recordgen.deadlines.tracking import document_clock
 from recordgen.documents.regenerate import Selection, regenerate, select, stored_case
 from recordgen.documents.render import build_context, render_document
-from recordgen.intake.inbox import process_inbox
 from recordgen.kinds import DOCUMENT_KINDS as KINDS
+from recordgen.pipeline.inbox import process_inbox
 from recordgen.services import open_services
 from recordgen.settings import Settings, load_settings, settings_from_mapping
 

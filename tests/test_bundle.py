@@ -24,15 +24,14 @@ from lxml import etree
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, StreamObject
 
-from recordgen import pipeline
+from recordgen.calendar import ServiceCalendar, sar_due
 from recordgen.clock import FixedClock
 from recordgen.dates import uk_date
-from recordgen.deadlines.calendar import ServiceCalendar, sar_due
 from recordgen.deadlines.clocks import lateness
 from recordgen.documents.validate import SchemaSet, validate_case_file
 from recordgen.errors import StoreError, ValidationFailed
-from recordgen.intake.inbox import process_inbox
-from recordgen.pipeline import Outcome, Services
+from recordgen.pipeline import Outcome, Services, stages
+from recordgen.pipeline.inbox import process_inbox
 from recordgen.services import open_services
 from recordgen.settings import Settings
 from recordgen.subject_access.bundle import LOG_SUFFIX
@@ -746,17 +745,17 @@ def test_a_crash_after_publishing_keeps_the_bundle_already_out(
     services: Services, pdf_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run(services, *history())
-    real = pipeline.update_clocks
+    real = stages.update_clocks
 
     def fail(*args: Any, **kwargs: Any) -> Any:
         raise StoreError("The records store is busy or locked.")
 
     # The record stage fails after the bundle is published (its last step stops the clock).
-    monkeypatch.setattr(pipeline, "update_clocks", fail)
+    monkeypatch.setattr(stages, "update_clocks", fail)
     (held,) = run(services, ("9_request.json", request()))
     assert held.status == "held"
     first = the_bundle(pdf_settings).read_bytes()
-    monkeypatch.setattr(pipeline, "update_clocks", real)
+    monkeypatch.setattr(stages, "update_clocks", real)
     (done,) = process_inbox(services)
     assert done.status == "produced"
     assert the_bundle(pdf_settings).read_bytes() == first

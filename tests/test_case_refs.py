@@ -22,12 +22,13 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from recordgen.cases import CASE_REF, canonical_case_ref
 from recordgen.cli import cli
 from recordgen.clock import UK, FixedClock
-from recordgen.documents.validate import CASE_REF, SchemaSet, canonical_case_ref, validate_case_file
+from recordgen.documents.validate import SchemaSet, validate_case_file
 from recordgen.errors import ValidationFailed
-from recordgen.intake.inbox import process_inbox
 from recordgen.pipeline import Services
+from recordgen.pipeline.inbox import process_inbox
 from recordgen.services import open_services
 from recordgen.settings import Settings
 

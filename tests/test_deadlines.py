@@ -1,4 +1,4 @@
-"""recordgen.deadlines.calendar against calendars checked by hand.
+"""recordgen.calendar against calendars checked by hand.
 
 Every expected date here was counted on a printed calendar with the bank holidays GOV.UK lists for
 each nation, not copied from what the code prints. The count is written beside the hard cases.
@@ -13,9 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recordgen.clock import UK
-from recordgen.dates import uk_date, uk_date_time, uk_long_date
-from recordgen.deadlines.calendar import (
+from recordgen.calendar import (
     NATIONS,
     Interval,
     ServiceCalendar,
@@ -26,6 +24,8 @@ from recordgen.deadlines.calendar import (
     working_days_between,
     working_days_left,
 )
+from recordgen.clock import UK
+from recordgen.dates import uk_date, uk_date_time, uk_long_date
 from recordgen.deadlines.clocks import (
     ClockName,
     allowance,

@@ -16,7 +16,7 @@ import pytest
 
 from recordgen.clock import UK, FixedClock
 from recordgen.deadlines.due import run_notes
-from recordgen.intake.inbox import process_inbox
+from recordgen.pipeline.inbox import process_inbox
 from recordgen.services import open_services
 
 from conftest import REPO, make_settings

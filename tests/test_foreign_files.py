@@ -27,8 +27,8 @@ from pypdf import PdfWriter
 from recordgen.cli import cli
 from recordgen.cli.exit_codes import EXIT_PROBLEMS
 from recordgen.clock import UK, FixedClock
-from recordgen.intake.inbox import process_inbox
 from recordgen.pipeline import Services
+from recordgen.pipeline.inbox import process_inbox
 from recordgen.services import open_services
 from recordgen.settings import Settings
 

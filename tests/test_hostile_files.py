@@ -17,8 +17,8 @@ import pytest
 from recordgen.clock import FixedClock
 from recordgen.documents.render import build_context, render_document
 from recordgen.errors import TemplateError
-from recordgen.intake.inbox import process_inbox
 from recordgen.pipeline import Services
+from recordgen.pipeline.inbox import process_inbox
 from recordgen.services import open_services
 from recordgen.settings import Settings
 
@@ -111,7 +111,7 @@ def test_a_file_that_vanishes_before_it_is_claimed_is_skipped_quietly(
 ) -> None:
     path = settings.folders.inbox / "gone.json"
     path.write_bytes(GOOD)
-    from recordgen.intake import inbox
+    from recordgen.pipeline import inbox
 
     real = inbox.inbox_files
 

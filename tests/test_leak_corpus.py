@@ -54,12 +54,13 @@ from leak_corpus import (
     squash,
     takes_free_text,
 )
+from recordgen.cases import CaseFile
 from recordgen.clock import UK, FixedClock
 from recordgen.deadlines.tracking import document_clock, response_due
 from recordgen.documents.render import build_context, render_document
-from recordgen.documents.validate import CaseFile, SchemaSet
-from recordgen.intake.inbox import process_inbox
+from recordgen.documents.validate import SchemaSet
 from recordgen.kinds import KINDS as RECORDGEN_KINDS
+from recordgen.pipeline.inbox import process_inbox
 from recordgen.services import open_services
 from recordgen.settings import Settings
 from recordgen.subject_access.bundle import LOG_SUFFIX, cover_letter

@@ -26,9 +26,9 @@ from recordgen.documents.problems import MAX_PROBLEMS
 from recordgen.documents.render import RenderLimits, build_context, render_document
 from recordgen.documents.validate import SchemaSet, validate_case_file
 from recordgen.errors import TemplateError, TemplateTooCostly
-from recordgen.intake.inbox import process_inbox
 from recordgen.intake.load import MAX_LIST_ITEMS
 from recordgen.pipeline import Services
+from recordgen.pipeline.inbox import process_inbox
 from recordgen.services import open_services
 from recordgen.settings import Settings
 
@@ -252,16 +252,16 @@ def test_a_runaway_template_holds_its_file_and_the_rest_of_the_batch_is_produced
 def test_one_file_that_breaks_recordgen_does_not_hold_the_rest_of_its_batch(
     services: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recordgen import pipeline
+    from recordgen.pipeline import stages
 
-    real = pipeline.validate_case_file
+    real = stages.validate_case_file
 
     def breaks_on_the_plan(document: Any, *args: Any) -> Any:
         if document.get("kind") == "support_plan":
             raise MemoryError
         return real(document, *args)
 
-    monkeypatch.setattr(pipeline, "validate_case_file", breaks_on_the_plan)
+    monkeypatch.setattr(stages, "validate_case_file", breaks_on_the_plan)
     drop_good_files(settings, "needs_assessment", "support_plan", "exit_letter")
     outcomes = {o.file_name: o for o in process_inbox(services)}
     assert outcomes["needs_assessment.json"].status == "produced"

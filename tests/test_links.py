@@ -20,8 +20,8 @@ import pytest
 from recordgen.clock import FixedClock
 from recordgen.documents.publish import publish
 from recordgen.intake.claim import HOST, ClaimArea
-from recordgen.intake.inbox import process_inbox
 from recordgen.pipeline import FileStatus, Services
+from recordgen.pipeline.inbox import process_inbox
 from recordgen.services import open_services
 from recordgen.settings import Settings
 

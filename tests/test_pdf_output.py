@@ -13,8 +13,8 @@ from pypdf import PdfReader
 
 from recordgen.clock import FixedClock
 from recordgen.errors import ConversionError, ConverterMissing
-from recordgen.intake.inbox import process_inbox
 from recordgen.pipeline import Services
+from recordgen.pipeline.inbox import process_inbox
 from recordgen.services import open_services
 from recordgen.settings import Settings
 

@@ -17,8 +17,8 @@ import pytest
 from recordgen.clock import FixedClock
 from recordgen.errors import StoreError
 from recordgen.intake.claim import HOST, STALE_AFTER_SECONDS, ClaimArea
-from recordgen.intake.inbox import process_inbox
 from recordgen.pipeline import Services, process_batch
+from recordgen.pipeline.inbox import process_inbox
 from recordgen.records.seal import SEAL_FILE
 from recordgen.records.store import DocumentRecord
 from recordgen.services import open_services

@@ -29,7 +29,7 @@ from pypdf.generic import IndirectObject, StreamObject
 
 from recordgen.clock import UK, FixedClock
 from recordgen.documents.validate import SchemaSet
-from recordgen.intake.inbox import process_inbox
+from recordgen.pipeline.inbox import process_inbox
 from recordgen.services import open_services
 from recordgen.settings import Settings
 from recordgen.subject_access.bundle import LOG_SUFFIX

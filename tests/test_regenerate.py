@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from recordgen.cli import EXIT_PROBLEMS, cli
 from recordgen.clock import FixedClock
 from recordgen.documents.regenerate import Selection, regenerate
-from recordgen.intake.inbox import process_inbox
 from recordgen.pipeline import Services
+from recordgen.pipeline.inbox import process_inbox
 from recordgen.services import open_services
 from recordgen.settings import Settings
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from recordgen.deadlines.calendar import Interval
+from recordgen.calendar import Interval
 from recordgen.errors import SettingsError
 from recordgen.settings import Settings, load_settings, settings_from_mapping
 

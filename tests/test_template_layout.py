@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from recordgen.clock import UK, FixedClock
-from recordgen.intake.inbox import process_inbox
+from recordgen.pipeline.inbox import process_inbox
 from recordgen.services import open_services
 from recordgen.settings import Settings
 

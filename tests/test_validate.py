@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from recordgen.documents.validate import CaseFile, SchemaSet, validate_case_file
+from recordgen.cases import CaseFile
+from recordgen.documents.validate import SchemaSet, validate_case_file
 from recordgen.errors import Problem, ValidationFailed
 from recordgen.settings import Settings
 

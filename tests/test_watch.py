@@ -35,8 +35,8 @@ from recordgen.cli.watch import watch
 from recordgen.clock import SystemClock
 from recordgen.errors import CannotWatch, InboxMissing, SettingsError
 from recordgen.intake.claim import HOST
-from recordgen.intake.inbox import inbox_files
-from recordgen.intake.watch import Watcher, WatchOptions, filesystem_type
+from recordgen.pipeline.inbox import inbox_files
+from recordgen.pipeline.watch import Watcher, WatchOptions, filesystem_type
 from recordgen.records.store import SqliteStore, SubmissionRecord
 from recordgen.services import open_services
 from recordgen.settings import Settings, load_settings

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recordgen.deadlines.calendar import NATIONS, Interval, ServiceCalendar
+from recordgen.calendar import NATIONS, Interval, ServiceCalendar
 from recordgen.errors import SettingsError
 
 DEFAULT_SETTINGS_NAME = "recordgen.toml"

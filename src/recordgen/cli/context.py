@@ -12,8 +12,8 @@ import sys
 import click
 from rich.console import Console
 
+from recordgen.cases import canonical_case_ref
 from recordgen.clock import Clock, SystemClock
-from recordgen.documents.validate import canonical_case_ref
 from recordgen.errors import InvariantBroken
 from recordgen.settings import Settings
 

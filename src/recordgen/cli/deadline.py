@@ -2,7 +2,7 @@
 
 Each subcommand starts one clock from a date (or a date and time), prints one line a person reads
 (or, with ``--json``, one JSON object), and counts the working days left from today. The date logic
-is all in :mod:`recordgen.deadlines.calendar`; this module only parses, calls and words the answer.
+is all in :mod:`recordgen.calendar`; this module only parses, calls and words the answer.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from recordgen.calendar import NATIONS, ServiceCalendar, covered_years, working_days_left
 from recordgen.cli.context import clock_of
 from recordgen.dates import uk_date_time, uk_long_date
-from recordgen.deadlines.calendar import NATIONS, ServiceCalendar, covered_years, working_days_left
 from recordgen.deadlines.clocks import ClockName, allowance, deadline_for
 from recordgen.errors import RecordgenError
 from recordgen.settings import Rules, Settings

@@ -12,11 +12,11 @@ from recordgen.cli.exit_codes import EXIT_PROBLEMS
 from recordgen.deadlines.due import run_notes
 from recordgen.documents.validate import SchemaSet, validate_case_file
 from recordgen.errors import CaseFileError
-from recordgen.intake.inbox import process_inbox
 from recordgen.intake.load import read_case_file
 from recordgen.intake.rejected import friendly_path
 from recordgen.kinds import KINDS
 from recordgen.pipeline import FileStatus, Outcome
+from recordgen.pipeline.inbox import process_inbox
 from recordgen.records.verify import HOW_TO_CHANGE_A_DOCUMENT
 from recordgen.services import open_services
 from recordgen.settings import Settings

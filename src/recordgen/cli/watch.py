@@ -1,4 +1,4 @@
-"""``recordgen watch``: parse the options, run :class:`recordgen.intake.watch.Watcher`, and turn an inbox
+"""``recordgen watch``: parse the options, run :class:`recordgen.pipeline.watch.Watcher`, and turn an inbox
 problem into a message and an exit code an operator (or systemd) can act on."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import click
 from recordgen.cli.context import clock_of, settings_of
 from recordgen.cli.exit_codes import EXIT_INTERRUPTED, EXIT_SETTINGS, exit_code_for
 from recordgen.errors import InboxError, SettingsError
-from recordgen.intake.watch import (
+from recordgen.pipeline.watch import (
     Watcher,
     WatchOptions,
     stop_on_signals,

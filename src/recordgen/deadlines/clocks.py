@@ -18,14 +18,14 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
 
-from recordgen.clock import UK
-from recordgen.dates import day_of
-from recordgen.deadlines.calendar import (
+from recordgen.calendar import (
     ServiceCalendar,
     add_working_days,
     sar_due,
     working_days_late,
 )
+from recordgen.clock import UK
+from recordgen.dates import day_of
 from recordgen.settings import Rules
 
 # --- The clocks ----------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from recordgen.calendar import ServiceCalendar, working_days_left
 from recordgen.dates import day_of, parse_when, uk_when
-from recordgen.deadlines.calendar import ServiceCalendar, working_days_left
 from recordgen.deadlines.clocks import ClockName
 from recordgen.records.store import ClockRecord, Store
 

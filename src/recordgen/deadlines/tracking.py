@@ -1,6 +1,6 @@
 """Which statutory clocks each case file starts and each document stops, and whether it met them.
 
-The date arithmetic lives in :mod:`recordgen.deadlines.calendar` and :mod:`recordgen.deadlines.clocks`;
+The date arithmetic lives in :mod:`recordgen.calendar` and :mod:`recordgen.deadlines.clocks`;
 this module only knows, for each kind of case file, which clock it starts or stops and which dates
 in it count. The clocks are kept in the store (docs/design.md §4).
 """
@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from recordgen import dates
+from recordgen import calendar, dates
+from recordgen.calendar import ServiceCalendar
+from recordgen.cases import CaseFile
 from recordgen.dates import date_field, moment_field
-from recordgen.deadlines import calendar, clocks
-from recordgen.deadlines.calendar import ServiceCalendar
+from recordgen.deadlines import clocks
 from recordgen.deadlines.clocks import ClockName
-from recordgen.documents.validate import CaseFile
 from recordgen.records.store import ClockRecord, Store
 from recordgen.settings import Settings
 

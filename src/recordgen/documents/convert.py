@@ -32,6 +32,7 @@ from typing import NamedTuple, Protocol, Self, TypeVar
 
 from pypdf import PdfReader
 
+from recordgen import permissions
 from recordgen.errors import ConversionError, ConverterMissing
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ INSTALL_HINT = (
     "Install it with `sudo apt-get install libreoffice-writer-nogui`, or run scripts/setup, "
     "then try again. The Word documents were still produced."
 )
-PDF_MODE = 0o640  # special-category data: outputs are never world-readable (DESIGN.md §5)
+PDF_MODE = permissions.GROUP_READABLE
 _POLL_SECONDS = 0.2
 # What soffice prints when all is well (and a harmless Java warning): not worth quoting in errors.
 _ROUTINE = re.compile(r"convert |Overwriting: |Warning: failed to launch javaldx")

@@ -22,10 +22,11 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from recordgen import permissions
 from recordgen.errors import PublishError
 
-FILE_MODE = 0o440  # issued documents: read-only, never world-readable
-FOLDER_MODE = 0o750
+FILE_MODE = permissions.ISSUED_FILE
+FOLDER_MODE = permissions.OUTBOX_FOLDER
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | getattr(os, "O_NONBLOCK", 0)
 _KEPT = "The case file is kept and will be tried again."

@@ -26,12 +26,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+from recordgen.cases import CaseFile
 from recordgen.clock import Clock
 from recordgen.deadlines.tracking import DocumentClock, document_clock
 from recordgen.documents.convert import Converter, pdfs_of
 from recordgen.documents.publish import read_published
 from recordgen.documents.render import RenderedDocument, render_document
-from recordgen.documents.validate import CaseFile
 from recordgen.documents.versions import (
     NothingNew,
     VersionPlan,

@@ -34,7 +34,7 @@ from jinja2 import nodes
 from markupsafe import Markup, escape
 
 from recordgen import dates
-from recordgen.documents.validate import CaseFile
+from recordgen.cases import CaseFile
 from recordgen.errors import TemplateError, TemplateTooCostly
 from recordgen.settings import Settings
 

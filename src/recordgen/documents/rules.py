@@ -11,8 +11,8 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from recordgen.calendar import one_calendar_month
 from recordgen.dates import parse_date, parse_moment, uk_date
-from recordgen.deadlines.calendar import one_calendar_month
 from recordgen.errors import Problem
 from recordgen.settings import Settings
 

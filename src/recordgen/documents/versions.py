@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from recordgen import __version__
+from recordgen.cases import CaseFile
 from recordgen.deadlines.tracking import DocumentClock
 from recordgen.documents.publish import PublishedFile, publish, read_published
 from recordgen.documents.render import (
@@ -34,7 +35,6 @@ from recordgen.documents.render import (
     context_fingerprint,
     render_document,
 )
-from recordgen.documents.validate import CaseFile
 from recordgen.records.store import DocumentRecord, ReservationStatus, Store, VersionRequest
 from recordgen.settings import Settings
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from recordgen import permissions
 from recordgen.clock import Clock, SystemClock, filesystem_seconds
 from recordgen.errors import InboxError
 
@@ -42,7 +43,7 @@ HOST = socket.gethostname()
 STALE_AFTER_SECONDS = 600.0
 # A copy recordgen makes is never readable by more people than the file it copies, and never by
 # everyone.
-COPY_MODE = 0o640
+COPY_MODE = permissions.GROUP_READABLE
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -116,9 +117,9 @@ class ClaimArea:
         that adopters skip, then renamed into place, so no other worker can mistake it for a dead
         worker's folder in the moment between making and locking it."""
         with contextlib.suppress(FileExistsError):
-            self.root.mkdir(mode=0o700)  # the work area is recordgen's alone
+            self.root.mkdir(mode=permissions.PRIVATE_FOLDER)  # the work area is recordgen's alone
         staging = self.root / f".new-{self.worker_id}"
-        staging.mkdir(mode=0o700)
+        staging.mkdir(mode=permissions.PRIVATE_FOLDER)
         lock = _open_lock(staging)
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         try:
@@ -262,7 +263,7 @@ class ClaimArea:
         folder = os.open(other, _FOLDER, dir_fd=root)
         try:
             lock_fd = os.open(".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
-                              0o600, dir_fd=folder)
+                              permissions.PRIVATE_FILE, dir_fd=folder)
             with os.fdopen(lock_fd, "ab") as lock:
                 try:
                     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -323,14 +324,14 @@ class Refusal:
 
 def _open_lock(folder: Path) -> IO[bytes]:
     descriptor = os.open(folder / ".lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW
-                         | os.O_CLOEXEC, 0o600)
+                         | os.O_CLOEXEC, permissions.PRIVATE_FILE)
     return os.fdopen(descriptor, "ab")
 
 
 def _copy(source: IO[bytes], folder: int, name: str) -> None:
     """Copy ``source`` into a new file ``name`` in ``folder``, readable by no more people than the
     source (and never by everyone)."""
-    mode = stat.S_IMODE(os.fstat(source.fileno()).st_mode) & COPY_MODE | 0o600
+    mode = stat.S_IMODE(os.fstat(source.fileno()).st_mode) & COPY_MODE | permissions.PRIVATE_FILE
     descriptor = os.open(name, _NEW_FILE, mode, dir_fd=folder)
     try:
         with os.fdopen(descriptor, "wb") as copy:

@@ -18,12 +18,13 @@ import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from recordgen import permissions
 from recordgen.dates import uk_date_time
 from recordgen.documents.publish import FOLDER_MODE
 from recordgen.errors import Problem
 from recordgen.intake.claim import Claimed
 
-NOTE_MODE = 0o640  # a note recordgen writes for the admin team to read
+NOTE_MODE = permissions.GROUP_READABLE
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 

@@ -17,14 +17,14 @@ import stat
 import time
 from pathlib import Path
 
+from recordgen import permissions
 from recordgen.clock import UK
 from recordgen.dates import uk_date_time
-from recordgen.documents.publish import FOLDER_MODE
 from recordgen.errors import PublishError
 from recordgen.records.store import Seal, Store
 
 SEAL_FILE = ".recordgen-seals"
-SEAL_MODE = 0o640  # appended to after every run, so not read-only as issued documents are
+SEAL_MODE = permissions.GROUP_READABLE  # appended to after every run, so not read-only as documents are
 LOCK_WAIT_SECONDS = 30.0
 _HEADER = (
     "# recordgen seals: the head of the records store's audit trail after each run, one line per "
@@ -65,7 +65,7 @@ def write_seal(store: Store, outbox: Path) -> Seal | None:
     if store.chain_head() is None:
         return None  # nothing recorded yet: nothing to seal
     try:
-        outbox.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
+        outbox.mkdir(parents=True, exist_ok=True, mode=permissions.OUTBOX_FOLDER)
         descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
                              | os.O_CLOEXEC, SEAL_MODE)
     except OSError as exc:

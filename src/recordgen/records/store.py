@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from recordgen import permissions
 from recordgen.clock import Clock, SystemClock
 from recordgen.errors import StoreError, StoreMissing
 from recordgen.records.chain import GENESIS_HASH as GENESIS_HASH
@@ -115,7 +116,7 @@ class SqliteStore:
             raise StoreMissing(f"The records store {path} does not exist. " + MISSING_ADVICE)
         try:
             if create is not None:
-                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                path.parent.mkdir(parents=True, exist_ok=True, mode=permissions.PRIVATE_FOLDER)
             with _opening_lock(path):
                 new = not path.exists()
                 if new:
@@ -124,7 +125,7 @@ class SqliteStore:
                                            "opened. " + MISSING_ADVICE)
                     # The store holds special-category data: readable by the service account only.
                     os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW,
-                                     0o600))
+                                     permissions.PRIVATE_FILE))
                 self.db = _connect(path)
                 self._migrate(migrations)
                 if new:
@@ -508,7 +509,8 @@ def _opening_lock(path: Path) -> Iterator[None]:
     """Held while a store is opened, created or migrated: processes that start together take
     turns. The lock is a file beside the store, never the store itself."""
     lock = path.with_name(path.name + ".lock")
-    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                         permissions.PRIVATE_FILE)
     try:
         deadline = time.monotonic() + WAIT_SECONDS
         while True:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from recordgen import __version__
+from recordgen.cases import CaseFile
 from recordgen.clock import Clock
 from recordgen.dates import uk_date
 from recordgen.deadlines.clocks import ClockName, allowance
@@ -30,7 +31,7 @@ from recordgen.deadlines.tracking import response_due
 from recordgen.documents.convert import Converter
 from recordgen.documents.publish import PublishedFile, publish, read_published
 from recordgen.documents.render import build_context, render_document
-from recordgen.documents.validate import CaseFile, SchemaSet
+from recordgen.documents.validate import SchemaSet
 from recordgen.records.store import Store
 from recordgen.settings import Settings
 from recordgen.subject_access.holdings import Holdings, holdings

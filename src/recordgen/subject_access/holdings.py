@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from recordgen.cases import CaseFile
 from recordgen.dates import date_field, uk_date_time
-from recordgen.documents.validate import CaseFile
 from recordgen.errors import CaseFileError
 from recordgen.intake.load import parse_case_bytes
 from recordgen.kinds import KINDS, SUBJECT_ACCESS_REQUEST, DocumentKind

@@ -22,12 +22,13 @@ from typing import Any
 
 from pypdf import PdfReader
 
+from recordgen.cases import CaseFile
 from recordgen.dates import uk_date_time
 from recordgen.deadlines.tracking import document_clock
 from recordgen.documents.convert import Converter
 from recordgen.documents.publish import read_published
 from recordgen.documents.render import build_context, render_document
-from recordgen.documents.validate import CaseFile, SchemaSet
+from recordgen.documents.validate import SchemaSet
 from recordgen.errors import ConversionError, PublishError
 from recordgen.records.store import DocumentRecord
 from recordgen.settings import Settings

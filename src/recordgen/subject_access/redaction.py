@@ -48,8 +48,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from recordgen.cases import CaseFile
 from recordgen.dates import uk_date_time
-from recordgen.documents.validate import CaseFile, SchemaSet
+from recordgen.documents.validate import SchemaSet
 from recordgen.subject_access.holdings import HeldRecord, Surveyed, requester_of
 from recordgen.subject_access.name_match import (
     Requester,

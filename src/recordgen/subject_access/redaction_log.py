@@ -12,8 +12,8 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from recordgen.cases import CaseFile
 from recordgen.dates import date_field, uk_date, uk_date_time
-from recordgen.documents.validate import CaseFile
 from recordgen.subject_access.redaction import (
     MARKER,
     CaseScrubber,

@@ -8,20 +8,17 @@ case file is checked like every other, against its schema and the rules in
 
 The law: UK GDPR Article 12(3) gives one month from receipt, extendable by two further months when
 the person is told, with the reasons, within the first month; the ICO counts it as the
-corresponding calendar date (:func:`recordgen.deadlines.calendar.sar_due`).
+corresponding calendar date (:func:`recordgen.calendar.sar_due`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from recordgen.dates import date_field, uk_date
-
 # validate.py's keyword-by-keyword translation into plain English (private there), reused so a
 # request's problems read like every other case file's.
-from recordgen.documents.validate import (
-    CaseFile,
-)
+from recordgen.cases import CaseFile
+from recordgen.dates import date_field, uk_date
 from recordgen.kinds import KINDS, SUBJECT_ACCESS_REQUEST
 from recordgen.settings import Settings
 

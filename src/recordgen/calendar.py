@@ -9,10 +9,10 @@ A working day is Monday to Friday, minus the bank holidays of the service's nati
 
 from __future__ import annotations
 
-import calendar as month_lengths
 import datetime as dt
 import functools
 import re
+from calendar import monthrange
 from dataclasses import dataclass
 
 import holidays
@@ -59,7 +59,7 @@ class Interval:
         year, month = start.year + month_index // 12, month_index % 12 + 1
         # The same day of the month, or the month's last day when it has none (31 January -> 28
         # or 29 February).
-        return dt.date(year, month, min(start.day, month_lengths.monthrange(year, month)[1]))
+        return dt.date(year, month, min(start.day, monthrange(year, month)[1]))
 
     def __str__(self) -> str:
         return f"{self.count} {self.unit if self.count != 1 else self.unit[:-1]}"

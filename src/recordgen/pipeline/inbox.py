@@ -18,7 +18,8 @@ from pathlib import Path
 from recordgen.errors import InboxMissing, RecordgenError
 from recordgen.intake.claim import ClaimArea, Claimed, is_inbox_file, is_junk_name
 from recordgen.intake.foreign import describe_by_name, identify
-from recordgen.pipeline import FileStatus, Outcome, Services, process_batch
+from recordgen.pipeline.batch import process_batch
+from recordgen.pipeline.stages import FileStatus, Outcome, Services
 from recordgen.records.opening import seal_quietly
 from recordgen.settings import Settings
 

@@ -45,8 +45,8 @@ from watchdog.observers.api import BaseObserver
 
 from recordgen.errors import CannotWatch, InboxError, InboxMissing, InboxNotWritable, SettingsError
 from recordgen.intake.claim import ClaimArea, Claimed, is_inbox_file
-from recordgen.intake.inbox import BATCH_SIZE, check_inbox, inbox_files, process_logged
-from recordgen.pipeline import Outcome, Services
+from recordgen.pipeline.inbox import BATCH_SIZE, check_inbox, inbox_files, process_logged
+from recordgen.pipeline.stages import Outcome, Services
 from recordgen.settings import Settings, Watch
 
 log = logging.getLogger("recordgen")
