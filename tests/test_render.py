@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from recordgen.documents.render import normalise_docx, uk_datetime
+from recordgen.documents.render import date_time_filter, normalise_docx
 
 
 def _zip(stamp: tuple[int, int, int, int, int, int]) -> bytes:
@@ -27,9 +27,9 @@ def test_the_same_document_saved_at_different_times_has_the_same_bytes() -> None
 
 def test_times_are_written_the_uk_way() -> None:
     # One way of writing a moment, in documents and in messages alike (GOV.UK's style).
-    assert uk_datetime("2026-11-19T02:20") == "2:20am on Thursday 19 November 2026"
-    assert uk_datetime("2026-11-19T14:05") == "2:05pm on Thursday 19 November 2026"
-    assert uk_datetime("2026-11-19T15:00") == "3pm on Thursday 19 November 2026"
-    assert uk_datetime("2026-11-19T00:00") == "midnight on Thursday 19 November 2026"
-    assert uk_datetime("2026-11-19T12:00") == "midday on Thursday 19 November 2026"
-    assert uk_datetime("not a time") == "not a time"
+    assert date_time_filter("2026-11-19T02:20") == "2:20am on Thursday 19 November 2026"
+    assert date_time_filter("2026-11-19T14:05") == "2:05pm on Thursday 19 November 2026"
+    assert date_time_filter("2026-11-19T15:00") == "3pm on Thursday 19 November 2026"
+    assert date_time_filter("2026-11-19T00:00") == "midnight on Thursday 19 November 2026"
+    assert date_time_filter("2026-11-19T12:00") == "midday on Thursday 19 November 2026"
+    assert date_time_filter("not a time") == "not a time"

@@ -237,7 +237,7 @@ def _path(base_dir: Path, text: str) -> Path:
 
 
 def _check_store_location(folders: Folders) -> None:
-    # DESIGN.md §4 and issue 2 §8: the store lives on local disk, never inside the shared folders,
+    # docs/design.md §4: the store lives on local disk, never inside the shared folders,
     # where a colleague could open, copy or delete it.
     for name in ("inbox", "outbox", "rejected"):
         folder: Path = getattr(folders, name)

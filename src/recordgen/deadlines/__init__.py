@@ -1,3 +1,4 @@
-"""Statutory clocks: the service's calendar of working days, when each clock is due, the clocks each
-document starts and stops, and what is due.
+"""Statutory clocks: when each clock falls due and whether it was met (clocks), which clocks each case
+file starts and each document stops, kept in the store (tracking), and what is due now (due). The
+working-day calendar they count with is :mod:`recordgen.calendar`.
 """

@@ -1,5 +1,5 @@
 """What is due: the open statutory clocks across all cases (``recordgen due``), and the notes printed
-after each run about anything produced late or due within two working days (issue 4 §3, §5).
+after each run about anything produced late or due within two working days.
 
 Everything takes "today" and the calendar as arguments.
 """

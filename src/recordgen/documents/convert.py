@@ -1,4 +1,4 @@
-"""The convert stage: Word documents to PDF with headless LibreOffice (DESIGN.md §3, "convert").
+"""The convert stage: Word documents to PDF with headless LibreOffice (docs/design.md §3).
 
 LibreOffice is slow to start (a second, more with a fresh profile) and quick to convert (about a
 tenth of that per document), so one start converts a whole batch. It is also easy to fool: it exits
@@ -193,16 +193,17 @@ class LibreOfficeConverter(_Closing):
     ) -> tuple[dict[Path, Path], dict[Path, str]]:
         """Convert into ``staging``: (input -> verified PDF there, input -> why it failed)."""
         soffice = find_soffice(self._soffice)
-        pending, outbox = _copy_inputs(sources, staging), staging / "out"
-        outbox.mkdir()
+        pending, pdf_folder = _copy_inputs(sources, staging), staging / "out"
+        pdf_folder.mkdir()
         made: dict[Path, Path] = {}
         failures: dict[Path, str] = {}
         with self._lock:
             for attempt in (1, 2):
-                run = self._run(soffice, [c for _, c in pending], outbox, staging / f"log{attempt}")
+                run = self._run(soffice, [c for _, c in pending], pdf_folder,
+                                staging / f"log{attempt}")
                 unfinished = []
                 for src, copy in pending:
-                    pdf = outbox / f"{copy.stem}.pdf"
+                    pdf = pdf_folder / f"{copy.stem}.pdf"
                     try:
                         verify_pdf(pdf)
                         made[src] = pdf
@@ -236,18 +237,18 @@ class LibreOfficeConverter(_Closing):
             problem += f"; LibreOffice said {run.said!r}"
         return problem + " (tried twice)"
 
-    def _run(self, soffice: str, inputs: list[Path], outbox: Path, log_path: Path) -> _Run:
+    def _run(self, soffice: str, inputs: list[Path], pdf_folder: Path, log_path: Path) -> _Run:
         command = [
             soffice, f"-env:UserInstallation={self._profile_uri()}",
             "--headless", "--invisible", "--norestore", "--nolockcheck", "--nologo", "--nodefault",
-            "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(outbox),
+            "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(pdf_folder),
             *(str(path) for path in inputs),
         ]  # fmt: skip
         with log_path.open("w+b") as output:
             try:
                 process = subprocess.Popen(
                     command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                    cwd=outbox.parent, start_new_session=True,
+                    cwd=pdf_folder.parent, start_new_session=True,
                 )  # fmt: skip
             except (FileNotFoundError, PermissionError) as exc:
                 message = f"LibreOffice at {soffice} cannot be run. {INSTALL_HINT}"
@@ -256,7 +257,7 @@ class LibreOfficeConverter(_Closing):
                 message = f"LibreOffice at {soffice} could not be started: {exc}"
                 raise ConversionError(message) from exc
             try:
-                timed_out = self._wait(process, outbox)
+                timed_out = self._wait(process, pdf_folder)
             finally:
                 # Always, even after a clean exit: soffice can leave helpers behind in its group.
                 with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -267,14 +268,14 @@ class LibreOfficeConverter(_Closing):
         said = [line.strip() for line in lines if line.strip() and not _ROUTINE.match(line)]
         return _Run(returncode, timed_out, said[-1] if said else "")
 
-    def _wait(self, process: subprocess.Popen[bytes], outbox: Path) -> bool:
+    def _wait(self, process: subprocess.Popen[bytes], pdf_folder: Path) -> bool:
         """Wait for ``process`` to end; True if it made no progress for ``timeout_seconds``."""
-        deadline, seen = time.monotonic() + self.timeout_seconds, _progress(outbox)
+        deadline, seen = time.monotonic() + self.timeout_seconds, _progress(pdf_folder)
         while True:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=max(0.0, min(_POLL_SECONDS, deadline - time.monotonic())))
                 return False
-            now, progress = time.monotonic(), _progress(outbox)
+            now, progress = time.monotonic(), _progress(pdf_folder)
             if progress != seen:
                 seen, deadline = progress, now + self.timeout_seconds
             elif now >= deadline:
@@ -284,11 +285,11 @@ class LibreOfficeConverter(_Closing):
 def _copy_inputs(sources: list[Path], staging: Path) -> list[tuple[Path, Path]]:
     """Copies under plain names: the caller's names may hold characters LibreOffice reads as
     options or URLs, and a copy cannot change while LibreOffice reads it."""
-    inbox = staging / "in"
-    inbox.mkdir(parents=True)
+    given = staging / "in"
+    given.mkdir(parents=True)
     pairs = []
     for number, src in enumerate(sources):
-        copy = inbox / f"doc{number:04d}{src.suffix.lower()}"
+        copy = given / f"doc{number:04d}{src.suffix.lower()}"
         try:
             shutil.copyfile(src, copy)
         except OSError as exc:
@@ -297,10 +298,10 @@ def _copy_inputs(sources: list[Path], staging: Path) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def _progress(outbox: Path) -> list[tuple[str, int]]:
+def _progress(pdf_folder: Path) -> list[tuple[str, int]]:
     """What LibreOffice has written so far: while this changes, it is not hung."""
     found = []
-    with os.scandir(outbox) as entries:
+    with os.scandir(pdf_folder) as entries:
         for entry in entries:
             with contextlib.suppress(FileNotFoundError):
                 found.append((entry.name, entry.stat().st_size))

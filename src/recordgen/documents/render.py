@@ -48,13 +48,13 @@ class RenderedDocument:
     template_sha256: str
 
 
-def uk_date(value: Any) -> str:
+def date_filter(value: Any) -> str:
     """The templates' ``uk_date`` filter: '2026-11-23', a date or a moment -> '23 November 2026'."""
     day = _as_date(value)
     return "" if day is None else dates.uk_date(day)
 
 
-def uk_datetime(value: Any) -> str:
+def date_time_filter(value: Any) -> str:
     """The templates' ``uk_datetime`` filter: '2026-11-19T02:20' or a moment -> '2:20am on Thursday
     19 November 2026' (:func:`recordgen.dates.uk_date_time`)."""
     moment = value if isinstance(value, dt.datetime) else dates.parse_moment(value)
@@ -186,7 +186,7 @@ class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     def __init__(self) -> None:
         super().__init__(autoescape=True, undefined=jinja2.ChainableUndefined)
         self.filters.update(
-            uk_date=uk_date, uk_datetime=uk_datetime, yes_no=yes_no, multiline=multiline
+            uk_date=date_filter, uk_datetime=date_time_filter, yes_no=yes_no, multiline=multiline
         )
         self.filters[_LOOP_GUARD] = _counted
         self.globals["range"] = _counted_range

@@ -1,3 +1,4 @@
-"""Taking case files in: claiming them from the inbox, reading them strictly, answering files that are
-not case files, the rejected folder, and the watcher.
+"""Taking files in: claiming them from the inbox without following a link (claim), reading them
+strictly (load), saying what a file that is not a case file seems to be (foreign), and the rejected
+folder with its notes (rejected). What runs them, once or watching, is :mod:`recordgen.pipeline`.
 """

@@ -1,11 +1,11 @@
 """The watcher behind ``recordgen watch``: each case file in the inbox is taken once it is complete.
 
-The watcher only watches (STYLE.md): it notices files, waits until each is complete, claims it by
+The watcher only watches: it notices files, waits until each is complete, claims it by
 an atomic rename (:mod:`recordgen.intake.claim`) and hands it to the pipeline. It notices files by native
 file events (watchdog), or with ``poll_seconds`` above 0 by listing the inbox on a timer (on a
 network share other machines' changes raise no events here); by a full rescan every
 ``rescan_seconds`` in either mode, which also retries held files and adopts dead workers' claims;
-and at start-up (DESIGN.md §3, issue 3). A file is complete once its size and modification time
+and at start-up (docs/design.md §3). A file is complete once its size and modification time
 have been unchanged for ``settle_seconds``, or at once if it was renamed into the inbox. Each file
 seen and not yet taken has one entry in :class:`Settling`, so a file noticed twice is queued once;
 the claim's rename succeeds for one worker only, so work is done once across crashes and watchers.

@@ -66,7 +66,8 @@ def join(documents: Sequence[bytes]) -> bytes | None:
             types.remove(override)
     root = etree.fromstring(base["word/document.xml"])
     body = root.find(_w("body"))
-    assert body is not None
+    if body is None:
+        return None  # not a Word document's body: cannot be joined
     for child in list(body):
         body.remove(child)
     for number, package in enumerate(packages):
@@ -96,7 +97,8 @@ def _add_section(package: dict[str, bytes], number: int, parts: dict[str, bytes]
         return None  # headers or footers with pictures or links: not worth the risk
     root = etree.fromstring(package["word/document.xml"])
     own_body = root.find(_w("body"))
-    assert own_body is not None
+    if own_body is None:
+        return None
     children = list(own_body)
     if not children or children[-1].tag != _w("sectPr"):
         return None

@@ -32,6 +32,8 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from recordgen.errors import ConversionError, InvariantBroken
+
 A4 = (595.28, 841.89)
 MARGIN = 56.69  # 2 cm, as the Word templates
 STAMP_FONT = "/RecordgenStamp"
@@ -235,7 +237,9 @@ def assemble(front: Sequence[PageObject], records: Sequence[RecordPages], info: 
     for record in records:
         for page in record.pages:
             writer.add_page(page, excluded_keys=EXCLUDED_PAGE_KEYS)
-    assert len(writer.pages) == plan.total
+    if len(writer.pages) != plan.total:
+        raise InvariantBroken(f"The bundle has {len(writer.pages)} pages where its index counted "
+                              f"{plan.total}; it was not published.")
     _stamp_all(writer, fonts[STAMP_FONT], info.stamp)
     _link_index(writer, plan, rows_by_page)
     _bookmarks(writer, plan, records, info.front_bookmark)
@@ -309,13 +313,17 @@ def _add_font(page: PageObject, font: IndirectObject) -> None:
         resources = DictionaryObject()
         page[NameObject("/Resources")] = resources
     resources = resources.get_object()
-    assert isinstance(resources, DictionaryObject)
+    if not isinstance(resources, DictionaryObject):
+        raise ConversionError("A page of the bundle has damaged resources, so its page number "
+                              "cannot be stamped; the request is kept and will be tried again.")
     fonts = resources.get(NameObject("/Font"))
     if fonts is None:
         fonts = DictionaryObject()
         resources[NameObject("/Font")] = fonts
     fonts = fonts.get_object()
-    assert isinstance(fonts, DictionaryObject)
+    if not isinstance(fonts, DictionaryObject):
+        raise ConversionError("A page of the bundle has a damaged font table, so its page number "
+                              "cannot be stamped; the request is kept and will be tried again.")
     fonts[NameObject(STAMP_FONT)] = font
 
 

@@ -26,7 +26,8 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from recordgen.documents.render import uk_date, uk_datetime
+from recordgen.documents.render import date_filter, date_time_filter
+from recordgen.errors import InvariantBroken
 from recordgen.subject_access.redaction import MARKER, Resolver, merged_node
 
 TITLE_STYLE = "Heading 1"  # one per case file, and nothing else: the bundle finds them by it
@@ -174,7 +175,9 @@ def _base_package() -> bytes:
         heading.paragraph_format.space_after = Pt(4)
         heading.paragraph_format.keep_with_next = True
         _plain_fonts(heading)
-    assert styles[TITLE_STYLE].style_id == TITLE_STYLE_ID
+    if styles[TITLE_STYLE].style_id != TITLE_STYLE_ID:
+        raise InvariantBroken(f"The case files document's title style is not {TITLE_STYLE_ID}, "
+                              "so the bundle could not find its records' bookmarks.")
     detail = styles.add_style("Record Detail", WD_STYLE_TYPE.PARAGRAPH)
     detail.base_style = normal
     detail.font.size, detail.font.color.rgb = Pt(9), _GREY
@@ -312,9 +315,9 @@ class _Writer:
             if value == MARKER:
                 return value
             if node.get("format") == "date":
-                return uk_date(value) or value
+                return date_filter(value) or value
             if node.get("format") == "uk-local-datetime":
-                return uk_datetime(value)
+                return date_time_filter(value)
             if "enum" in node and value:
                 return value[0].upper() + value[1:]
             return value
