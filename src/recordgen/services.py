@@ -58,17 +58,9 @@ def open_services(settings: Settings, clock: Clock | None = None,
     trail is sealed and the store closed. ``pdf_processes`` > 1 spreads PDF conversion over that
     many LibreOffice processes."""
     clock = clock or SystemClock()
-    store = open_store(settings, clock)
-    converter = make_converter(settings, pdf_processes)
-    try:
+    with open_records(settings, clock) as store, _converter(settings, pdf_processes) as converter:
         yield Services(settings=settings, store=store, schemas=SchemaSet(settings.folders.schemas),
                        clock=clock, converter=converter)
-    finally:
-        try:
-            converter.close()
-            seal_quietly(store, settings.folders.outbox)
-        finally:
-            store.close()
 
 
 @contextmanager
@@ -76,23 +68,16 @@ def open_producers(settings: Settings, clock: Clock | None = None,
                    pdf_processes: int = 1) -> Iterator[Producers]:
     """The store and a converter, for regeneration; the trail is sealed afterwards."""
     clock = clock or SystemClock()
-    store = open_store(settings, clock)
-    converter = make_converter(settings, pdf_processes)
-    try:
+    with open_records(settings, clock) as store, _converter(settings, pdf_processes) as converter:
         yield Producers(settings=settings, store=store, clock=clock, converter=converter)
-    finally:
-        try:
-            converter.close()
-            seal_quietly(store, settings.folders.outbox)
-        finally:
-            store.close()
 
 
 @contextmanager
 def open_records(settings: Settings, clock: Clock | None = None, *,
                  read_only: bool = False) -> Iterator[Store]:
     """The store alone, for the commands that only read or seal it (history, due, verify, store
-    seal). ``read_only`` never creates a store or writes a seal."""
+    seal). Unless ``read_only`` (which never creates a store or writes a seal), the audit trail is
+    sealed when it is closed."""
     store = open_store(settings, clock or SystemClock(), may_create=not read_only)
     try:
         yield store
@@ -102,3 +87,12 @@ def open_records(settings: Settings, clock: Clock | None = None, *,
                 seal_quietly(store, settings.folders.outbox)
         finally:
             store.close()
+
+
+@contextmanager
+def _converter(settings: Settings, processes: int) -> Iterator[Converter]:
+    converter = make_converter(settings, processes)
+    try:
+        yield converter
+    finally:
+        converter.close()  # before the store is sealed and closed: LibreOffice stops first

@@ -46,7 +46,7 @@ STALE_AFTER_SECONDS = 600.0
 COPY_MODE = permissions.GROUP_READABLE
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 # Files that editors, sync tools, browsers and operating systems leave in shared folders while
 # they work, or for themselves: never taken, never answered.
@@ -332,7 +332,13 @@ def _copy(source: IO[bytes], folder: int, name: str) -> None:
     """Copy ``source`` into a new file ``name`` in ``folder``, readable by no more people than the
     source (and never by everyone)."""
     mode = stat.S_IMODE(os.fstat(source.fileno()).st_mode) & COPY_MODE | permissions.PRIVATE_FILE
-    descriptor = os.open(name, _NEW_FILE, mode, dir_fd=folder)
+    write_copy(source, folder, name, mode)
+
+
+def write_copy(source: IO[bytes], folder: int, name: str, mode: int) -> None:
+    """Copy ``source`` into a new file ``name`` in the open ``folder``, never over a file or a link,
+    flushed to disk; if the copy fails, nothing is left behind."""
+    descriptor = os.open(name, NEW_FILE, mode, dir_fd=folder)
     try:
         with os.fdopen(descriptor, "wb") as copy:
             shutil.copyfileobj(source, copy, 1 << 20)

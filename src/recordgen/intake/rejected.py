@@ -9,7 +9,6 @@ recordgen changes no permission on a file it did not make.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import errno
 import os
@@ -22,10 +21,9 @@ from recordgen import permissions
 from recordgen.dates import uk_date_time
 from recordgen.documents.publish import FOLDER_MODE
 from recordgen.errors import Problem
-from recordgen.intake.claim import Claimed
+from recordgen.intake.claim import NEW_FILE, Claimed, write_copy
 
 NOTE_MODE = permissions.GROUP_READABLE
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def friendly_path(path: str) -> str:
@@ -77,7 +75,7 @@ def reject_file(
             if _taken(folder, name):
                 continue
             try:
-                descriptor = os.open(note, _NEW_FILE, NOTE_MODE, dir_fd=folder)
+                descriptor = os.open(note, NEW_FILE, NOTE_MODE, dir_fd=folder)
             except FileExistsError:
                 continue  # a note, or a link, already has that name
             with os.fdopen(descriptor, "wb") as handle:
@@ -132,14 +130,4 @@ def _copy_in(source: Path, folder: int, name: str) -> None:
     reading = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     with os.fdopen(reading, "rb") as original:
         mode = stat.S_IMODE(os.fstat(original.fileno()).st_mode) & NOTE_MODE
-        descriptor = os.open(name, _NEW_FILE, mode, dir_fd=folder)
-        try:
-            with os.fdopen(descriptor, "wb") as copy:
-                for block in iter(lambda: original.read(1 << 20), b""):
-                    copy.write(block)
-                copy.flush()
-                os.fsync(copy.fileno())
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(name, dir_fd=folder)
-            raise
+        write_copy(original, folder, name, mode)

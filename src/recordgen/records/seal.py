@@ -10,18 +10,16 @@ Each seal is also noted in the store, so a seal file cut short or removed is not
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import os
 import stat
-import time
 from pathlib import Path
 
 from recordgen import permissions
 from recordgen.clock import UK
 from recordgen.dates import uk_date_time
 from recordgen.errors import PublishError
-from recordgen.records.store import Seal, Store
+from recordgen.records.store import Seal, Store, lock_within
 
 SEAL_FILE = ".recordgen-seals"
 SEAL_MODE = permissions.GROUP_READABLE  # appended to after every run, so not read-only as documents are
@@ -100,19 +98,13 @@ def write_seal(store: Store, outbox: Path) -> Seal | None:
 def _lock(descriptor: int, path: Path) -> None:
     """Wait for other processes sealing at the same moment. The outbox may be on a network share
     whose locks do not work: then the line is written unlocked (one append, still whole)."""
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    while True:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                raise PublishError(f"The seal file {path} stayed locked by another recordgen "
-                                   f"process for {LOCK_WAIT_SECONDS:.0f} seconds, so no seal was "
-                                   "written this time.") from None
-            time.sleep(0.02)
-        except OSError:
-            return  # locks are not supported here
+    try:
+        taken = lock_within(descriptor, LOCK_WAIT_SECONDS)
+    except OSError:
+        return  # locks are not supported here
+    if not taken:
+        raise PublishError(f"The seal file {path} stayed locked by another recordgen process for "
+                           f"{LOCK_WAIT_SECONDS:.0f} seconds, so no seal was written this time.")
 
 
 def read_seals(outbox: Path) -> tuple[list[Seal], list[str]]:

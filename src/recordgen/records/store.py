@@ -512,21 +512,28 @@ def _opening_lock(path: Path) -> Iterator[None]:
     descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
                          permissions.PRIVATE_FILE)
     try:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StoreError(
-                        f"The records store {path} could not be opened: another recordgen "
-                        f"process has been opening it for over {WAIT_SECONDS:.0f} seconds. Check "
-                        "for a stuck recordgen process, then try again.") from None
-                time.sleep(0.02)
+        if not lock_within(descriptor, WAIT_SECONDS):
+            raise StoreError(
+                f"The records store {path} could not be opened: another recordgen process has "
+                f"been opening it for over {WAIT_SECONDS:.0f} seconds. Check for a stuck recordgen "
+                "process, then try again.")
         yield
     finally:
         os.close(descriptor)  # closing releases the lock
+
+
+def lock_within(descriptor: int, seconds: float) -> bool:
+    """Take an exclusive lock on an open file, waiting up to ``seconds`` for other processes that
+    hold it; False if they still hold it then."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
