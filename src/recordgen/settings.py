@@ -78,6 +78,29 @@ class Rules:
     # reported "as soon as it is practical"; the number of hours that means is the commissioner's to
     # set.
     incident_notification_hours: int = 24
+    # Service standard "When you leave or stop using the Housing Support Service": "housing support
+    # is provided within 24 hours of a referral when required, for example in a crisis situation".
+    crisis_support_hours: int = 24
+    # Service standard: "assessments/support plans finished within seven days of you entering the
+    # service" (Support planning policy §5.1 gives 4 weeks: 28).
+    plan_days: int = 7
+    # Service standard: plans reviewed "at a minimum period of every four weeks": a review at
+    # least this often, besides the plan's own review date. None: the service sets no such clock.
+    review_at_least_every: Interval | None = None
+    # Support planning policy §5.11: "Residents will be given the choice to review their plan every
+    # six or 12 months". Empty: the service offers no choice (the Service standard's interval).
+    resident_review_choices: tuple[Interval, ...] = ()
+    # Floating support specification §1.8: the two-year limit; staff are warned this many weeks
+    # before it, to plan the move-on or agree a continuation (§1.9, §1.10).
+    support_limit_warning_weeks: int = 8
+    # Employment development project specification, "National Supporting People Outcomes
+    # Framework": an outcomes form "for every person who leaves the service"; the working days
+    # allowed are the service's to set.
+    outcomes_form_working_days: int = 10
+    # Floating support specification §1.8: "18 years of age or above" (the Employment development
+    # project specification takes 16 to 65). 0 for max_age: no upper limit.
+    min_age: int = 18
+    max_age: int = 0
 
 
 @dataclass(frozen=True)
@@ -179,12 +202,23 @@ def settings_from_mapping(
         name: reader.whole("rules", name, getattr(defaults, name))
         for name in ("max_support_years", "exit_letter_working_days", "assessment_days",
                      "referral_contact_hours", "hard_copy_working_days",
-                     "incident_notification_hours")
+                     "incident_notification_hours", "crisis_support_hours", "plan_days",
+                     "support_limit_warning_weeks", "outcomes_form_working_days", "min_age",
+                     "max_age")
     }
+    if whole_numbers["max_age"] and whole_numbers["max_age"] < whole_numbers["min_age"]:
+        raise SettingsError(f"[rules] max_age is {whole_numbers['max_age']}, below min_age "
+                            f"({whole_numbers['min_age']}). Set max_age to 0 for no upper limit.")
+    at_least_every = reader.text("rules", "review_at_least_every", "")
     rules = Rules(
         max_review_interval=reader.interval("rules", "max_review_interval",
                                             defaults.max_review_interval),
         max_hours_per_week=reader.number("rules", "max_hours_per_week", defaults.max_hours_per_week),
+        review_at_least_every=_interval(at_least_every, "review_at_least_every")
+        if at_least_every else None,
+        resident_review_choices=tuple(
+            _interval(text, "resident_review_choices")
+            for text in reader.lines("rules", "resident_review_choices", ())),
         **whole_numbers,
     )
     limits = Limits(
@@ -246,6 +280,13 @@ def _check_store_location(folders: Folders) -> None:
                 f"[folders] store is {folders.store}, inside the {name} folder {folder}. "
                 "Keep the records store on the server's own disk, outside the shared folders."
             )
+
+
+def _interval(text: str, key: str) -> Interval:
+    try:
+        return Interval.parse(text)
+    except SettingsError as exc:
+        raise SettingsError(f"[rules] {key}: {exc}") from exc
 
 
 def _date(text: str, section: str, key: str) -> dt.date:
