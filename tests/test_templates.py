@@ -18,6 +18,7 @@ from docxtpl import DocxTemplate
 
 from recordgen.deadlines.clocks import (
     assessment_due,
+    crisis_support_due,
     exit_letter_due,
     incident_notification_due,
     referral_contact_due,
@@ -32,7 +33,7 @@ from recordgen.settings import Settings, load_settings
 from docx_text import docx_body_lines, docx_header_footer_text, docx_rows, docx_text
 
 ROOT = Path(__file__).resolve().parent.parent
-TODAY = dt.date(2026, 11, 20)  # after every date in the examples
+TODAY = dt.date(2026, 11, 23)  # on or after every date in the examples
 DOCUMENT_DATE = dt.date(2026, 11, 18)
 CONTEXT_NAMES = {"case_ref", "data", "document", "provider", "rules", "due"}
 
@@ -41,6 +42,9 @@ EXAMPLES = {
     "support_plan": "2026-09-14_THS-2026-0142_support_plan.json",
     "exit_letter": "2026-11-16_THS-2026-0142_exit_letter.json",
     "serious_incident": "2026-11-19_THS-2026-0097_serious_incident.json",
+    "referral": "2026-09-01_THS-2026-0142_referral.json",
+    "support_review": "2026-11-09_THS-2026-0142_support_review.json",
+    "leaver_outcomes": "2026-11-23_THS-2026-0097_leaver_outcomes.json",
 }
 NAME = "Siân O'Brien"
 NASTY_NAME = "Siân O'Brien & Sons <Ltd>"
@@ -52,6 +56,9 @@ LONG_TEXT_FIELD: dict[str, tuple[str | int, ...]] = {
     "support_plan": ("objectives", 0, "objective"),
     "exit_letter": ("effects_of_leaving",),
     "serious_incident": ("what_happened",),
+    "referral": ("reason_for_referral",),
+    "support_review": ("objectives", 0, "note"),
+    "leaver_outcomes": ("notes",),
 }
 
 
@@ -93,6 +100,14 @@ def due_dates(kind: str, data: Mapping[str, Any], settings: Settings) -> dict[st
     if kind == "exit_letter":
         received = dt.date.fromisoformat(data["request_received_on"])
         return {"letter": exit_letter_due(calendar, rules, received)}
+    if kind == "referral":
+        received_at = dt.datetime.fromisoformat(data["received_at"])
+        return {"referral_contact": referral_contact_due(calendar, rules, received_at),
+                "crisis": crisis_support_due(calendar, rules, received_at)}
+    if kind == "support_review":
+        return {"next_review": dt.date.fromisoformat(data["next_review_date"])}
+    if kind == "leaver_outcomes":
+        return {}
     occurred = dt.datetime.fromisoformat(data["occurred_at"])
     return {"notification": incident_notification_due(calendar, rules, occurred)}
 
@@ -383,14 +398,17 @@ def test_support_plan_holds_the_facts(
         "Outcome", "Objective", "How we will measure it", "Why it is achievable and realistic",
         "Who does what", "Target date",
     ]
-    outcomes = {objective["outcome"] for objective in data["objectives"]}
+    # Each objective is numbered (the plan gives no refs of its own): reviews refer to it so.
+    outcomes = {f"{objective['outcome']} (objective {number})"
+                for number, objective in enumerate(data["objectives"], start=1)}
     objective_rows = [row for row in out.rows if row[0] in outcomes]
     assert len(objective_rows) == len(data["objectives"]) == 3
-    for objective, row in zip(data["objectives"], objective_rows, strict=True):
+    for number, (objective, row) in enumerate(zip(data["objectives"], objective_rows,
+                                                  strict=True), start=1):
         who_does_what = "\n".join(f"{a['action']} — {a['by_whom']}" for a in objective["actions"])
         target = dt.date.fromisoformat(objective["target_date"])
         assert row == [
-            objective["outcome"],
+            f"{objective['outcome']} (objective {number})",
             objective["objective"],
             objective["measure"],
             objective["achievable"],
@@ -508,6 +526,7 @@ def test_exit_letter_holds_the_required_paragraphs(
 
 REASON_WORDS = [
     ("two-year limit reached", "You have now had housing support from us for two years."),
+    ("unwilling to engage", "you do not want the support we have been offering"),
     ("three missed appointments", "we were not able to meet you on three occasions"),
     ("risk to staff unmanageable", "we can no longer keep our staff safe"),
     ("structured review", "When we reviewed your support with you"),
@@ -523,6 +542,7 @@ def test_exit_letter_when_the_service_ends_support(
     data.update(
         ended_by="provider",
         provider_reason=reason,
+        still_vulnerable=True,
         reason_details="We wrote to you on 2 November 2026.\nWe also called you twice.",
         onward_referral={"organisation": "Thameside Mind & Wellbeing", "referred_on": "2026-11-17"},
     )
@@ -587,7 +607,8 @@ def test_exit_letter_specialist_accommodation_caveat(
     effects = out.body.index("What leaving the service means for you")
     assert out.body.index(TENANCY_CAVEAT) > effects
 
-    document["data"].update(ended_by="provider", provider_reason="structured review")
+    document["data"].update(ended_by="provider", provider_reason="structured review",
+                            still_vulnerable=False)
     out = render(document, settings, schemas, tmp_path)
     assert TENANCY_CAVEAT not in out.text
     assert "the terms of your tenancy may mean you need to keep receiving housing support" in (
@@ -699,7 +720,9 @@ def test_missing_optional_fields_leave_no_gaps(
 ) -> None:
     document = example(kind, settings)
     data = document["data"]
-    if kind != "exit_letter":  # the letter needs the address
+    if kind == "referral":  # the service's age range is checked against the date of birth
+        data["person"] = {"name": NAME, "date_of_birth": data["person"]["date_of_birth"]}
+    elif kind != "exit_letter":  # the letter needs the address
         data["person"] = {"name": NAME}
     for worker in ("worker", "reported_by"):
         if worker in data:
