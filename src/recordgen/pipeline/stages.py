@@ -7,10 +7,14 @@ because it decides which file is next. The stages before conversion (:data:`PREP
 (:data:`COMPLETE`) run one file at a time; conversion runs once over a whole batch
 (:mod:`recordgen.pipeline.batch`), because one LibreOffice start should serve many documents. A
 subject access request is answered from the store, so its bundle is made and published
-(:data:`ANSWER_REQUEST`) only once the case files before it in the batch are recorded. Reading
-those lists tells the architecture (docs/design.md §3).
+(:data:`ANSWER_REQUEST`) only once the case files before it in the batch are recorded. A case file
+that issues nothing (money secured, a declined referral) has no version to plan, render or
+publish: it is only recorded, with its clocks (:data:`RECORD_ONLY`). :data:`COMPLETING` says which
+list completes each answer. Reading those lists tells the architecture (docs/design.md §3).
 
-A stage stops the chain by raising: :class:`Stop` when there is nothing new to produce, a
+A stage stops the chain by raising: :class:`WaitForEarlier` when a case file checked against its
+case's records has a file of the same case ahead of it in the batch (it is taken again once that
+one is recorded), :class:`Stop` when there is nothing new to produce, a
 :class:`CaseFileError` or :class:`TemplateError` to reject the file (moved to the rejected folder
 with a note for admin staff), or a fault of the system (store, outbox, converter) to hold the file,
 claimed, for a retry. Versions are produced by :mod:`recordgen.documents.versions`, the one way to
@@ -53,7 +57,8 @@ from recordgen.errors import (
 )
 from recordgen.intake.claim import Claimed
 from recordgen.intake.load import parse_case_bytes, read_case_bytes
-from recordgen.kinds import Answer
+from recordgen.kinds import KINDS, Answer
+from recordgen.records.case_files import accepted_case_files
 from recordgen.records.store import Store, SubmissionOutcome, SubmissionRecord
 from recordgen.settings import Settings
 from recordgen.subject_access.bundle import BundleRequest, publish_bundle
@@ -76,6 +81,7 @@ class FileStatus(StrEnum):
     """What happened to one file, as the summary and the log say it."""
 
     PRODUCED = "produced"
+    RECORDED = "recorded"  # a case file that issues nothing (money secured): recorded, clocks kept
     UNCHANGED = "unchanged"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
@@ -99,6 +105,9 @@ class WorkItem:
     published: Published | None = None
     attachments: tuple[tuple[str, PublishedFile], ...] = ()  # files beside the document: (what, file)
     submission_id: int | None = None
+    # Cases with a file ahead of this one in its batch, not yet recorded: a case file checked
+    # against its case's records waits for them (WaitForEarlier).
+    cases_ahead: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,16 @@ class Stop(Exception):
     def __init__(self, status: FileStatus, message: str) -> None:
         super().__init__(message)
         self.status, self.message = status, message
+
+
+class WaitForEarlier(Exception):
+    """Raised by validation for a case file checked against its case's records (a review, against
+    the current plan) while a file of the same case ahead of it in the batch is not recorded yet:
+    the batch takes it again once that one is."""
+
+    def __init__(self, case_ref: str) -> None:
+        super().__init__(case_ref)
+        self.case_ref = case_ref
 
 
 class PdfPending(ConversionError):
@@ -156,9 +175,17 @@ def load(item: WorkItem, services: Services) -> WorkItem:
 
 
 def validate(item: WorkItem, services: Services) -> WorkItem:
+    """The schema and the rules; a kind checked against its case reads the case's records (after
+    any file of its case ahead of it in the batch is recorded)."""
     document = need(item.document, "a loaded case file")
-    return replace(item, case=validate_case_file(document, services.schemas, services.settings,
-                                                 item.received_at.date()))
+    kind = KINDS.get(declared(item, "kind") or "")
+    case_ref = declared(item, "case_ref")
+    if kind is not None and kind.checked_against_case and case_ref in item.cases_ahead:
+        raise WaitForEarlier(case_ref or "")
+    store = services.store
+    return replace(item, case=validate_case_file(
+        document, services.schemas, services.settings, item.received_at.date(),
+        case_files=lambda case_ref: accepted_case_files(store, case_ref)))
 
 
 def plan(item: WorkItem, services: Services) -> WorkItem:
@@ -171,6 +198,8 @@ def plan(item: WorkItem, services: Services) -> WorkItem:
         raise Stop(FileStatus.DUPLICATE, f"The same file was already processed on "
                    f"{uk_date(earlier.received_at.date())}; nothing new was produced.")
     start_on_arrival(store, case, services.settings)
+    if case.answer is Answer.RECORD:
+        return item  # nothing is issued, so there is no version to plan
     document_date = document_date_of(case, item.received_at)
     planned = plan_version(store, case, document_date=document_date,
                            deadline=document_clock(case, document_date, services.settings),
@@ -182,10 +211,9 @@ def plan(item: WorkItem, services: Services) -> WorkItem:
 
 
 def render(item: WorkItem, services: Services) -> WorkItem:
-    plan_ = need(item.plan, "a plan")
-    if plan_.case.kind.answer is not Answer.DOCUMENT:
+    if need(item.case, "a valid case file").answer is not Answer.DOCUMENT:
         return item  # a bundle is made from the store, once the batch before it is recorded
-    return replace(item, rendered=render_version(plan_))
+    return replace(item, rendered=render_version(need(item.plan, "a plan")))
 
 
 def convert(items: Sequence[WorkItem], services: Services) -> list[WorkItem]:
@@ -220,21 +248,24 @@ def publish_answer(item: WorkItem, services: Services) -> WorkItem:
 
 
 def record(item: WorkItem, services: Services) -> WorkItem:
-    """Record the case file, the version and its files, and the clocks it starts and stops, in one
-    transaction. A file written beside the document (a redaction log) is recorded by its hash,
-    never its content."""
-    plan_, published = need(item.plan, "a plan"), need(item.published, "published files")
-    store, case = services.store, plan_.case
+    """Record the case file, the version and its files (when it issued one), and the clocks it
+    starts and stops, in one transaction. A file written beside the document (a redaction log) is
+    recorded by its hash, never its content."""
+    store, case = services.store, need(item.case, "a valid case file")
     with store.transaction():
         submission_id = store.record_submission(submission_of(item, SubmissionOutcome.ACCEPTED))
-        document_id = store.record_document(version_record(
-            plan_, published, submission_id=submission_id, rendered=item.rendered,
-            produced_at=services.clock.now()))
-        for what, attached in item.attachments:
-            store.audit(f"{what} written", case.case_ref,
-                        {"document": document_id, "file": attached.relative,
-                         "sha256": attached.sha256})
-        update_clocks(store, case, document_id, plan_.document_date, services.settings)
+        document_id = None
+        if case.answer is not Answer.RECORD:
+            plan_ = need(item.plan, "a plan")
+            document_id = store.record_document(version_record(
+                plan_, need(item.published, "published files"), submission_id=submission_id,
+                rendered=item.rendered, produced_at=services.clock.now()))
+            for what, attached in item.attachments:
+                store.audit(f"{what} written", case.case_ref,
+                            {"document": document_id, "file": attached.relative,
+                             "sha256": attached.sha256})
+        day = item.plan.document_date if item.plan else document_date_of(case, item.received_at)
+        update_clocks(store, case, document_id, day, services.settings)
     return replace(item, submission_id=submission_id)
 
 
@@ -252,7 +283,14 @@ def finish(item: WorkItem, services: Services) -> WorkItem:
 PREPARE: Sequence[Stage] = (load, validate, plan, render)
 COMPLETE: Sequence[Stage] = (publish_outputs, record, finish)
 ANSWER_REQUEST: Sequence[Stage] = (publish_answer, record, finish)
+RECORD_ONLY: Sequence[Stage] = (record, finish)
 
+# Which stages complete a case file after conversion, by what it is answered with.
+COMPLETING: Mapping[Answer, Sequence[Stage]] = {
+    Answer.DOCUMENT: COMPLETE,
+    Answer.BUNDLE: ANSWER_REQUEST,
+    Answer.RECORD: RECORD_ONLY,
+}
 
 
 def document_date_of(case: CaseFile, received: dt.datetime) -> dt.date:
