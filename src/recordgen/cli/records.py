@@ -9,7 +9,8 @@ import click
 
 from recordgen.cli.context import case_ref_option, clock_of, settings_of
 from recordgen.cli.exit_codes import EXIT_PROBLEMS
-from recordgen.records.history import case_history
+from recordgen.dates import uk_date
+from recordgen.records.history import case_history, status_of
 from recordgen.records.opening import init_store, outbox_holdings
 from recordgen.records.seal import current_seal
 from recordgen.records.seal import describe as describe_seal
@@ -25,8 +26,10 @@ from recordgen.services import open_records
 def history(ctx: click.Context, case_ref: str, as_json: bool) -> None:
     """Everything received and produced for CASE_REF, in order, with hashes."""
     settings = settings_of(ctx)
+    today = clock_of(ctx).now().date()
     with open_records(settings, clock_of(ctx), read_only=True) as store:
         events = case_history(store, case_ref)
+        status = status_of(store, case_ref, today)
     if as_json:
         click.echo(json.dumps([{"at": e.at, "what": e.what, **e.detail} for e in events],
                               indent=2, ensure_ascii=False))
@@ -36,6 +39,7 @@ def history(ctx: click.Context, case_ref: str, as_json: bool) -> None:
         ctx.exit(EXIT_PROBLEMS)
     # Plain lines, not a table: a SHA-256 is shown whole, and is never folded over lines.
     click.echo(f"History of case {case_ref}")
+    click.echo(f"Case status on {uk_date(today)}: {status.words}")
     for event in events:
         click.echo(f"\n{event.at.replace('T', ' ')}  {event.what}")
         for label, key in (("SHA-256", "sha256"), ("PDF", "pdf"), ("PDF SHA-256", "pdf_sha256")):
