@@ -26,7 +26,7 @@ from recordgen.errors import (
 )
 from recordgen.intake.claim import Claimed
 from recordgen.intake.rejected import reject_file
-from recordgen.kinds import DOCUMENT_KINDS
+from recordgen.kinds import DOCUMENT_KINDS, Answer
 from recordgen.pipeline.stages import (
     COMPLETING,
     PREPARE,
@@ -41,6 +41,7 @@ from recordgen.pipeline.stages import (
     WorkItem,
     convert,
     declared,
+    declared_by,
     need,
     submission_of,
 )
@@ -65,30 +66,36 @@ def process_batch(batch: Sequence[Claimed], services: Services,
             on_outcome(result)
 
     planned: set[tuple[str, str]] = set()
-    waiting: set[str] = set()  # cases with a file put back to wait: their later files wait too
+    waiting: set[str] = set()  # cases with a review put back to wait: their bundles wait too
     later: list[Claimed] = []
+    declarations = {c.claim_id: declared_by(c, services) for c in batch}
     for claimed in batch:
         done = services.store.submission_by_claim(claimed.claim_id)
         if done is not None:  # recorded before a crash or a missing PDF: finish what is left
             settle(claimed.claim_id, resume(claimed, done, services, time.monotonic()))
             continue
+        # A review is checked against its case's records: it waits while another file of its
+        # case in this batch (a plan, say) is not recorded yet, before it or after it.
+        pending = frozenset(d.case_ref for claim_id, d in declarations.items()
+                            if claim_id != claimed.claim_id and d.case_ref is not None
+                            and d.may_be_depended_on
+                            and not isinstance(results.get(claim_id), Outcome))
         item = WorkItem(claimed=claimed, received_at=received_at(claimed, services.clock),
-                        started=time.monotonic(),
-                        cases_ahead=frozenset(case for case, _ in planned))
+                        started=time.monotonic(), cases_pending=pending)
         try:
             result = _run_stages(item, PREPARE, services)
         except WaitForEarlier as wait:
-            # Checked against its case once the files ahead are recorded; the files of its case
-            # after it wait with it, so that the case's files are still recorded in order.
             waiting.add(wait.case_ref)
             later.append(claimed)
             continue
         if isinstance(result, WorkItem) and result.case is not None:
             # A second file for the same document in one batch is planned again once the first
             # is recorded, so that it is judged against what the first one made. Nothing was
-            # published under the number it was given: it gives it back.
+            # published under the number it was given: it gives it back. A bundle of a case
+            # whose review waits waits too, so that it holds the review.
             key = (result.case.case_ref, result.case.series)
-            if key in planned or result.case.case_ref in waiting:
+            if key in planned or (result.case.case_ref in waiting
+                                  and result.case.answer is Answer.BUNDLE):
                 try:
                     services.store.release_version(claimed.claim_id)
                 except StoreError as fault:

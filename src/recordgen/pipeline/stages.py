@@ -13,8 +13,8 @@ publish: it is only recorded, with its clocks (:data:`RECORD_ONLY`). :data:`COMP
 list completes each answer. Reading those lists tells the architecture (docs/design.md §3).
 
 A stage stops the chain by raising: :class:`WaitForEarlier` when a case file checked against its
-case's records has a file of the same case ahead of it in the batch (it is taken again once that
-one is recorded), :class:`Stop` when there is nothing new to produce, a
+case's records has another file of the same case in the batch not recorded yet (it is taken again
+once that one is), :class:`Stop` when there is nothing new to produce, a
 :class:`CaseFileError` or :class:`TemplateError` to reject the file (moved to the rejected folder
 with a note for admin staff), or a fault of the system (store, outbox, converter) to hold the file,
 claimed, for a retry. Versions are produced by :mod:`recordgen.documents.versions`, the one way to
@@ -54,6 +54,7 @@ from recordgen.errors import (
     InboxError,
     InvariantBroken,
     Problem,
+    RecordgenError,
 )
 from recordgen.intake.claim import Claimed
 from recordgen.intake.load import parse_case_bytes, read_case_bytes
@@ -105,9 +106,9 @@ class WorkItem:
     published: Published | None = None
     attachments: tuple[tuple[str, PublishedFile], ...] = ()  # files beside the document: (what, file)
     submission_id: int | None = None
-    # Cases with a file ahead of this one in its batch, not yet recorded: a case file checked
-    # against its case's records waits for them (WaitForEarlier).
-    cases_ahead: frozenset[str] = frozenset()
+    # Cases with another file in this batch that a case file checked against its case's records
+    # may depend on (not a review, not a bundle), not yet recorded: it waits for them.
+    cases_pending: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,8 @@ class Stop(Exception):
 
 class WaitForEarlier(Exception):
     """Raised by validation for a case file checked against its case's records (a review, against
-    the current plan) while a file of the same case ahead of it in the batch is not recorded yet:
-    the batch takes it again once that one is."""
+    the current plan) while another file of the same case in the batch is not recorded yet: the
+    batch takes it again once that one is."""
 
     def __init__(self, case_ref: str) -> None:
         super().__init__(case_ref)
@@ -180,7 +181,7 @@ def validate(item: WorkItem, services: Services) -> WorkItem:
     document = need(item.document, "a loaded case file")
     kind = KINDS.get(declared(item, "kind") or "")
     case_ref = declared(item, "case_ref")
-    if kind is not None and kind.checked_against_case and case_ref in item.cases_ahead:
+    if kind is not None and kind.checked_against_case and case_ref in item.cases_pending:
         raise WaitForEarlier(case_ref or "")
     store = services.store
     return replace(item, case=validate_case_file(
@@ -291,6 +292,36 @@ COMPLETING: Mapping[Answer, Sequence[Stage]] = {
     Answer.BUNDLE: ANSWER_REQUEST,
     Answer.RECORD: RECORD_ONLY,
 }
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What a claimed file says it is, read ahead of its stages (None where it cannot be read)."""
+
+    case_ref: str | None
+    kind: str | None
+
+    @property
+    def may_be_depended_on(self) -> bool:
+        """Whether a case file checked against its case's records (a review) may need this one
+        recorded first: anything but another such file or a bundle (made from the records)."""
+        found = KINDS.get(self.kind or "")
+        return found is not None and not found.checked_against_case \
+            and found.answer is not Answer.BUNDLE
+
+
+def declared_by(claimed: Claimed, services: Services) -> Declared:
+    """The case and kind a claimed file declares, read ahead of its stages so that a batch can
+    order the files of one case; a file that cannot be read declares nothing (its own stages say
+    why)."""
+    limits = services.settings.limits
+    try:
+        raw = read_case_bytes(claimed.path, limits.max_case_file_bytes)
+        document = parse_case_bytes(raw, limits.max_nesting_depth, claimed.original_name)
+    except (RecordgenError, OSError):
+        return Declared(None, None)
+    item = WorkItem(claimed=claimed, received_at=dt.datetime.min, document=document)
+    return Declared(declared(item, "case_ref"), declared(item, "kind"))
 
 
 def document_date_of(case: CaseFile, received: dt.datetime) -> dt.date:

@@ -81,6 +81,8 @@ def pence(amount: object) -> int:
         raise ValueError(f"{amount!r} is not an amount of money")
     try:
         pounds = Decimal(repr(amount))  # the shortest text that reads back as the number written
+        if not pounds.is_finite():
+            raise ValueError(f"{amount!r} is not an amount of money")
         in_pence = pounds * 100
         if pounds < 0 or in_pence != in_pence.to_integral_value():
             raise ValueError(f"{amount!r} is not an amount in pounds and pence")
