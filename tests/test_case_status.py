@@ -21,7 +21,13 @@ from recordgen.clock import UK, FixedClock
 from recordgen.pipeline import Services
 from recordgen.pipeline.inbox import process_inbox
 from recordgen.records.case_files import StoredCaseFile, pence, pounds
-from recordgen.records.case_status import Stage, case_statuses, episodes, status_on
+from recordgen.records.case_status import (
+    Stage,
+    case_statuses,
+    episodes,
+    referrals,
+    status_on,
+)
 from recordgen.services import open_services
 from recordgen.settings import Settings
 
@@ -94,6 +100,15 @@ def test_a_later_case_file_for_the_same_referral_gives_its_decision() -> None:
                                      first_contact_at="2026-06-02T10:00"))
     assert files.on("2026-06-21") == (Stage.DECLINED, D("2026-06-20"))
     assert len(episodes(files.files)) == 1
+    (only,) = referrals(files.files)  # one referral, counted once
+    assert (only.decision, only.decided_on) == ("declined", D("2026-06-20"))
+
+
+def test_a_referral_and_its_assessment_are_one_referral() -> None:
+    files = Files().add("referral").add("needs_assessment")  # both received 9:40, 1 September
+    (only,) = referrals(files.files)
+    assert (only.from_kind, only.decision, only.route) == ("referral", "accepted",
+                                                           "Family or friend")
 
 
 def test_an_assessment_without_a_referral_case_file_still_refers_and_opens() -> None:

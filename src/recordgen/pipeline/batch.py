@@ -37,7 +37,7 @@ from recordgen.pipeline.stages import (
     Services,
     Stage,
     Stop,
-    WaitForEarlier,
+    WaitForCase,
     WorkItem,
     convert,
     declared,
@@ -84,7 +84,7 @@ def process_batch(batch: Sequence[Claimed], services: Services,
                         started=time.monotonic(), cases_pending=pending)
         try:
             result = _run_stages(item, PREPARE, services)
-        except WaitForEarlier as wait:
+        except WaitForCase as wait:
             waiting.add(wait.case_ref)
             later.append(claimed)
             continue

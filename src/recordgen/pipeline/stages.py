@@ -12,7 +12,7 @@ that issues nothing (money secured, a declined referral) has no version to plan,
 publish: it is only recorded, with its clocks (:data:`RECORD_ONLY`). :data:`COMPLETING` says which
 list completes each answer. Reading those lists tells the architecture (docs/design.md §3).
 
-A stage stops the chain by raising: :class:`WaitForEarlier` when a case file checked against its
+A stage stops the chain by raising: :class:`WaitForCase` when a case file checked against its
 case's records has another file of the same case in the batch not recorded yet (it is taken again
 once that one is), :class:`Stop` when there is nothing new to produce, a
 :class:`CaseFileError` or :class:`TemplateError` to reject the file (moved to the rejected folder
@@ -133,7 +133,7 @@ class Stop(Exception):
         self.status, self.message = status, message
 
 
-class WaitForEarlier(Exception):
+class WaitForCase(Exception):
     """Raised by validation for a case file checked against its case's records (a review, against
     the current plan) while another file of the same case in the batch is not recorded yet: the
     batch takes it again once that one is."""
@@ -182,7 +182,7 @@ def validate(item: WorkItem, services: Services) -> WorkItem:
     kind = KINDS.get(declared(item, "kind") or "")
     case_ref = declared(item, "case_ref")
     if kind is not None and kind.checked_against_case and case_ref in item.cases_pending:
-        raise WaitForEarlier(case_ref or "")
+        raise WaitForCase(case_ref or "")
     store = services.store
     return replace(item, case=validate_case_file(
         document, services.schemas, services.settings, item.received_at.date(),
@@ -320,8 +320,7 @@ def declared_by(claimed: Claimed, services: Services) -> Declared:
         document = parse_case_bytes(raw, limits.max_nesting_depth, claimed.original_name)
     except (RecordgenError, OSError):
         return Declared(None, None)
-    item = WorkItem(claimed=claimed, received_at=dt.datetime.min, document=document)
-    return Declared(declared(item, "case_ref"), declared(item, "kind"))
+    return Declared(declared_in(document, "case_ref"), declared_in(document, "kind"))
 
 
 def document_date_of(case: CaseFile, received: dt.datetime) -> dt.date:
@@ -367,7 +366,13 @@ def _hash_unread(item: WorkItem) -> str:
 def declared(item: WorkItem, key: str) -> str | None:
     """What a rejected file says about itself, if it is safe to record (a case reference in its
     canonical form, so the rejection is found under the case it names)."""
-    value = item.document.get(key) if item.document else None
+    return declared_in(item.document, key)
+
+
+def declared_in(document: Mapping[str, Any] | None, key: str) -> str | None:
+    """What a loaded case file says it is (its kind, or its case reference in its canonical form),
+    if it can be taken at its word."""
+    value = document.get(key) if document else None
     if not (isinstance(value, str) and len(value) <= 40 and value.isprintable()):
         return None
     if key == "case_ref":

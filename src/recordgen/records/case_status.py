@@ -171,6 +171,12 @@ def _referrals(case_files: Sequence[StoredCaseFile]) -> dict[dt.datetime, Referr
     return {**assessed, **found}
 
 
+def referrals(case_files: Sequence[StoredCaseFile]) -> list[Referral]:
+    """Every referral of one case, oldest first, each once however many case files gave it (the
+    monitoring returns count referrals received from these)."""
+    return sorted(_referrals(case_files).values(), key=lambda r: r.received_at)
+
+
 # (kind, field) pairs whose date starts support, and those whose date ends it.
 _OPENINGS = ((NEEDS_ASSESSMENT.name, "support_start_date"), (SUPPORT_PLAN.name, "support_started_on"),
              (LEAVER_OUTCOMES.name, "support_started_on"))
