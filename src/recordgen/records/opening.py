@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from recordgen.clock import Clock, SystemClock
 from recordgen.errors import RecordgenError, SettingsError, StoreError, StoreMissing
+from recordgen.records.copy import Copied, copy_store
 from recordgen.records.postgres import Database, PostgresStore, database_of
 from recordgen.records.seal import write_seal
 from recordgen.records.store import MISSING_ADVICE, SqliteStore, SqlStore, Store
+from recordgen.records.verify import Finding, verify_records
 from recordgen.settings import Settings, check_database_url
 
 log = logging.getLogger("recordgen")
@@ -102,6 +106,38 @@ def migrate_store(settings: Settings, clock: Clock | None = None, *, url: str | 
         if grant_to:
             store.grant_to(grant_to)
     return database.describe()
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    where: str
+    copied: Copied
+    findings: list[Finding]
+
+
+def copy_to(settings: Settings, url: str, clock: Clock | None = None, *,
+            grant_to: str | None = None,
+            progress: Callable[[str, int], None] | None = None) -> CopyResult:
+    """``recordgen store copy --to URL``: the settings' store, copied whole into the PostgreSQL
+    database at ``url`` (made a store first, without an entry of its own: the copy brings its
+    trail), then checked with verify against the outbox."""
+    database = _database(settings, url)
+    clock = clock or SystemClock()
+    with open_store(settings, clock, may_create=False) as source:
+        if isinstance(source, PostgresStore) and source.database.url == database.url:
+            raise StoreError("The store would be copied onto itself: --to names the database "
+                             "the settings already use.")
+        try:
+            target = PostgresStore(database, clock=clock)
+        except StoreMissing:
+            target = PostgresStore(database, clock=clock, create="recordgen store copy",
+                                   first_entry=False)
+        with target:
+            copied = copy_store(source, target, progress)
+            if grant_to:
+                target.grant_to(grant_to)
+            findings = verify_records(target, settings.folders.outbox)
+    return CopyResult(database.describe(), copied, findings)
 
 
 def _database(settings: Settings, url: str | None) -> Database:

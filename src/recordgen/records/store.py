@@ -54,6 +54,8 @@ from recordgen.records.rows import clock_from_row, document_from_row, submission
 WAIT_SECONDS = 60.0
 # Tables a caller may read row by row, exactly as stored (for verify and the migrations).
 _READABLE = ("submissions", "documents", "clocks")
+# Every table of the record, for a copy of the whole store.
+_RECORD_TABLES = ("submissions", "documents", "clocks", "versions", "audit", "seals")
 
 
 class Store(Protocol):
@@ -186,6 +188,26 @@ class SqlStore:
     def applied_migrations(self) -> list[int]:
         return [int(row["version"]) for row in self._all(
             "SELECT version FROM migrations ORDER BY version")]
+
+    def describe(self) -> str:
+        """Where the store is, as it may be shown (never with a password)."""
+        raise NotImplementedError
+
+    def rows_after(self, table: str, after: int, limit: int | None) -> list[dict[str, Any]]:
+        """Rows of any table of the record with an id above ``after``, in order, exactly as
+        stored (for ``recordgen store copy``)."""
+        if table not in _RECORD_TABLES:
+            raise StoreError(f"recordgen does not copy the table {table!r}.")
+        query = f"SELECT * FROM {table} WHERE id > ? ORDER BY id"  # noqa: S608 (a fixed name)
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        return [dict(row) for row in self._all(query, (after,))]
+
+    def last_row(self, table: str) -> dict[str, Any] | None:
+        if table not in _RECORD_TABLES:
+            raise StoreError(f"recordgen does not copy the table {table!r}.")
+        row = self._one(f"SELECT * FROM {table} ORDER BY id DESC LIMIT 1")  # noqa: S608
+        return dict(row) if row is not None else None
 
     # --- submissions ----------------------------------------------------------------------------
 
