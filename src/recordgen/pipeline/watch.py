@@ -256,6 +256,7 @@ class Watcher:
         self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()  # put() is signal-safe
         self._stopping = False
         self.stop_reason = ""
+        self._area: ClaimArea | None = None
 
     def stop(self, reason: str = "asked to stop") -> None:
         """Stop after the batch in hand. Safe from another thread and from a signal handler."""
@@ -305,12 +306,18 @@ class Watcher:
 
     @contextmanager
     def _claim_area(self) -> Iterator[ClaimArea]:
+        # Claims coordinated through the database when the store is shared (PostgreSQL).
+        registry = self.services.store.claim_registry()
         try:
-            area = ClaimArea(self.services.settings.folders.work, clock=self.services.clock)
+            area = ClaimArea(self.services.settings.folders.work, clock=self.services.clock,
+                             registry=registry)
         except InboxError as exc:
+            if registry is not None:
+                registry.leave()
             cause = exc.__cause__
             reason = (cause.strerror if isinstance(cause, OSError) else None) or str(exc)
             raise InboxNotWritable(_not_writable(self.inbox, reason)) from exc
+        self._area = area
         with area:
             yield area
 
@@ -405,6 +412,8 @@ class Watcher:
             self.counts[outcome.status] += 1
             if outcome.status == "held":
                 _log_held(outcome)
+        if self._area is not None:  # finished files are no longer claimed in the database
+            self._area.forget_finished(list(batch))
 
 
 def _log_held(outcome: Outcome) -> None:

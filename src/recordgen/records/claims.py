@@ -58,3 +58,6 @@ class ClaimRegistry(Protocol):
 
     def forget_worker(self, worker: str) -> None:
         """A dead worker whose claims were all taken over."""
+
+    def live_folders(self) -> set[str]:
+        """The work folders of the workers the database still knows."""
