@@ -284,13 +284,25 @@ class ClaimArea:
         with contextlib.suppress(OSError):
             os.utime(self.folder / ".lock")
 
-    def _take_over(self, registry: ClaimRegistry) -> None:
+    def take_over_dead(self) -> list[Claimed]:
+        """With claims in the database: the files of workers that died since the last look, now
+        this worker's (the watcher looks every few seconds, not only at its rescans)."""
+        if self.registry is None:
+            return []
+        return self._take_over(self.registry)
+
+    def _take_over(self, registry: ClaimRegistry) -> list[Claimed]:
         """The database names the dead workers and gives this worker their claims: each file is
         moved here from wherever it was left (the dead worker's folder, or still the inbox if it
         died between claiming and moving it); a claim whose file is nowhere was finished."""
+        fetched = []
         for held in registry.take_over():
-            if not self._fetch(held):
+            if self._fetch(held):
+                fetched.append(Claimed.from_path(
+                    self.folder / f"{held.claim_id}{CLAIM_SEPARATOR}{held.inbox_name}"))
+            else:
                 registry.release(held.claim_id)
+        return fetched
 
     def _fetch(self, held: HeldClaim) -> bool:
         """Move the file of a claim taken over into this worker's folder; False if it is gone."""

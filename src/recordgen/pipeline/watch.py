@@ -56,6 +56,9 @@ NETWORK_FILESYSTEMS = frozenset({
     "cifs", "smb3", "smbfs", "nfs", "nfs4", "9p", "afs", "ceph", "davfs", "glusterfs",
     "fuse.glusterfs", "fuse.sshfs", "fuse.rclone",
 })
+# With claims in the database (a PostgreSQL store), how often the watcher looks for workers that
+# died, between rescans: their files are taken over within a minute whatever rescan_seconds is.
+TAKEOVER_SECONDS = 10.0
 _EVENTS: list[type[FileSystemEvent]] = [
     FileCreatedEvent, FileModifiedEvent, FileClosedEvent, FileMovedEvent,
 ]
@@ -279,8 +282,9 @@ class Watcher:
     def _loop(self, area: ClaimArea) -> None:
         now = time.monotonic()
         rescan_at, poll_at = now + self.options.rescan_seconds, self._next_poll(now)
+        takeover_at = self._next_takeover(area, now)
         while not self._stopping:
-            self._sleep_until(min(rescan_at, poll_at, self.settling.next_check()))
+            self._sleep_until(min(rescan_at, poll_at, takeover_at, self.settling.next_check()))
             if self._stopping:
                 break
             now = time.monotonic()
@@ -291,7 +295,14 @@ class Watcher:
             elif now >= poll_at:
                 self._scan()
                 poll_at = self._next_poll(now)
+            if now >= takeover_at:  # claims in the database: a dead worker's, within a minute
+                self._process(area.take_over_dead())
+                takeover_at = self._next_takeover(area, now)
             self._process(self._claim(area, self.settling.take_ready(BATCH_SIZE)))
+
+    @staticmethod
+    def _next_takeover(area: ClaimArea, now: float) -> float:
+        return now + TAKEOVER_SECONDS if area.registry is not None else math.inf
 
     def _next_poll(self, now: float) -> float:
         return now + self.options.poll_seconds if self.options.polling else math.inf
