@@ -56,7 +56,7 @@ class Cluster:
         if self.owner is not None:
             command = ["runuser", "-u", self.owner, "--", *command]
         return subprocess.run(command, check=True, capture_output=True, text=True,
-                              env=_clean_environment(), timeout=120)
+                              env=_clean_environment())  # no timeout: pg_ctl has its own
 
     def url(self, database: str = "postgres", user: str = SUPERUSER) -> str:
         """A connection URL without a password (the password comes from elsewhere)."""
