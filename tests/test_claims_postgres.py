@@ -18,11 +18,19 @@ import pytest
 from recordgen.intake.claim import ClaimArea
 from recordgen.pipeline.inbox import process_inbox
 from recordgen.records.claims import DEAD_AFTER_SECONDS
+from recordgen.records import postgres
 from recordgen.records.postgres import Database, PostgresClaims, PostgresStore
 from recordgen.services import open_services
 from recordgen.settings import Settings
 
 from conftest import example, make_settings
+
+
+@pytest.fixture(autouse=True)
+def no_restart_grace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test cluster may have started (or restarted) moments ago; the grace after a server
+    start has a test of its own."""
+    monkeypatch.setattr(postgres, "RESTART_GRACE_SECONDS", 0.0)
 
 
 @pytest.fixture
@@ -102,6 +110,21 @@ def test_a_dead_workers_claims_are_taken_over_from_its_folder_and_the_inbox(
         assert moved.claim_id in {c.claim_id for c in held}  # the same claim, kept
         assert claims(database) == [("moved.json", "host-b-1"), ("unmoved.json", "host-b-1")]
         assert not (inbox / ".recordgen-work" / "host-a-1").exists()
+
+
+def test_no_worker_is_taken_for_dead_just_after_the_server_started(
+        inbox: Path, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a restart every worker's lock is free and their heartbeats may be old: they are given
+    time to connect again before anyone is taken for dead."""
+    monkeypatch.setattr(postgres, "RESTART_GRACE_SECONDS", 3600.0)
+    dead = area(inbox, database, "host-a-1")
+    assert dead.claim(drop(inbox, "plan.json")) is not None
+    die(dead, database, seconds_ago=DEAD_AFTER_SECONDS + 1)
+    with area(inbox, database, "host-b-1") as other:
+        assert other.pending() == []
+    monkeypatch.setattr(postgres, "RESTART_GRACE_SECONDS", 0.0)
+    with area(inbox, database, "host-c-1") as heir:
+        assert [c.original_name for c in heir.pending()] == ["plan.json"]
 
 
 def test_a_live_worker_is_never_taken_over(inbox: Path, database: Database) -> None:

@@ -60,6 +60,9 @@ WRITE_LOCK = 0x7265636F72646765
 # How long a broken connection is retried, waiting for the server to come back.
 RECONNECT_SECONDS = 300.0
 CONNECT_TIMEOUT_SECONDS = 10
+# For this long after the database server starts, no worker is taken for dead: a restart freed
+# every worker's lock, and they need a heartbeat's time to connect again.
+RESTART_GRACE_SECONDS = DEAD_AFTER_SECONDS + HEARTBEAT_SECONDS
 # Errors that mean the server is not there (yet): worth waiting for. Others (a wrong password, a
 # database or role that does not exist) are said at once.
 _NOT_WORTH_WAITING = ("password authentication failed", "does not exist", "no password supplied",
@@ -464,14 +467,19 @@ class PostgresClaims:
             db = self._db
             if db is None:  # pragma: no cover
                 return []
+
             try:
                 with db.transaction():
+                    # Not in the first moments after the server started: a restart freed every
+                    # worker's lock, and the others are still connecting again.
                     dead = db.execute(
                         "SELECT worker, folder FROM workers WHERE worker <> %s AND ("
                         "heartbeat_at < now() - make_interval(secs => %s) OR "
                         "(heartbeat_at < now() - make_interval(secs => %s) AND "
-                        "pg_try_advisory_xact_lock(lock_key)))",
-                        (self.worker, SILENT_AFTER_SECONDS, DEAD_AFTER_SECONDS)).fetchall()
+                        "pg_try_advisory_xact_lock(lock_key))) AND "
+                        "pg_postmaster_start_time() < now() - make_interval(secs => %s)",
+                        (self.worker, SILENT_AFTER_SECONDS, DEAD_AFTER_SECONDS,
+                         RESTART_GRACE_SECONDS)).fetchall()
                     for row in dead:
                         moved = db.execute(
                             "UPDATE claims SET worker = %s, claimed_at = now() WHERE worker = %s "
