@@ -17,8 +17,8 @@ import pytest
 
 from recordgen.intake.claim import ClaimArea
 from recordgen.pipeline.inbox import process_inbox
-from recordgen.records.claims import DEAD_AFTER_SECONDS
 from recordgen.records import postgres
+from recordgen.records.claims import DEAD_AFTER_SECONDS
 from recordgen.records.postgres import Database, PostgresClaims, PostgresStore
 from recordgen.services import open_services
 from recordgen.settings import Settings
