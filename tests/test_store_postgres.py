@@ -412,3 +412,37 @@ def test_a_step_cut_off_by_a_restart_is_refused_whole_and_can_be_done_again(
             store.record_document(document(1, sid))
         assert [e.action for e in store.audit_entries()] == [
             "store created", "submission accepted", "document produced"]
+
+
+def test_store_init_and_migrate_as_the_owner_then_watchers_record_as_the_watcher_role(
+        tmp_path: Path, postgres_cluster: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's way: the owner makes the tables and grants the watcher role its rights; the
+    settings name the watcher role; a later `store migrate` finds nothing to do."""
+    suffix = secrets.token_hex(4)
+    owner, watcher, name = f"owner_{suffix}", f"watcher_{suffix}", f"records_{suffix}"
+    postgres_cluster.create_role(owner, "owner-pw")
+    postgres_cluster.create_role(watcher, "watcher-pw")
+    postgres_cluster.create_database(name, owner=owner)
+    owner_url = postgres_cluster.url(name, owner)
+    secret = tmp_path / "db-password"
+    secret.write_text("watcher-pw\n")
+    secret.chmod(0o600)
+    config = tmp_path / "recordgen.toml"
+    config.write_text(
+        f'[folders]\ntemplates = "{REPO / "templates"}"\nschemas = "{REPO / "schemas"}"\n'
+        f'[output]\npdf = false\n[store]\nurl = "{postgres_cluster.url(name, watcher)}"\n'
+        f'password_file = "{secret}"\n')
+    code, output = run(config, "process")  # the watcher role may not make the tables
+    assert code == EXIT_FAULT and "does not own the store's tables" in output
+    monkeypatch.setenv("PGPASSWORD", "owner-pw")  # the owner's password, as ~/.pgpass would give
+    code, output = run(config, "store", "init", "--url", owner_url, "--grant-to", watcher)
+    assert code == 0, output
+    assert "A new, empty records store was made" in output and watcher in output
+    monkeypatch.delenv("PGPASSWORD")
+    processed(config)
+    assert run(config, "verify")[0] == 0
+    monkeypatch.setenv("PGPASSWORD", "owner-pw")
+    code, output = run(config, "store", "migrate", "--url", owner_url, "--grant-to", watcher)
+    assert code == 0 and "is up to date" in output
+    code, output = run(config, "store", "init", "--url", owner_url)
+    assert code == EXIT_FAULT and "already exists" in output
