@@ -265,6 +265,9 @@ class PostgresStore(SqlStore):
         self._depth = 1  # from here on, a broken connection is the transaction's failure
         try:
             self._execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+        except BaseException:
+            self._rollback()
+            raise
         finally:
             self._depth = 0
 
