@@ -9,6 +9,7 @@ import click
 
 from recordgen.cli.context import clock_of, settings_of
 from recordgen.cli.exit_codes import EXIT_NOT_WATCHING, EXIT_OK, EXIT_PROBLEMS
+from recordgen.records.opening import outbox_holdings
 from recordgen.services import open_records
 from recordgen.status import gather
 from recordgen.status.summary import Verdict, summary_json, summary_lines, verdict
@@ -28,8 +29,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
     needs attention, 7 when no watcher has looked at the inbox for more than a few minutes.
     """
     settings = settings_of(ctx)
-    with open_records(settings, clock_of(ctx), read_only=True) as store:
-        report = gather(settings, store, clock_of(ctx))
+    if not settings.folders.store.exists() and not outbox_holdings(settings.folders.outbox):
+        report = gather(settings, None, clock_of(ctx))  # a first run has not happened yet
+    else:
+        with open_records(settings, clock_of(ctx), read_only=True) as store:
+            report = gather(settings, store, clock_of(ctx))
     if as_json:
         click.echo(json.dumps(summary_json(report, settings.status_page), ensure_ascii=False,
                               indent=2))

@@ -61,16 +61,18 @@ class StatusBoard:
     """The status page and heartbeat of one running command."""
 
     def __init__(self, settings: Settings, store: Store, clock: Clock, command: Command, *,
-                 host: str | None = None,
+                 host: str | None = None, refresh_seconds: float = REFRESH_SECONDS,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.settings, self.store, self.clock, self.command = settings, store, clock, command
         self.host = host or this_host()
+        self.refresh_seconds = refresh_seconds
         self.started_at = clock.now()
         self._monotonic = monotonic
         self._written_at: float | None = None  # when the page was last written (monotonic)
         self._looked_at: float | None = None
         self._failing: set[str] = set()  # what failed last time, so it is logged once
         self.last_seconds = 0.0  # how long the last page took to gather, render and write
+        self.pages_written = 0  # attempts, written or not
 
     # --- what the pipeline calls ----------------------------------------------------------------
 
@@ -93,13 +95,14 @@ class StatusBoard:
         """The monotonic time by which the page must be written again."""
         if self._written_at is None:
             return self._monotonic()
-        return self._written_at + REFRESH_SECONDS
+        return self._written_at + self.refresh_seconds
 
     def refresh(self) -> None:
         """Write the page now."""
         started = self._monotonic()
         self._written_at = started
         self._quietly("page", self._write)
+        self.pages_written += 1
         self.last_seconds = self._monotonic() - started
 
     def stopped(self, reason: str) -> None:

@@ -19,7 +19,7 @@ from recordgen.dates import When, day_of, parse_when
 from recordgen.deadlines.clocks import ClockName
 from recordgen.deadlines.due import DUE_SOON_WORKING_DAYS, DueRow, due_rows
 from recordgen.kinds import KINDS
-from recordgen.records.store import DocumentRecord, Store
+from recordgen.records.store import ClockRecord, DocumentRecord, Store
 from recordgen.settings import Settings
 from recordgen.status.folders import (
     NEVER_READ,
@@ -148,12 +148,14 @@ class StatusReport:
         return sum(1 for d in self.due.items if d.soon)
 
 
-def gather(settings: Settings, store: Store, clock: Clock) -> StatusReport:
-    """Everything the page shows, as it stands at the clock's "now"."""
+def gather(settings: Settings, store: Store | None, clock: Clock) -> StatusReport:
+    """Everything the page shows, as it stands at the clock's "now". ``store`` is None where
+    none has been made yet (nothing was ever recorded)."""
     now = clock.now()
     folders = settings.folders
     inbox = inbox_items(folders.inbox, folders.work.name)
-    documents = store.documents()
+    documents = store.documents() if store else []
+    clocks = store.clocks() if store else []
     return StatusReport(
         now=now,
         service=settings.provider.service_name,
@@ -161,9 +163,8 @@ def gather(settings: Settings, store: Store, clock: Clock) -> StatusReport:
         rejected=Listed.of(rejected_files(folders.rejected)),
         held=Listed.of(held_files(folders.work, read_reasons(folders.work), now, IN_HAND_FOR)),
         never_read=Listed.of([i for i in inbox if _never_read(i, now)]),
-        late=Listed.of(late_documents(store, documents, now)),
-        due=Listed.of(due_items(due_rows(store.clocks(open_only=True), settings.calendar,
-                                         now.date()), now)),
+        late=Listed.of(late_documents(clocks, documents, now)),
+        due=Listed.of(due_items(due_rows(clocks, settings.calendar, now.date()), now)),
         produced_today=Listed.of(produced(documents, now, today=True)),
         produced_earlier=Listed.of(produced(documents, now, today=False)),
     )
@@ -208,13 +209,13 @@ def due_items(rows: Sequence[DueRow], now: dt.datetime) -> list[DueItem]:
     return items
 
 
-def late_documents(store: Store, documents: Sequence[DocumentRecord],
+def late_documents(clocks: Sequence[ClockRecord], documents: Sequence[DocumentRecord],
                    now: dt.datetime) -> list[LateDocument]:
     """Clocks met late in the last seven days, latest first, with the document that met each."""
     by_id = {d.id: d for d in documents}
     since = now.date() - dt.timedelta(days=RECENT_DAYS - 1)
     late = []
-    for record in store.clocks():
+    for record in clocks:
         if record.met is not False or record.closed is None:
             continue
         met_on = day_of(parse_when(record.closed))
