@@ -89,7 +89,7 @@ def test_a_misspelt_status_setting_is_refused_with_a_suggestion(tmp_path: Path) 
 
 
 def test_after_a_run_the_page_shows_each_section_in_order_and_what_happened(tmp_path: Path) -> None:
-    config, settings = busy_morning(tmp_path)
+    config, _ = busy_morning(tmp_path)
     page = page_text(config)
     assert headings(page) == ["Is recordgen working?", "Needs your attention",
                               "Due soon and overdue", "Today and this week"]
