@@ -94,7 +94,7 @@ class StatusBoard:
     def refresh_due(self) -> float:
         """The monotonic time by which the page must be written again."""
         if self._written_at is None:
-            return self._monotonic()
+            return 0.0  # never written: due now
         return self._written_at + self.refresh_seconds
 
     def refresh(self) -> None:
