@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from recordgen.cli import cli
 from recordgen.clock import UK, FixedClock
 from recordgen.settings import Settings, load_settings
-from recordgen.status.heartbeat import Command, Look, write_look
+from recordgen.status.heartbeat import Command, Look, notes_folder, write_look
 
 from conftest import EXAMPLES, REPO, example
 
@@ -65,7 +65,7 @@ def drop_word_document(config: Path, name: str = "letter to Siân.docx") -> None
 
 def note_watcher(settings: Settings, looked_at: dt.datetime, *, host: str = "housing-srv1",
                  stopped: bool = False) -> None:
-    write_look(settings.folders.work, Look(Command.WATCH, host, looked_at,
+    write_look(notes_folder(settings.folders.inbox), Look(Command.WATCH, host, looked_at,
                                            looked_at - dt.timedelta(hours=2),
                                            stopped_at=looked_at if stopped else None,
                                            stop_reason="SIGTERM" if stopped else ""))

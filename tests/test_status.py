@@ -24,7 +24,7 @@ from recordgen.intake.rejected import errors_text
 from recordgen.settings import load_settings
 from recordgen.status.board import write_page
 from recordgen.status.folders import HIDDEN_VALUE, parse_note, without_values
-from recordgen.status.heartbeat import read_looks
+from recordgen.status.heartbeat import notes_folder, read_looks
 from recordgen.status.held import note_results, read_reasons
 from recordgen.status.summary import Verdict
 
@@ -400,7 +400,7 @@ def test_the_watchers_note_of_its_last_look_is_read_back(tmp_path: Path) -> None
     config = shared_folder(tmp_path)
     settings = load_settings(config)
     note_watcher(settings, MORNING, host="srv/with odd:name")
-    (look,) = read_looks(settings.folders.work)
+    (look,) = read_looks(notes_folder(settings.folders.inbox))
     assert (look.host, look.looked_at, look.stopped_at) == ("srv/with odd:name", MORNING, None)
-    (settings.folders.work / ".look-watch-broken.json").write_text("{not json")
-    assert len(read_looks(settings.folders.work)) == 1
+    (notes_folder(settings.folders.inbox) / "look-watch-broken.json").write_text("{not json")
+    assert len(read_looks(notes_folder(settings.folders.inbox))) == 1

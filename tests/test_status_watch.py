@@ -19,7 +19,7 @@ from recordgen.pipeline.watch import Watcher, WatchOptions
 from recordgen.services import open_services
 from recordgen.settings import Settings
 from recordgen.status.board import StatusBoard
-from recordgen.status.heartbeat import Command, read_looks
+from recordgen.status.heartbeat import Command, notes_folder, read_looks
 
 from conftest import example, make_settings
 
@@ -85,7 +85,7 @@ def test_the_watcher_writes_the_page_after_a_batch_and_every_interval_and_when_i
         written = thread.board.pages_written if thread.board else 0
         wait_for(lambda: thread.board and thread.board.pages_written >= written + 3,
                  "three more pages with nothing to do", timeout=10)
-        (look,) = read_looks(settings.folders.work)
+        (look,) = read_looks(notes_folder(settings.folders.inbox))
         assert look.host == "watch-srv" and look.stopped_at is None
         # A batch: the page shows what it produced straight away.
         (settings.folders.inbox / "incident.json").write_text(
@@ -94,7 +94,7 @@ def test_the_watcher_writes_the_page_after_a_batch_and_every_interval_and_when_i
                  "the produced document on the page")
     finally:
         thread.stop()
-    (look,) = read_looks(settings.folders.work)
+    (look,) = read_looks(notes_folder(settings.folders.inbox))
     assert look.stopped_at is not None and look.stop_reason == "asked by the test"
     assert "Warning: the watcher is not running." in page.read_text()
 

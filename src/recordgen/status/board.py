@@ -23,7 +23,7 @@ from recordgen.clock import Clock
 from recordgen.records.store import Store
 from recordgen.settings import Settings
 from recordgen.status.facts import StatusReport, gather
-from recordgen.status.heartbeat import Command, Look, this_host, write_look
+from recordgen.status.heartbeat import Command, Look, notes_folder, this_host, write_look
 from recordgen.status.held import FileResult, note_results
 from recordgen.status.page import render_page
 
@@ -66,6 +66,7 @@ class StatusBoard:
         self.settings, self.store, self.clock, self.command = settings, store, clock, command
         self.host = host or this_host()
         self.refresh_seconds = refresh_seconds
+        self.notes = notes_folder(settings.folders.inbox)
         self.started_at = clock.now()
         self._monotonic = monotonic
         self._written_at: float | None = None  # when the page was last written (monotonic)
@@ -82,13 +83,12 @@ class StatusBoard:
         if not force and self._looked_at is not None and moment - self._looked_at < LOOK_SECONDS:
             return
         self._looked_at = moment
-        self._quietly("note", lambda: write_look(self.settings.folders.work, self._look()))
+        self._quietly("note", lambda: write_look(self.notes, self._look()))
 
     def after_batch(self, results: Iterable[FileResult]) -> None:
         """A batch was processed: keep the held files' reasons, then write the page."""
         results = list(results)
-        self._quietly("held", lambda: note_results(self.settings.folders.work, results,
-                                                   self.clock.now()))
+        self._quietly("held", lambda: note_results(self.notes, results, self.clock.now()))
         self.refresh()
 
     def refresh_due(self) -> float:
@@ -108,7 +108,7 @@ class StatusBoard:
     def stopped(self, reason: str) -> None:
         """The watcher stops: say so in its note and on the page."""
         now = self.clock.now()
-        self._quietly("note", lambda: write_look(self.settings.folders.work, Look(
+        self._quietly("note", lambda: write_look(self.notes, Look(
             self.command, self.host, now, self.started_at, stopped_at=now, stop_reason=reason)))
         self.refresh()
 
@@ -161,5 +161,6 @@ def _failed(what: str, settings: Settings, exc: Exception) -> str:
         return (f"The status page {settings.status_page} could not be written ({reason}); "
                 "processing goes on, and it is tried again after the next batch.")
     note = "when recordgen last looked at the inbox" if what == "note" else "why files are held"
-    return (f"The note of {note} could not be written in {settings.folders.work} ({reason}); "
+    return (f"The note of {note} could not be written in "
+            f"{notes_folder(settings.folders.inbox)} ({reason}); "
             "processing goes on.")

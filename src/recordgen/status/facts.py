@@ -32,7 +32,7 @@ from recordgen.status.folders import (
     inbox_items,
     rejected_files,
 )
-from recordgen.status.heartbeat import Command, Look, read_looks
+from recordgen.status.heartbeat import Command, Look, notes_folder, read_looks
 from recordgen.status.held import read_reasons
 
 # A watcher looks at the inbox at least once a minute; no look for this long means it has stopped
@@ -153,15 +153,16 @@ def gather(settings: Settings, store: Store | None, clock: Clock) -> StatusRepor
     none has been made yet (nothing was ever recorded)."""
     now = clock.now()
     folders = settings.folders
-    inbox = inbox_items(folders.inbox, folders.work.name)
+    inbox = inbox_items(folders.inbox)
+    notes = notes_folder(folders.inbox)
     documents = store.documents() if store else []
     clocks = store.clocks() if store else []
     return StatusReport(
         now=now,
         service=settings.provider.service_name,
-        working=working(read_looks(folders.work), inbox, now),
+        working=working(read_looks(notes), inbox, now),
         rejected=Listed.of(rejected_files(folders.rejected)),
-        held=Listed.of(held_files(folders.work, read_reasons(folders.work), now, IN_HAND_FOR)),
+        held=Listed.of(held_files(folders.work, read_reasons(notes), now, IN_HAND_FOR)),
         never_read=Listed.of([i for i in inbox if _never_read(i, now)]),
         late=Listed.of(late_documents(clocks, documents, now)),
         due=Listed.of(due_items(due_rows(clocks, settings.calendar, now.date()), now)),

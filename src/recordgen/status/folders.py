@@ -274,9 +274,10 @@ _ADVICE = {
 }
 
 
-def inbox_items(inbox: Path, work_name: str) -> list[InboxItem]:
-    """Everything in the inbox but recordgen's work area and the files every operating system
-    leaves (Thumbs.db, desktop.ini, hidden files), oldest first."""
+def inbox_items(inbox: Path) -> list[InboxItem]:
+    """Everything in the inbox but recordgen's own hidden folders (the work area, the notes) and
+    the files every operating system leaves (Thumbs.db, desktop.ini, hidden files), oldest
+    first."""
     try:
         folder = os.open(inbox, _FOLDER)
     except OSError:
@@ -285,7 +286,7 @@ def inbox_items(inbox: Path, work_name: str) -> list[InboxItem]:
     identified = 0
     try:
         for name in _names(folder):
-            if name == work_name or name.startswith(".") or name.lower() in _SYSTEM_NAMES:
+            if name.startswith(".") or name.lower() in _SYSTEM_NAMES:
                 continue
             try:
                 found = os.stat(name, dir_fd=folder, follow_symlinks=False)

@@ -3,10 +3,11 @@ command in the work area, which the status page and ``recordgen status`` read.
 
 The watcher writes its note every time it looks at the inbox (each poll, each rescan, and at least
 once a minute), and once more when it stops; ``recordgen process`` writes one after its run. The
-note lives in the work area inside the inbox (``.recordgen-work/.look-watch-SERVER.json``), so
-every server sharing an inbox sees every other's, whatever store each uses; it is never part of
-the records store or its audit trail. Each note is written to a temporary name and renamed, so a
-reader never sees half of one.
+note lives in a hidden folder of the inbox (``.recordgen-status/look-watch-SERVER.json``, beside
+the work area, which holds only claimed files), so every server sharing an inbox sees every
+other's, whatever store each uses; it is never part of the records store or its audit trail.
+Hidden names in the inbox are never taken as case files. Each note is written to a temporary
+name and renamed, so a reader never sees half of one.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from recordgen import permissions
 
 log = logging.getLogger("recordgen")
 
-_PREFIX = ".look-"
+NOTES_FOLDER = ".recordgen-status"
+_PREFIX = "look-"
 _NOTE_BYTES = 4096  # a note is a few hundred bytes; anything bigger is not ours
 _MAX_NOTES = 200  # servers x commands; past this the work area holds something else
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -63,6 +65,11 @@ class Look:
         }
 
 
+def notes_folder(inbox: Path) -> Path:
+    """Where recordgen keeps the notes the status page reads (the last looks, held reasons)."""
+    return inbox / NOTES_FOLDER
+
+
 def this_host() -> str:
     """The server's name, as the page shows it."""
     return socket.gethostname() or "this server"
@@ -72,11 +79,11 @@ def _file_name(command: Command, host: str) -> str:
     return f"{_PREFIX}{command.value}-{re.sub(r'[^A-Za-z0-9._-]', '_', host)[:100]}.json"
 
 
-def write_look(work: Path, look: Look) -> None:
-    """Write ``look`` as its server's note in the work area, replacing the last one. Raises
+def write_look(notes: Path, look: Look) -> None:
+    """Write ``look`` as its server's note in the notes folder, replacing the last one. Raises
     OSError if it cannot (the caller logs it: a note is never worth stopping for)."""
-    work.mkdir(mode=permissions.PRIVATE_FOLDER, exist_ok=True)
-    folder = os.open(work, _FOLDER)
+    notes.mkdir(mode=permissions.PRIVATE_FOLDER, exist_ok=True)
+    folder = os.open(notes, _FOLDER)
     try:
         name = _file_name(look.command, look.host)
         temporary = f".tmp-{secrets.token_hex(4)}{name}"
@@ -93,12 +100,12 @@ def write_look(work: Path, look: Look) -> None:
         os.close(folder)
 
 
-def read_looks(work: Path) -> list[Look]:
+def read_looks(notes: Path) -> list[Look]:
     """Every server's last look, latest first; a note that cannot be read is passed over."""
     try:
-        folder = os.open(work, _FOLDER)
+        folder = os.open(notes, _FOLDER)
     except OSError:
-        return []  # no work area yet: nothing has looked
+        return []  # no notes yet: nothing has looked
     looks = []
     try:
         names = sorted(n for n in os.listdir(folder) if n.startswith(_PREFIX))[:_MAX_NOTES]

@@ -1,11 +1,11 @@
-"""Why each held file is held: the reason the last run gave, kept for the status page.
-
-A held file stays claimed in the work area and is tried again (a fault on recordgen's side: the
-store, the outbox or LibreOffice). The reason is in the log, which admin staff do not read, so
-after each batch the reasons of the files it held are kept in one small note in the work area
-(``.recordgen-work/.held.json``), keyed by the file's name as it was dropped, with the case
-reference and the time; a file that is no longer held is dropped from it. Two workers writing at
-the same moment may lose one reason: the page then says the reason is in the log.
+"""Why each held file is held: the reason the last run gave, kept for the status page. A held file
+stays claimed in the work area and is tried again (a fault on recordgen's side: the store, the
+outbox or LibreOffice). The reason is in the log, which admin staff do not read, so after each batch
+the reasons of the files it held are kept in one small note in the notes folder of the inbox
+(``.recordgen-status/held.json``, readable by the service account only), keyed by the file's name as
+it was dropped, with the case reference and the time; a file that is no longer held is dropped from
+it. Two workers writing at the same moment may lose one reason: the page then says the reason is in
+the log.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Protocol
 
 from recordgen import permissions
 
-NOTE_NAME = ".held.json"
+NOTE_NAME = "held.json"
 _NOTE_BYTES = 1 << 20
 _MAX_REASONS = 500  # the newest are kept; a reason is at most a few hundred characters
 _REASON_CHARACTERS = 600
@@ -53,13 +53,13 @@ class HeldReason:
     at: dt.datetime
 
 
-def note_results(work: Path, results: Iterable[FileResult], now: dt.datetime) -> None:
+def note_results(notes: Path, results: Iterable[FileResult], now: dt.datetime) -> None:
     """Keep the reason of each file just held, and forget each file just settled otherwise.
     Raises OSError if the note cannot be written (the caller logs it)."""
     results = list(results)
     if not results:
         return
-    reasons = dict(read_reasons(work))
+    reasons = dict(read_reasons(notes))
     for result in results:
         if str(result.status) == "held":
             reason = result.message.replace(result.file_name, "the case file") \
@@ -69,14 +69,14 @@ def note_results(work: Path, results: Iterable[FileResult], now: dt.datetime) ->
         else:
             reasons.pop(result.file_name, None)
     newest = sorted(reasons.items(), key=lambda item: item[1].at, reverse=True)[:_MAX_REASONS]
-    _write(work, {name: {"case_ref": held.case_ref, "reason": held.reason,
+    _write(notes, {name: {"case_ref": held.case_ref, "reason": held.reason,
                          "at": held.at.isoformat()} for name, held in newest})
 
 
-def read_reasons(work: Path) -> Mapping[str, HeldReason]:
+def read_reasons(notes: Path) -> Mapping[str, HeldReason]:
     """The reasons kept, by the held file's name as it was dropped; {} if there are none."""
     try:
-        folder = os.open(work, _FOLDER)
+        folder = os.open(notes, _FOLDER)
     except OSError:
         return {}
     try:
@@ -100,9 +100,9 @@ def read_reasons(work: Path) -> Mapping[str, HeldReason]:
     return reasons
 
 
-def _write(work: Path, content: Mapping[str, object]) -> None:
-    work.mkdir(mode=permissions.PRIVATE_FOLDER, exist_ok=True)
-    folder = os.open(work, _FOLDER)
+def _write(notes: Path, content: Mapping[str, object]) -> None:
+    notes.mkdir(mode=permissions.PRIVATE_FOLDER, exist_ok=True)
+    folder = os.open(notes, _FOLDER)
     try:
         temporary = f".tmp-{secrets.token_hex(4)}{NOTE_NAME}"
         descriptor = os.open(temporary, _NEW, permissions.PRIVATE_FILE, dir_fd=folder)
