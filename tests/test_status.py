@@ -21,10 +21,12 @@ from recordgen.cli.exit_codes import EXIT_NOT_WATCHING, EXIT_OK, EXIT_PROBLEMS
 from recordgen.clock import UK, FixedClock
 from recordgen.errors import Problem, SettingsError
 from recordgen.intake.rejected import errors_text
+from recordgen.records.store import ClockRecord
 from recordgen.settings import load_settings
-from recordgen.status.board import write_page
+from recordgen.status.board import StatusBoard, write_page
+from recordgen.status.facts import soonest
 from recordgen.status.folders import HIDDEN_VALUE, parse_note, without_values
-from recordgen.status.heartbeat import notes_folder, read_looks
+from recordgen.status.heartbeat import Command, notes_folder, read_looks
 from recordgen.status.held import note_results, read_reasons
 from recordgen.status.summary import Verdict
 
@@ -404,3 +406,31 @@ def test_the_watchers_note_of_its_last_look_is_read_back(tmp_path: Path) -> None
     assert (look.host, look.looked_at, look.stopped_at) == ("srv/with odd:name", MORNING, None)
     (notes_folder(settings.folders.inbox) / "look-watch-broken.json").write_text("{not json")
     assert len(read_looks(notes_folder(settings.folders.inbox))) == 1
+
+
+def test_only_the_soonest_open_clocks_are_counted_out_and_ties_are_kept() -> None:
+    clocks = [ClockRecord(f"THS-{n}", "review", "support_plan", "2026-01-01",
+                          f"2027-{1 + n % 12:02d}-{1 + n % 28:02d}") for n in range(500)]
+    chosen = soonest(clocks, 10)
+    last = max(c.due for c in chosen)
+    assert len(chosen) >= 10 and all(c.due <= last for c in chosen)
+    assert {c.case_ref for c in clocks if c.due <= last} == {c.case_ref for c in chosen}
+
+
+def test_after_a_batch_the_page_waits_while_writing_it_would_cost_more_than_a_tenth(
+        tmp_path: Path) -> None:
+    config = shared_folder(tmp_path)
+    settings = load_settings(config)
+    now = [0.0]
+    board = StatusBoard(settings, None, FixedClock(MORNING), Command.WATCH,  # type: ignore[arg-type]
+                        monotonic=lambda: now[0])
+    board.after_batch([])  # the first page: at once
+    assert board.pages_written == 1
+    board.last_seconds = 2.0  # as if it had taken 2 s (a very large store)
+    now[0] = 5.0
+    board.after_batch([])  # 10 x 2 s have not passed since
+    assert board.pages_written == 1 and board.refresh_due() == 20.0
+    now[0] = 25.0
+    board.after_batch([])
+    assert board.pages_written == 2
+    assert "recordgen status" in settings.status_page.read_text(encoding="utf-8")

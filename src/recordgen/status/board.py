@@ -30,6 +30,8 @@ from recordgen.status.page import render_page
 log = logging.getLogger("recordgen")
 
 REFRESH_SECONDS = 60.0  # the page is written at least this often by a running watcher
+# After a batch the page waits until the last page's cost is at most a tenth of the time since.
+PAGE_SHARE_LIMIT = 10.0
 LOOK_SECONDS = 10.0  # a look is noted at most this often (polling may look every second)
 PAGE_MODE = permissions.GROUP_READABLE  # staff read it; never everyone
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -74,6 +76,7 @@ class StatusBoard:
         self._failing: set[str] = set()  # what failed last time, so it is logged once
         self.last_seconds = 0.0  # how long the last page took to gather, render and write
         self.pages_written = 0  # attempts, written or not
+        self._behind = False  # a batch was processed since the page was last written
 
     # --- what the pipeline calls ----------------------------------------------------------------
 
@@ -86,21 +89,30 @@ class StatusBoard:
         self._quietly("note", lambda: write_look(self.notes, self._look()))
 
     def after_batch(self, results: Iterable[FileResult]) -> None:
-        """A batch was processed: keep the held files' reasons, then write the page."""
+        """A batch was processed: keep the held files' reasons, then write the page, unless
+        writing pages would then take more than a tenth of the time (a very large store): the
+        page is then written as soon as that share allows (see :meth:`refresh_due`)."""
         results = list(results)
         self._quietly("held", lambda: note_results(self.notes, results, self.clock.now()))
-        self.refresh()
+        self._behind = True
+        if self._monotonic() >= self.refresh_due():
+            self.refresh()
 
     def refresh_due(self) -> float:
-        """The monotonic time by which the page must be written again."""
+        """The monotonic time by which the page must be written again: at once after a batch
+        (or once writing it has taken no more than a tenth of the time since the last), and at
+        least every ``refresh_seconds``."""
         if self._written_at is None:
             return 0.0  # never written: due now
-        return self._written_at + self.refresh_seconds
+        due = self._written_at + self.refresh_seconds
+        if self._behind:
+            due = min(due, self._written_at + PAGE_SHARE_LIMIT * self.last_seconds)
+        return due
 
     def refresh(self) -> None:
         """Write the page now."""
         started = self._monotonic()
-        self._written_at = started
+        self._written_at, self._behind = started, False
         self._quietly("page", self._write)
         self.pages_written += 1
         self.last_seconds = self._monotonic() - started

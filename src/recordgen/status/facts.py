@@ -165,7 +165,7 @@ def gather(settings: Settings, store: Store | None, clock: Clock) -> StatusRepor
         held=Listed.of(held_files(folders.work, read_reasons(notes), now, IN_HAND_FOR)),
         never_read=Listed.of([i for i in inbox if _never_read(i, now)]),
         late=Listed.of(late_documents(clocks, documents, now)),
-        due=Listed.of(due_items(due_rows(clocks, settings.calendar, now.date()), now)),
+        due=_due(clocks, settings, now),
         produced_today=Listed.of(produced(documents, now, today=True)),
         produced_earlier=Listed.of(produced(documents, now, today=False)),
     )
@@ -194,6 +194,23 @@ def _never_read(item: InboxItem, now: dt.datetime) -> bool:
     if item.waiting is Waiting.TEMPORARY:
         return now - item.since >= TEMPORARY_AFTER  # still being written, perhaps
     return item.waiting in NEVER_READ or item.waiting is Waiting.NOT_A_CASE_FILE
+
+
+def _due(clocks: Sequence[ClockRecord], settings: Settings, now: dt.datetime) -> Listed[DueItem]:
+    """The open clocks, soonest first: working days are counted only for the ones shown (a
+    store of ten thousand open clocks costs no more than one of two hundred)."""
+    open_clocks = [c for c in clocks if c.closed is None]
+    rows = due_rows(soonest(open_clocks, MAX_ROWS), settings.calendar, now.date())
+    return Listed(tuple(due_items(rows, now)[:MAX_ROWS]), len(open_clocks))
+
+
+def soonest(clocks: Sequence[ClockRecord], count: int) -> list[ClockRecord]:
+    """The ``count`` clocks due soonest, and any others due the same day as the last of them."""
+    ordered = sorted(clocks, key=lambda c: c.due[:10])
+    if len(ordered) <= count:
+        return ordered
+    last_day = ordered[count - 1].due[:10]
+    return [c for c in ordered if c.due[:10] <= last_day]
 
 
 def due_items(rows: Sequence[DueRow], now: dt.datetime) -> list[DueItem]:
