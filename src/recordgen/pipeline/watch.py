@@ -48,6 +48,7 @@ from recordgen.intake.claim import ClaimArea, Claimed, is_inbox_file
 from recordgen.pipeline.inbox import BATCH_SIZE, check_inbox, inbox_files, process_logged
 from recordgen.pipeline.stages import Outcome, Services
 from recordgen.settings import Settings, Watch
+from recordgen.status import Command, StatusBoard
 
 log = logging.getLogger("recordgen")
 
@@ -245,8 +246,12 @@ class Watcher:
         *,
         observer_factory: Callable[[], BaseObserver] = native_observer,
         list_inbox: Callable[[Path], Sequence[Path]] = inbox_files,
+        status: StatusBoard | None = None,
     ) -> None:
         self.services, self.options = services, options
+        # The status page and the note of when the inbox was last looked at (never fatal).
+        self.status = status or StatusBoard(services.settings, services.store, services.clock,
+                                            Command.WATCH)
         self.inbox = services.settings.folders.inbox
         self.settling = Settling(options.settle_seconds)
         self.counts: Counter[str] = Counter()  # outcomes so far, by status
@@ -271,6 +276,7 @@ class Watcher:
             self._warn_if_network_share()
             self._rescan(area)
             self._loop(area)
+            self.status.stopped(self.stop_reason)
         summary = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
         log.info("stopped (%s): %s", self.stop_reason, summary or "no files processed")
         return self.counts
@@ -279,7 +285,8 @@ class Watcher:
         now = time.monotonic()
         rescan_at, poll_at = now + self.options.rescan_seconds, self._next_poll(now)
         while not self._stopping:
-            self._sleep_until(min(rescan_at, poll_at, self.settling.next_check()))
+            self._sleep_until(min(rescan_at, poll_at, self.settling.next_check(),
+                                  self.status.refresh_due()))
             if self._stopping:
                 break
             now = time.monotonic()
@@ -287,10 +294,12 @@ class Watcher:
                 self._rescan(area)
                 rescan_at = now + self.options.rescan_seconds
                 poll_at = self._next_poll(now)
-            elif now >= poll_at:
-                self._scan()
+            elif now >= poll_at or now >= self.status.refresh_due():
+                self._scan()  # the status page says when the inbox was last looked at
                 poll_at = self._next_poll(now)
             self._process(self._claim(area, self.settling.take_ready(BATCH_SIZE)))
+            if time.monotonic() >= self.status.refresh_due():  # at least once a minute
+                self.status.refresh()
 
     def _next_poll(self, now: float) -> float:
         return now + self.options.poll_seconds if self.options.polling else math.inf
@@ -368,6 +377,7 @@ class Watcher:
                                "a network share, that the share is mounted.") from exc
         for path in paths:
             self.settling.note(path)
+        self.status.looked()
 
     def _check_observer(self) -> None:
         observer = self._observer
@@ -400,11 +410,13 @@ class Watcher:
                       "and are tried again at the next rescan.", len(batch), type(exc).__name__)
             log.debug("details", exc_info=True)
             self.counts["held"] += len(batch)
+            self.status.after_batch(())
             return
         for outcome in outcomes:
             self.counts[outcome.status] += 1
             if outcome.status == "held":
                 _log_held(outcome)
+        self.status.after_batch(outcomes)
 
 
 def _log_held(outcome: Outcome) -> None:
