@@ -32,7 +32,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if not settings.folders.store.exists() and not outbox_holdings(settings.folders.outbox):
         report = gather(settings, None, clock_of(ctx))  # a first run has not happened yet
     else:
-        with open_records(settings, clock_of(ctx), read_only=True) as store:
+        with open_records(settings, clock_of(ctx), may_create=False, seal=False) as store:
             report = gather(settings, store, clock_of(ctx))
     if as_json:
         click.echo(json.dumps(summary_json(report, settings.status_page), ensure_ascii=False,
