@@ -122,6 +122,16 @@ class StoreSettings:
 
 
 @dataclass(frozen=True)
+class Status:
+    """Where the status page staff open in their browser is written ([status] page)."""
+
+    page: Path
+
+
+STATUS_PAGE_NAME = "status.html"
+
+
+@dataclass(frozen=True)
 class Settings:
     source: Path | None
     folders: Folders
@@ -134,6 +144,13 @@ class Settings:
     output: Output = field(default_factory=Output)
     sar_wording: Mapping[str, str] = field(default_factory=dict)
     store: StoreSettings = field(default_factory=StoreSettings)
+    status: Status | None = None  # None: status.html beside the inbox
+
+    @property
+    def status_page(self) -> Path:
+        """The status page: ``[status] page``, by default ``status.html`` beside the inbox, in the
+        shared folder staff already use."""
+        return self.status.page if self.status else self.folders.inbox.parent / STATUS_PAGE_NAME
 
     @property
     def calendar(self) -> ServiceCalendar:
@@ -223,6 +240,10 @@ def settings_from_mapping(
     )
     closures = tuple(_date(d, "service", "closure_days") for d in reader.lines("service", "closure_days", ()))
     store = _store_settings(reader, base_dir)
+    page = reader.text("status", "page", "")
+    status = Status(page=_path(base_dir, page)) if page else None
+    _check_status_page(status.page if status else folders.inbox.parent / STATUS_PAGE_NAME,
+                       folders, given=bool(page))
     reader.refuse_unknown()
     sar = raw.get("subject_access", {})
     if not isinstance(sar, Mapping) or not all(isinstance(v, str) for v in sar.values()):
@@ -243,6 +264,7 @@ def settings_from_mapping(
         output=output,
         sar_wording=dict(sar),
         store=store,
+        status=status,
     )
 
 
@@ -308,6 +330,27 @@ def _check_store_location(folders: Folders) -> None:
                 f"[folders] store is {folders.store}, inside the {name} folder {folder}. "
                 "Keep the records store on the server's own disk, outside the shared folders."
             )
+
+
+def _check_status_page(page: Path, folders: Folders, *, given: bool) -> None:
+    """The status page is read by staff in a browser; where recordgen takes or files things it
+    would be taken for a case file (the inbox) or reported as an added file (the outbox)."""
+    where = "[status] page" if given else "The status page (by default beside the inbox)"
+    if page.suffix.lower() not in (".html", ".htm"):
+        raise SettingsError(f"{where} is {page}; give it a name ending .html, so that it opens "
+                            "in a web browser when staff double-click it.")
+    for name, meaning in (("inbox", "it would be taken as a case file and rejected"),
+                          ("outbox", "recordgen verify would report it as a file added to the "
+                                     "record"),
+                          ("rejected", "staff would take it for a rejected file")):
+        folder: Path = getattr(folders, name)
+        if page.is_relative_to(folder):
+            raise SettingsError(
+                f"{where} is {page}, inside the {name} folder {folder}, where {meaning}. Put it "
+                "beside the inbox (the default) or anywhere else in the shared folder staff use.")
+    if page == folders.store:
+        raise SettingsError(f"{where} is {page}, the records store's own name. Give the status "
+                            "page a name of its own in the shared folder.")
 
 
 def _date(text: str, section: str, key: str) -> dt.date:

@@ -20,6 +20,7 @@ from recordgen.pipeline.inbox import process_inbox
 from recordgen.records.verify import HOW_TO_CHANGE_A_DOCUMENT
 from recordgen.services import open_services
 from recordgen.settings import Settings
+from recordgen.status.board import after_run
 
 # What the summary counts, in this order.
 _COUNTED = (FileStatus.PRODUCED, FileStatus.UNCHANGED, FileStatus.DUPLICATE, FileStatus.REJECTED,
@@ -38,6 +39,8 @@ def process(ctx: click.Context, paths: Sequence[Path]) -> None:
         outcomes = process_inbox(services, paths)
         notes = run_notes(services.store, settings.calendar,
                           clock.now().date(), [d for o in outcomes for d in o.documents])
+        # The status page in the shared folder (a failure to write it is logged, never fatal).
+        after_run(settings, services.store, clock, outcomes, looked=not paths)
     _summary(outcomes, settings)
     for note in notes:
         click.echo(note)

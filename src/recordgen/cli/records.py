@@ -25,7 +25,7 @@ from recordgen.services import open_records
 def history(ctx: click.Context, case_ref: str, as_json: bool) -> None:
     """Everything received and produced for CASE_REF, in order, with hashes."""
     settings = settings_of(ctx)
-    with open_records(settings, clock_of(ctx), read_only=True) as store:
+    with open_records(settings, clock_of(ctx), seal=False) as store:
         events = case_history(store, case_ref)
     if as_json:
         click.echo(json.dumps([{"at": e.at, "what": e.what, **e.detail} for e in events],
@@ -49,7 +49,7 @@ def verify(ctx: click.Context) -> None:
     """Check the audit trail's hash chain against its seals, every stored row against the trail,
     and every output file against the store."""
     settings = settings_of(ctx)
-    with open_records(settings, clock_of(ctx), read_only=True) as store:
+    with open_records(settings, clock_of(ctx), may_create=False, seal=False) as store:
         result = verify_store(store, settings.folders.outbox)
     for finding in result.findings:
         click.echo(str(finding))
@@ -99,7 +99,7 @@ def store_init(ctx: click.Context, url: str | None, grant_to: str | None) -> Non
 def store_seal(ctx: click.Context) -> None:
     """Print the audit trail's seal as it stands, to keep a copy outside recordgen."""
     settings = settings_of(ctx)
-    with open_records(settings, clock_of(ctx), read_only=True) as store:
+    with open_records(settings, clock_of(ctx), may_create=False, seal=False) as store:
         seal = current_seal(store)
     if seal is None:
         click.echo("The audit trail is empty: there is nothing to seal yet.")

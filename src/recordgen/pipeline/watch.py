@@ -48,6 +48,7 @@ from recordgen.intake.claim import ClaimArea, Claimed, is_inbox_file
 from recordgen.pipeline.inbox import BATCH_SIZE, check_inbox, inbox_files, process_logged
 from recordgen.pipeline.stages import Outcome, Services
 from recordgen.settings import Settings, Watch
+from recordgen.status import Command, StatusBoard
 
 log = logging.getLogger("recordgen")
 
@@ -248,8 +249,12 @@ class Watcher:
         *,
         observer_factory: Callable[[], BaseObserver] = native_observer,
         list_inbox: Callable[[Path], Sequence[Path]] = inbox_files,
+        status: StatusBoard | None = None,
     ) -> None:
         self.services, self.options = services, options
+        # The status page and the note of when the inbox was last looked at (never fatal).
+        self.status = status or StatusBoard(services.settings, services.store, services.clock,
+                                            Command.WATCH)
         self.inbox = services.settings.folders.inbox
         self.settling = Settling(options.settle_seconds)
         self.counts: Counter[str] = Counter()  # outcomes so far, by status
@@ -275,6 +280,7 @@ class Watcher:
             self._warn_if_network_share()
             self._rescan(area)
             self._loop(area)
+            self.status.stopped(self.stop_reason)
         summary = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
         log.info("stopped (%s): %s", self.stop_reason, summary or "no files processed")
         return self.counts
@@ -284,7 +290,8 @@ class Watcher:
         rescan_at, poll_at = now + self.options.rescan_seconds, self._next_poll(now)
         takeover_at = self._next_takeover(area, now)
         while not self._stopping:
-            self._sleep_until(min(rescan_at, poll_at, takeover_at, self.settling.next_check()))
+            self._sleep_until(min(rescan_at, poll_at, takeover_at, self.settling.next_check(),
+                                  self.status.refresh_due()))
             if self._stopping:
                 break
             now = time.monotonic()
@@ -292,13 +299,15 @@ class Watcher:
                 self._rescan(area)
                 rescan_at = now + self.options.rescan_seconds
                 poll_at = self._next_poll(now)
-            elif now >= poll_at:
-                self._scan()
+            elif now >= poll_at or now >= self.status.refresh_due():
+                self._scan()  # the status page says when the inbox was last looked at
                 poll_at = self._next_poll(now)
             if now >= takeover_at:  # claims in the database: a dead worker's, within a minute
                 self._process(area.take_over_dead())
                 takeover_at = self._next_takeover(area, now)
             self._process(self._claim(area, self.settling.take_ready(BATCH_SIZE)))
+            if time.monotonic() >= self.status.refresh_due():  # at least once a minute
+                self.status.refresh()
 
     @staticmethod
     def _next_takeover(area: ClaimArea, now: float) -> float:
@@ -386,6 +395,7 @@ class Watcher:
                                "a network share, that the share is mounted.") from exc
         for path in paths:
             self.settling.note(path)
+        self.status.looked()
 
     def _check_observer(self) -> None:
         observer = self._observer
@@ -418,6 +428,7 @@ class Watcher:
                       "and are tried again at the next rescan.", len(batch), type(exc).__name__)
             log.debug("details", exc_info=True)
             self.counts["held"] += len(batch)
+            self.status.after_batch(())
             return
         for outcome in outcomes:
             self.counts[outcome.status] += 1
@@ -425,6 +436,7 @@ class Watcher:
                 _log_held(outcome)
         if self._area is not None:  # finished files are no longer claimed in the database
             self._area.forget_finished(list(batch))
+        self.status.after_batch(outcomes)
 
 
 def _log_held(outcome: Outcome) -> None:
