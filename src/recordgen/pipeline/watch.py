@@ -57,6 +57,9 @@ NETWORK_FILESYSTEMS = frozenset({
     "cifs", "smb3", "smbfs", "nfs", "nfs4", "9p", "afs", "ceph", "davfs", "glusterfs",
     "fuse.glusterfs", "fuse.sshfs", "fuse.rclone",
 })
+# With claims in the database (a PostgreSQL store), how often the watcher looks for workers that
+# died, between rescans: their files are taken over within a minute whatever rescan_seconds is.
+TAKEOVER_SECONDS = 10.0
 _EVENTS: list[type[FileSystemEvent]] = [
     FileCreatedEvent, FileModifiedEvent, FileClosedEvent, FileMovedEvent,
 ]
@@ -261,6 +264,7 @@ class Watcher:
         self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()  # put() is signal-safe
         self._stopping = False
         self.stop_reason = ""
+        self._area: ClaimArea | None = None
 
     def stop(self, reason: str = "asked to stop") -> None:
         """Stop after the batch in hand. Safe from another thread and from a signal handler."""
@@ -284,8 +288,9 @@ class Watcher:
     def _loop(self, area: ClaimArea) -> None:
         now = time.monotonic()
         rescan_at, poll_at = now + self.options.rescan_seconds, self._next_poll(now)
+        takeover_at = self._next_takeover(area, now)
         while not self._stopping:
-            self._sleep_until(min(rescan_at, poll_at, self.settling.next_check(),
+            self._sleep_until(min(rescan_at, poll_at, takeover_at, self.settling.next_check(),
                                   self.status.refresh_due()))
             if self._stopping:
                 break
@@ -297,9 +302,16 @@ class Watcher:
             elif now >= poll_at or now >= self.status.refresh_due():
                 self._scan()  # the status page says when the inbox was last looked at
                 poll_at = self._next_poll(now)
+            if now >= takeover_at:  # claims in the database: a dead worker's, within a minute
+                self._process(area.take_over_dead())
+                takeover_at = self._next_takeover(area, now)
             self._process(self._claim(area, self.settling.take_ready(BATCH_SIZE)))
             if time.monotonic() >= self.status.refresh_due():  # at least once a minute
                 self.status.refresh()
+
+    @staticmethod
+    def _next_takeover(area: ClaimArea, now: float) -> float:
+        return now + TAKEOVER_SECONDS if area.registry is not None else math.inf
 
     def _next_poll(self, now: float) -> float:
         return now + self.options.poll_seconds if self.options.polling else math.inf
@@ -314,12 +326,18 @@ class Watcher:
 
     @contextmanager
     def _claim_area(self) -> Iterator[ClaimArea]:
+        # Claims coordinated through the database when the store is shared (PostgreSQL).
+        registry = self.services.store.claim_registry()
         try:
-            area = ClaimArea(self.services.settings.folders.work, clock=self.services.clock)
+            area = ClaimArea(self.services.settings.folders.work, clock=self.services.clock,
+                             registry=registry)
         except InboxError as exc:
+            if registry is not None:
+                registry.leave()
             cause = exc.__cause__
             reason = (cause.strerror if isinstance(cause, OSError) else None) or str(exc)
             raise InboxNotWritable(_not_writable(self.inbox, reason)) from exc
+        self._area = area
         with area:
             yield area
 
@@ -416,6 +434,8 @@ class Watcher:
             self.counts[outcome.status] += 1
             if outcome.status == "held":
                 _log_held(outcome)
+        if self._area is not None:  # finished files are no longer claimed in the database
+            self._area.forget_finished(list(batch))
         self.status.after_batch(outcomes)
 
 
