@@ -73,17 +73,17 @@ def open_producers(settings: Settings, clock: Clock | None = None,
 
 
 @contextmanager
-def open_records(settings: Settings, clock: Clock | None = None, *,
-                 read_only: bool = False) -> Iterator[Store]:
-    """The store alone, for the commands that only read or seal it (history, due, verify, store
-    seal). Unless ``read_only`` (which never creates a store or writes a seal), the audit trail is
-    sealed when it is closed."""
-    store = open_store(settings, clock or SystemClock(), may_create=not read_only)
+def open_records(settings: Settings, clock: Clock | None = None, *, may_create: bool = True,
+                 seal: bool = True) -> Iterator[Store]:
+    """The store alone. A command that only reads it (history, due) may still make it on a first
+    run, as any first command does, but writes no seal; one that checks it (verify, store seal)
+    never makes one (``may_create=False``)."""
+    store = open_store(settings, clock or SystemClock(), may_create=may_create)
     try:
         yield store
     finally:
         try:
-            if not read_only:
+            if seal:
                 seal_quietly(store, settings.folders.outbox)
         finally:
             store.close()

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from recordgen.calendar import NATIONS, Interval, ServiceCalendar
 from recordgen.errors import SettingsError
@@ -128,6 +129,32 @@ class Output:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    """Where the records are kept: the SQLite file at ``[folders] store`` (the default, one server),
+    or a PostgreSQL database shared by several (``url``). The database password is never in the
+    settings file: it is read from an environment variable or from a file only the service account
+    can read."""
+
+    url: str = ""  # empty: the SQLite store
+    password_env: str = ""
+    password_file: Path | None = None
+
+    @property
+    def postgresql(self) -> bool:
+        return bool(self.url)
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where the status page staff open in their browser is written ([status] page)."""
+
+    page: Path
+
+
+STATUS_PAGE_NAME = "status.html"
+
+
+@dataclass(frozen=True)
 class Settings:
     source: Path | None
     folders: Folders
@@ -139,6 +166,14 @@ class Settings:
     watch: Watch = field(default_factory=Watch)
     output: Output = field(default_factory=Output)
     sar_wording: Mapping[str, str] = field(default_factory=dict)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    status: Status | None = None  # None: status.html beside the inbox
+
+    @property
+    def status_page(self) -> Path:
+        """The status page: ``[status] page``, by default ``status.html`` beside the inbox, in the
+        shared folder staff already use."""
+        return self.status.page if self.status else self.folders.inbox.parent / STATUS_PAGE_NAME
 
     @property
     def calendar(self) -> ServiceCalendar:
@@ -238,6 +273,11 @@ def settings_from_mapping(
         ),
     )
     closures = tuple(_date(d, "service", "closure_days") for d in reader.lines("service", "closure_days", ()))
+    store = _store_settings(reader, base_dir)
+    page = reader.text("status", "page", "")
+    status = Status(page=_path(base_dir, page)) if page else None
+    _check_status_page(status.page if status else folders.inbox.parent / STATUS_PAGE_NAME,
+                       folders, given=bool(page))
     reader.refuse_unknown()
     sar = raw.get("subject_access", {})
     if not isinstance(sar, Mapping) or not all(isinstance(v, str) for v in sar.values()):
@@ -257,7 +297,51 @@ def settings_from_mapping(
         watch=watch,
         output=output,
         sar_wording=dict(sar),
+        store=store,
+        status=status,
     )
+
+
+_POSTGRESQL_SCHEMES = ("postgresql", "postgres")
+
+
+def _store_settings(reader: _Reader, base_dir: Path) -> StoreSettings:
+    """``[store]``: a PostgreSQL URL without a password, and where the password is."""
+    url = reader.text("store", "url", "").strip()
+    password_env = reader.text("store", "password_env", "").strip()
+    password_file = reader.text("store", "password_file", "").strip()
+    if not url:
+        if password_env or password_file:
+            raise SettingsError("[store] password_env and password_file are for a PostgreSQL "
+                                "store, but [store] url is not set. Set url, or remove them.")
+        return StoreSettings()
+    check_database_url(url, "[store] url")
+    if password_env and password_file:
+        raise SettingsError("[store] has both password_env and password_file; keep one.")
+    if password_env and not password_env.replace("_", "a").isalnum():
+        raise SettingsError(f'[store] password_env is "{password_env}": it must be the name of '
+                            "an environment variable, such as RECORDGEN_DB_PASSWORD.")
+    return StoreSettings(url=url, password_env=password_env,
+                         password_file=_path(base_dir, password_file) if password_file else None)
+
+
+def check_database_url(url: str, where: str) -> None:
+    """A PostgreSQL URL that holds no password (it belongs in an environment variable or a
+    private file, never in the settings file or on a command line)."""
+    parts = urlsplit(url)
+    if parts.scheme not in _POSTGRESQL_SCHEMES:
+        raise SettingsError(
+            f'{where} is "{url}", which is not a PostgreSQL address. Write it as '
+            "postgresql://ROLE@HOST/DATABASE, or leave it out to keep the SQLite store.")
+    if parts.password is not None or "password=" in parts.query.lower():
+        raise SettingsError(
+            f"{where} holds a password. Never put the database password in the settings "
+            "file: take it out of the address, and put it in an environment variable "
+            "([store] password_env) or a file only the service account can read "
+            "([store] password_file).")
+    if not parts.path.strip("/") and "dbname=" not in parts.query:
+        raise SettingsError(f'{where} is "{url}", which names no database. Write it as '
+                            "postgresql://ROLE@HOST/DATABASE.")
 
 
 def _suggest(name: str, known: list[str]) -> str:
@@ -287,6 +371,27 @@ def _interval(text: str, key: str) -> Interval:
         return Interval.parse(text)
     except SettingsError as exc:
         raise SettingsError(f"[rules] {key}: {exc}") from exc
+
+
+def _check_status_page(page: Path, folders: Folders, *, given: bool) -> None:
+    """The status page is read by staff in a browser; where recordgen takes or files things it
+    would be taken for a case file (the inbox) or reported as an added file (the outbox)."""
+    where = "[status] page" if given else "The status page (by default beside the inbox)"
+    if page.suffix.lower() not in (".html", ".htm"):
+        raise SettingsError(f"{where} is {page}; give it a name ending .html, so that it opens "
+                            "in a web browser when staff double-click it.")
+    for name, meaning in (("inbox", "it would be taken as a case file and rejected"),
+                          ("outbox", "recordgen verify would report it as a file added to the "
+                                     "record"),
+                          ("rejected", "staff would take it for a rejected file")):
+        folder: Path = getattr(folders, name)
+        if page.is_relative_to(folder):
+            raise SettingsError(
+                f"{where} is {page}, inside the {name} folder {folder}, where {meaning}. Put it "
+                "beside the inbox (the default) or anywhere else in the shared folder staff use.")
+    if page == folders.store:
+        raise SettingsError(f"{where} is {page}, the records store's own name. Give the status "
+                            "page a name of its own in the shared folder.")
 
 
 def _date(text: str, section: str, key: str) -> dt.date:

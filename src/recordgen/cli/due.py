@@ -32,7 +32,7 @@ def due(ctx: click.Context, overdue: bool, within: int | None, case_ref: str | N
     support limit only from its warning weeks before it, unless asked for with --kind)."""
     settings = settings_of(ctx)
     day = today.date() if today else clock_of(ctx).now().date()
-    with open_records(settings, clock_of(ctx), read_only=True) as store:
+    with open_records(settings, clock_of(ctx), seal=False) as store:
         rows = due_rows(store.clocks(open_only=True),
                         settings.calendar, day, overdue_only=overdue,
                         within=within, case_ref=case_ref,

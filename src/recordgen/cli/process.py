@@ -23,6 +23,7 @@ from recordgen.records.store import Store
 from recordgen.records.verify import HOW_TO_CHANGE_A_DOCUMENT
 from recordgen.services import open_records, open_services
 from recordgen.settings import Settings
+from recordgen.status.board import after_run
 
 # What the summary counts, in this order.
 _COUNTED = (FileStatus.PRODUCED, FileStatus.RECORDED, FileStatus.UNCHANGED, FileStatus.DUPLICATE,
@@ -41,6 +42,8 @@ def process(ctx: click.Context, paths: Sequence[Path]) -> None:
         outcomes = process_inbox(services, paths)
         notes = run_notes(services.store, settings.calendar,
                           clock.now().date(), [d for o in outcomes for d in o.documents])
+        # The status page in the shared folder (a failure to write it is logged, never fatal).
+        after_run(settings, services.store, clock, outcomes, looked=not paths)
     _summary(outcomes, settings)
     for note in notes:
         click.echo(note)
@@ -99,7 +102,7 @@ def validate(ctx: click.Context, files: Sequence[Path]) -> None:
     with ExitStack() as stack:
         try:  # a review is checked against the case's current plan, when there is a store
             store: Store | None = stack.enter_context(
-                open_records(settings, clock_of(ctx), read_only=True))
+                open_records(settings, clock_of(ctx), may_create=False, seal=False))
         except StoreMissing:
             store = None
         _validate_files(ctx, settings, files, store)
