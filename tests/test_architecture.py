@@ -3,6 +3,7 @@ it, no module imports another's private names, and no two modules import each ot
 
     cli             the command line: parses options, calls one library function
     services        the composition root: opens what each command needs
+    returns         the monitoring returns: figures counted from the store, workbook and CSV
     pipeline        the stages in order, a batch, and the two ways of running them
     status          the status page and recordgen status: what the store and the folders say
     subject_access  answering a subject access request from the store
@@ -23,8 +24,8 @@ import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "recordgen"
 # Highest first. A module may import its own layer's modules and any layer below.
-LAYERS = ["cli", "services", "pipeline", "status", "subject_access", "intake", "documents", "deadlines",
-          "records", "foundation"]
+LAYERS = ["cli", "services", "returns", "pipeline", "status", "subject_access", "intake",
+          "documents", "deadlines", "records", "foundation"]
 FOUNDATION = {"settings", "calendar", "cases", "kinds", "dates", "permissions", "clock", "errors"}
 
 

@@ -155,6 +155,35 @@ STATUS_PAGE_NAME = "status.html"
 
 
 @dataclass(frozen=True)
+class Returns:
+    """The monitoring returns ([returns]): how quarters are numbered, and the targets each
+    quarterly figure is judged against (percentages), defaulting to the specifications'."""
+
+    # "calendar": 2026-Q1 is January to March 2026. "financial": 2026-Q1 is April to June 2026
+    # and 2026-Q4 is January to March 2027, for a commissioner who numbers by financial year.
+    quarters: str = "calendar"
+    # Floating support specification, Appendix 1, outcomes 1 and 2: "90% achieved between" paid
+    # work and training or education.
+    meaningful_occupation_target: float = 90.0
+    # Floating support specification, Appendix 1, outcome 3: registered with a GP, 100%.
+    gp_registered_target: float = 100.0
+    # Floating support specification, Appendix 1, outcome 5; Employment development project
+    # specification, KPI 1: independence maintained, 85%.
+    independence_target: float = 85.0
+    # Floating support specification, Appendix 1, outcome 6; Employment development project
+    # specification, KPI 2: planned move-on, 80%.
+    planned_move_on_target: float = 80.0
+
+    @property
+    def year_starts_in(self) -> int:
+        """The month the reporting year, and so its first quarter, begins in."""
+        return 4 if self.quarters == "financial" else 1
+
+
+QUARTER_NUMBERINGS = ("calendar", "financial")
+
+
+@dataclass(frozen=True)
 class Settings:
     source: Path | None
     folders: Folders
@@ -168,6 +197,7 @@ class Settings:
     sar_wording: Mapping[str, str] = field(default_factory=dict)
     store: StoreSettings = field(default_factory=StoreSettings)
     status: Status | None = None  # None: status.html beside the inbox
+    returns: Returns = field(default_factory=Returns)
 
     @property
     def status_page(self) -> Path:
@@ -278,6 +308,7 @@ def settings_from_mapping(
     status = Status(page=_path(base_dir, page)) if page else None
     _check_status_page(status.page if status else folders.inbox.parent / STATUS_PAGE_NAME,
                        folders, given=bool(page))
+    returns = _returns_settings(reader)
     reader.refuse_unknown()
     sar = raw.get("subject_access", {})
     if not isinstance(sar, Mapping) or not all(isinstance(v, str) for v in sar.values()):
@@ -299,7 +330,25 @@ def settings_from_mapping(
         sar_wording=dict(sar),
         store=store,
         status=status,
+        returns=returns,
     )
+
+
+def _returns_settings(reader: _Reader) -> Returns:
+    """``[returns]``: quarter numbering and the targets, each a percentage from 0 to 100."""
+    quarters = reader.text("returns", "quarters", Returns.quarters)
+    if quarters not in QUARTER_NUMBERINGS:
+        raise SettingsError(f'[returns] quarters is "{quarters}"; it must be "calendar" (the first '
+                            'quarter is January to March) or "financial" (April to June).')
+    targets = {}
+    for name in ("meaningful_occupation_target", "gp_registered_target", "independence_target",
+                 "planned_move_on_target"):
+        value = reader.number("returns", name, getattr(Returns, name))
+        if value > 100:
+            raise SettingsError(f"[returns] {name} is {value:g}; a target is a percentage from "
+                                "0 to 100.")
+        targets[name] = value
+    return Returns(quarters=quarters, **targets)
 
 
 _POSTGRESQL_SCHEMES = ("postgresql", "postgres")

@@ -19,6 +19,7 @@ from recordgen.cli.exit_codes import EXIT_SETTINGS, exit_code_for
 from recordgen.cli.process import process, validate
 from recordgen.cli.records import history, store_group, verify
 from recordgen.cli.regenerate import regenerate
+from recordgen.cli.report import report
 from recordgen.cli.status import status
 from recordgen.cli.templates import templates
 from recordgen.cli.watch import watch
@@ -60,7 +61,7 @@ def cli(ctx: click.Context, config: Path | None, verbose: bool) -> None:
 
 
 for command in (process, validate, watch, status, due, deadline, regenerate, history, verify,
-                store_group, templates):
+                store_group, templates, report):
     cli.add_command(command)
 
 

@@ -1,0 +1,47 @@
+"""A monitoring return for one period, read from the store: the one function the command line
+calls to count (:func:`monitoring_return`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from recordgen.records.case_files import HoldsSubmissions, accepted_case_files
+from recordgen.records.rows import ClockRecord
+from recordgen.returns.facts import all_case_facts
+from recordgen.returns.figures import (
+    MonitoringReturn,
+    clock_figures,
+    monthly_figures,
+    quarterly_figures,
+    worker_figures,
+)
+from recordgen.returns.period import Period, year_start
+from recordgen.settings import Returns
+
+
+class HoldsRecords(HoldsSubmissions, Protocol):
+    """What counting a return needs of a store: its case files and its clocks."""
+
+    def clocks(self, case_ref: str | None = None, open_only: bool = False
+               ) -> list[ClockRecord]: ...
+
+
+def monitoring_return(store: HoldsRecords, settings: Returns, period: Period, today: dt.date,
+                      *, quarterly: bool) -> MonitoringReturn:
+    """Count the return for ``period`` from the store's accepted case files and clocks.
+    "Open" and "overdue" are judged at the end of the period, or on ``today`` when the period has
+    not ended yet; the Appendix 1 items are counted when ``quarterly``."""
+    as_of = min(period.last, today)
+    cases = all_case_facts(accepted_case_files(store))
+    records = store.clocks()
+    kpis, counts = quarterly_figures(cases, period, settings) if quarterly else ((), ())
+    return MonitoringReturn(
+        period=period,
+        as_of=as_of,
+        monthly=monthly_figures(cases, period, year_start(period.last, settings.year_starts_in)),
+        kpis=kpis,
+        quarterly=counts,
+        clocks=clock_figures(records, period, as_of),
+        workers=worker_figures(cases, records, period, as_of),
+    )

@@ -1,0 +1,252 @@
+"""What one case's accepted case files say that the returns count: its spells of support (from
+:mod:`recordgen.records.case_status`), its referrals, the money secured, each leaver's outcomes
+form, GP registration and hospital stays as last recorded, and who its support worker was.
+
+Read once per case, from the store's accepted case files, and never written: a figure can always be
+traced back to the case files behind it. A correction is a later case file for the same thing (the
+same money reference, the same day support ended, the same admission), and the latest one counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from recordgen.dates import parse_date
+from recordgen.kinds import (
+    EXIT_LETTER,
+    HARD_COPY_REQUEST,
+    LEAVER_OUTCOMES,
+    MONEY_SECURED,
+    NEEDS_ASSESSMENT,
+    REFERRAL,
+    SUPPORT_ENDED,
+    SUPPORT_PLAN,
+    SUPPORT_REVIEW,
+)
+from recordgen.records.case_files import StoredCaseFile, by_case, pence
+from recordgen.records.case_status import Episode, Referral, episodes, referrals
+
+# The day a case file is about, by kind (a support worker is the case's worker from that day).
+_OWN_DATE = {
+    NEEDS_ASSESSMENT.name: "assessment_date",
+    SUPPORT_PLAN.name: "plan_date",
+    SUPPORT_REVIEW.name: "review_date",
+    MONEY_SECURED.name: "decided_on",
+    EXIT_LETTER.name: "leaving_date",
+    SUPPORT_ENDED.name: "support_ended_on",
+    LEAVER_OUTCOMES.name: "support_ended_on",
+    HARD_COPY_REQUEST.name: "requested_on",
+}
+
+
+@dataclass(frozen=True)
+class Money:
+    """One application or award of money, as its latest case file records it."""
+
+    money_ref: str
+    type: str
+    status: str  # "applied for", "awarded", "refused"
+    in_pence: int
+    decided_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class OutcomesForm:
+    """A leaver's outcomes form (Employment development project specification), as read for the
+    Floating support specification's Appendix 1."""
+
+    support_ended_on: dt.date
+    completed_on: dt.date | None
+    ended_because: str
+    planned_move_on: bool
+    died: bool
+    paid_work_needed: bool
+    paid_work_achieved: bool
+    training_needed: bool
+    training_achieved: bool
+    independence_maintained: bool
+
+
+@dataclass(frozen=True)
+class Leaving:
+    """A spell that closed, and the outcomes form for it (None: no form recorded)."""
+
+    case_ref: str
+    closed_on: dt.date
+    form: OutcomesForm | None
+
+
+@dataclass(frozen=True)
+class HospitalStay:
+    admitted_on: dt.date
+    discharged_on: dt.date | None  # None: still in hospital when last recorded
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """Everything the returns count about one case."""
+
+    case_ref: str
+    spells: tuple[Episode, ...]
+    referrals: tuple[Referral, ...]
+    money: tuple[Money, ...]
+    leavings: tuple[Leaving, ...]
+    gp_records: tuple[tuple[dt.date, bool], ...]  # (recorded for, registered), oldest first
+    stays: tuple[HospitalStay, ...]
+    workers: tuple[tuple[dt.date, str], ...]  # (from, worker's name), oldest first
+
+    def open_on(self, day: dt.date) -> bool:
+        """Support had started by ``day`` and had not ended before it: the spell is open at the end
+        of that day when it ends later (a case closed on ``day`` is closed at its end)."""
+        return any(s.opened_on is not None and s.opened_on <= day
+                   and (s.closed_on is None or s.closed_on > day) for s in self.spells)
+
+    def supported_between(self, first: dt.date, last: dt.date) -> bool:
+        """Support was open on at least one day from ``first`` to ``last``."""
+        return any(s.opened_on is not None and s.opened_on <= last
+                   and (s.closed_on is None or s.closed_on >= first) for s in self.spells)
+
+    def gp_registered_on(self, day: dt.date) -> bool | None:
+        """Registration with a GP as last recorded on or before ``day``; None: never recorded."""
+        found = [registered for on, registered in self.gp_records if on <= day]
+        return found[-1] if found else None
+
+    def worker_on(self, day: dt.date) -> str | None:
+        """The support worker named on the case's latest case file about a day on or before
+        ``day`` (the earliest named, when none is that early)."""
+        found = [name for on, name in self.workers if on <= day]
+        if found:
+            return found[-1]
+        return self.workers[0][1] if self.workers else None
+
+
+def case_facts(case_ref: str, case_files: Sequence[StoredCaseFile]) -> CaseFacts:
+    """The facts of one case, from its accepted case files, oldest first."""
+    spells = tuple(episodes(case_files))
+    return CaseFacts(
+        case_ref=case_ref,
+        spells=spells,
+        referrals=tuple(referrals(case_files)),
+        money=_money(case_files),
+        leavings=_leavings(case_ref, spells, case_files),
+        gp_records=_gp_records(case_files),
+        stays=_stays(case_files),
+        workers=_workers(case_files),
+    )
+
+
+def all_case_facts(case_files: Sequence[StoredCaseFile]) -> list[CaseFacts]:
+    """The facts of every case, in case reference order."""
+    return [case_facts(ref, files) for ref, files in sorted(by_case(case_files).items())]
+
+
+def _money(case_files: Sequence[StoredCaseFile]) -> tuple[Money, ...]:
+    latest: dict[str, Money] = {}
+    for case_file in case_files:
+        if case_file.kind != MONEY_SECURED.name:
+            continue
+        data = case_file.data
+        try:
+            amount = pence(data.get("amount"))
+        except ValueError:
+            continue  # validation refuses such an amount; an old record is left to verify
+        ref = str(data.get("money_ref", ""))
+        latest[ref] = Money(ref, str(data.get("type", "")), str(data.get("status", "")), amount,
+                            parse_date(data.get("decided_on")))
+    return tuple(latest[ref] for ref in sorted(latest))
+
+
+def _form(data: Mapping[str, Any]) -> OutcomesForm | None:
+    ended = parse_date(data.get("support_ended_on"))
+    hard = data.get("hard_outcomes")
+    if ended is None or not isinstance(hard, Mapping):
+        return None
+
+    def need(key: str) -> tuple[bool, bool]:
+        block = hard.get(key)
+        if not isinstance(block, Mapping):
+            return False, False
+        return block.get("need_identified") is True, block.get("achieved") is True
+
+    paid = need("paid_work")
+    training = need("training_or_education")
+    died = data.get("ended_because") == "died" \
+        or data.get("destination") == "not applicable: the person died"
+    return OutcomesForm(ended, parse_date(data.get("completed_on")),
+                        str(data.get("ended_because", "")), data.get("planned_move_on") is True,
+                        died, paid[0], paid[1], training[0], training[1],
+                        hard.get("independence_maintained") is True)
+
+
+def _leavings(case_ref: str, spells: Sequence[Episode],
+              case_files: Sequence[StoredCaseFile]) -> tuple[Leaving, ...]:
+    """Each closed spell with its outcomes form: the latest form whose support_ended_on falls in
+    the spell (from its start to the next spell's start), the one nearest its end first."""
+    forms = [f for f in (_form(c.data) for c in case_files if c.kind == LEAVER_OUTCOMES.name)
+             if f is not None]
+    found = []
+    for index, spell in enumerate(spells):
+        if spell.closed_on is None:
+            continue
+        until = spells[index + 1].starts_on if index + 1 < len(spells) else dt.date.max
+        mine = [(abs((f.support_ended_on - spell.closed_on).days), -order, f)
+                for order, f in enumerate(forms) if spell.starts_on <= f.support_ended_on < until]
+        form = min(mine, key=lambda m: (m[0], m[1]))[2] if mine else None
+        found.append(Leaving(case_ref, spell.closed_on, form))
+    return tuple(found)
+
+
+def _hard_outcomes(case_file: StoredCaseFile) -> tuple[dt.date | None, Mapping[str, Any] | None]:
+    data = case_file.data
+    hard = data.get("hard_outcomes")
+    if not isinstance(hard, Mapping):
+        return None, None
+    if case_file.kind == SUPPORT_REVIEW.name:
+        return parse_date(data.get("review_date")), hard
+    if case_file.kind == LEAVER_OUTCOMES.name:
+        return parse_date(data.get("support_ended_on")), hard
+    return None, None
+
+
+def _gp_records(case_files: Sequence[StoredCaseFile]) -> tuple[tuple[dt.date, bool], ...]:
+    found: dict[dt.date, bool] = {}
+    for case_file in case_files:  # oldest first: a correction for the same day replaces
+        on, hard = _hard_outcomes(case_file)
+        if on is not None and hard is not None and isinstance(hard.get("registered_with_gp"), bool):
+            found[on] = hard["registered_with_gp"]
+    return tuple(sorted(found.items()))
+
+
+def _stays(case_files: Sequence[StoredCaseFile]) -> tuple[HospitalStay, ...]:
+    """Each admission once, by the day it began; the latest record giving a discharge day wins."""
+    found: dict[dt.date, dt.date | None] = {}
+    for case_file in case_files:
+        _, hard = _hard_outcomes(case_file)
+        stays = hard.get("hospital_stays") if hard is not None else None
+        for stay in stays if isinstance(stays, list) else []:
+            admitted = parse_date(stay.get("admitted_on")) if isinstance(stay, Mapping) else None
+            if admitted is None or not isinstance(stay, Mapping):
+                continue
+            discharged = parse_date(stay.get("discharged_on"))
+            if discharged is not None or admitted not in found:
+                found[admitted] = discharged
+    return tuple(HospitalStay(a, d) for a, d in sorted(found.items()))
+
+
+def _workers(case_files: Sequence[StoredCaseFile]) -> tuple[tuple[dt.date, str], ...]:
+    found: list[tuple[dt.date, int, str]] = []
+    for order, case_file in enumerate(case_files):
+        worker = case_file.data.get("worker")
+        name = worker.get("name") if isinstance(worker, Mapping) else None
+        if not isinstance(name, str) or not name.strip():
+            continue
+        key = _OWN_DATE.get(case_file.kind)
+        on = parse_date(case_file.data.get(key)) if key else None
+        if case_file.kind == REFERRAL.name:
+            received = str(case_file.data.get("received_at", ""))[:10]
+            on = parse_date(received)
+        found.append((on or case_file.received_at.date(), order, name.strip()))
+    return tuple((on, name) for on, _, name in sorted(found))

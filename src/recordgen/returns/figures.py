@@ -1,0 +1,378 @@
+"""The figures of the monitoring returns, each defined once, here, and computed from the records
+store only: the case files it accepted (:mod:`recordgen.records.case_files`) and the statutory
+clocks it keeps. Every figure carries the case references behind it, so that a commissioner's
+question ("which 3 people?") is answered from the return itself.
+
+The definitions (the README's table repeats them, with the policy and section):
+
+* **Open caseload**: cases whose support had started and not ended at the end of the period's last
+  day (a case closed on the last day is closed). Service standard, "How do we monitor our
+  performance?".
+* **Referrals received**: referrals received in the period, each once however many case files
+  gave it (a referral case file, or an assessment's referral block).
+* **Cases opened** / **cases closed**: spells of support that started / ended on a day in the
+  period (:mod:`recordgen.records.case_status` says which day). A case that opens and closes in one
+  period counts in both. **Cases opened this year** counts from the start of the reporting year to
+  the period's end (the Service standard's "cumulative total").
+* **Money secured**: awards (money_secured with status "awarded") decided in the period, by type,
+  in pounds and pence; an application not yet awarded, or refused, is not money secured.
+* **People supported in the quarter**: cases whose support was open on at least one day of it. A
+  person supported in two quarters counts in each; within one quarter, once however many spells.
+* **Leavers**: spells of support that ended in the period. Each leaver's outcomes form is the one
+  for that spell; a leaver without one is counted as "outcomes form missing", listed, and left out
+  of every figure drawn from the form: never guessed. A leaver who died is left out of KPI 1 and
+  KPI 2 (a move-on cannot be planned, nor independence kept, by someone who has died) and listed.
+* A KPI with no one to count (no leavers with a form) shows "no leavers", never 0% or 100%.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from recordgen.dates import day_of, parse_when
+from recordgen.deadlines.clocks import ClockName
+from recordgen.records.rows import ClockRecord
+from recordgen.returns.facts import CaseFacts, Leaving
+from recordgen.returns.period import Period
+from recordgen.settings import Returns
+
+
+class Unit(StrEnum):
+    """What a figure counts."""
+
+    CASES = "cases"
+    REFERRALS = "referrals"
+    PEOPLE = "people"
+    PENCE = "pounds"  # kept in whole pence, shown in pounds
+    DAYS = "days"
+    ADMISSIONS = "admissions"
+
+
+class Result(StrEnum):
+    """How a KPI stands against its target."""
+
+    MET = "met"
+    MISSED = "missed"
+    NO_LEAVERS = "no leavers"
+    NO_ONE = "no one supported"
+    NO_TARGET = "no target"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number of a return, what it means, and the cases behind it (a case appears once for
+    each thing it adds: a case with two referrals in the month is listed twice)."""
+
+    name: str
+    value: int
+    unit: Unit
+    definition: str
+    refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """A quarterly figure against its target: numerator over denominator."""
+
+    number: str  # Appendix 1's number
+    name: str
+    definition: str
+    numerator: tuple[str, ...]
+    denominator: tuple[str, ...]
+    target: float | None  # a percentage; None: the specification sets none
+    target_words: str
+    empty_words: str = Result.NO_LEAVERS.value
+
+    @property
+    def percentage(self) -> float | None:
+        """Numerator over denominator, as a percentage; None when there is no denominator."""
+        if not self.denominator:
+            return None
+        return 100.0 * len(self.numerator) / len(self.denominator)
+
+    @property
+    def result(self) -> Result:
+        percentage = self.percentage
+        if percentage is None:
+            return Result(self.empty_words)
+        if self.target is None:
+            return Result.NO_TARGET
+        return Result.MET if percentage >= self.target - 1e-9 else Result.MISSED
+
+    @property
+    def percentage_words(self) -> str:
+        percentage = self.percentage
+        return self.empty_words if percentage is None else f"{percentage:.1f}%"
+
+
+@dataclass(frozen=True)
+class ClockFigures:
+    """One statutory clock over the period."""
+
+    clock: ClockName
+    fell_due: tuple[str, ...]
+    met: tuple[str, ...]
+    late: tuple[str, ...]
+    late_days: tuple[int, ...]  # working days late, for each one answered late
+    still_open: tuple[str, ...]  # fell due in the period, not answered by its end
+    overdue: tuple[str, ...]  # open and past due at the end of the period (or today)
+
+    @property
+    def median_late(self) -> float | None:
+        return statistics.median(self.late_days) if self.late_days else None
+
+    @property
+    def worst_late(self) -> int | None:
+        return max(self.late_days) if self.late_days else None
+
+
+@dataclass(frozen=True)
+class WorkerFigures:
+    """One support worker's figures for one-to-ones (Service standard, "How do we monitor our
+    performance?"; Support planning policy §7.2)."""
+
+    worker: str
+    caseload: tuple[str, ...]
+    plans_due: tuple[str, ...]
+    plans_on_time: tuple[str, ...]
+    reviews_due: tuple[str, ...]
+    reviews_on_time: tuple[str, ...]
+    overdue: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MonitoringReturn:
+    """Everything a return holds for one period."""
+
+    period: Period
+    as_of: dt.date  # the day "open" and "overdue" are judged on: the period's end, or today
+    monthly: tuple[Figure, ...]
+    kpis: tuple[Kpi, ...] = ()
+    quarterly: tuple[Figure, ...] = ()  # the other quarterly counts: supported, leavers, days
+    clocks: tuple[ClockFigures, ...] = ()
+    workers: tuple[WorkerFigures, ...] = field(default=())
+
+
+# --- The Service standard's monthly list --------------------------------------------------------
+
+MONEY_TYPES = ("Discretionary Housing Payment", "Emergency Local Fund", "other hardship fund",
+               "other funds", "food vouchers")
+
+
+def monthly_figures(cases: Sequence[CaseFacts], period: Period, year_from: dt.date
+                    ) -> tuple[Figure, ...]:
+    """The Service standard's list ("How do we monitor our performance?") for ``period``;
+    ``year_from`` is the first day of the reporting year, for the cumulative count."""
+    caseload = [c.case_ref for c in cases if c.open_on(period.last)]
+    referred = [c.case_ref for c in cases for r in c.referrals
+                if period.holds(r.received_at.date())]
+    opened = [c.case_ref for c in cases for s in c.spells if period.holds(s.opened_on)]
+    year = Period(year_from, period.last, "", "")
+    opened_this_year = [c.case_ref for c in cases for s in c.spells if year.holds(s.opened_on)]
+    closed = [c.case_ref for c in cases for s in c.spells if period.holds(s.closed_on)]
+    found = [
+        Figure("Open caseload", len(caseload), Unit.CASES,
+               "Cases whose support had started and not ended at the end of the period.",
+               tuple(caseload)),
+        Figure("Referrals received", len(referred), Unit.REFERRALS,
+               "Referrals received in the period, each once.", tuple(referred)),
+        Figure("Cases opened", len(opened), Unit.CASES,
+               "Spells of support that started in the period.", tuple(opened)),
+        Figure("Cases opened this year", len(opened_this_year), Unit.CASES,
+               "Spells of support that started from the start of the reporting year to the end "
+               "of the period.", tuple(opened_this_year)),
+        Figure("Cases closed", len(closed), Unit.CASES,
+               "Spells of support that ended in the period.", tuple(closed)),
+    ]
+    for money_type in MONEY_TYPES:
+        awards = [(c.case_ref, m.in_pence) for c in cases for m in c.money
+                  if m.type == money_type and m.status == "awarded" and period.holds(m.decided_on)]
+        found.append(Figure(f"Money secured: {money_type}", sum(p for _, p in awards), Unit.PENCE,
+                            f"{money_type} awarded in the period, in pounds.",
+                            tuple(ref for ref, _ in awards)))
+    return tuple(found)
+
+
+# --- The Floating support specification's Appendix 1 ------------------------------------------
+
+
+def _leavers(cases: Sequence[CaseFacts], period: Period) -> list[Leaving]:
+    return [leaving for c in cases for leaving in c.leavings if period.holds(leaving.closed_on)]
+
+
+def quarterly_figures(cases: Sequence[CaseFacts], period: Period, targets: Returns
+                      ) -> tuple[tuple[Kpi, ...], tuple[Figure, ...]]:
+    """Appendix 1's items for ``period``, with the counts behind them."""
+    supported = [c for c in cases if c.supported_between(period.first, period.last)]
+    people = tuple(c.case_ref for c in supported)
+    leavers = _leavers(cases, period)
+    with_form = [leaving for leaving in leavers if leaving.form is not None]
+    missing = tuple(leaving.case_ref for leaving in leavers if leaving.form is None)
+    alive = [leaving for leaving in with_form if leaving.form is not None and not leaving.form.died]
+    died = tuple(leaving.case_ref for leaving in with_form
+                 if leaving.form is not None and leaving.form.died)
+
+    def refs(found: Iterable[Leaving]) -> tuple[str, ...]:
+        return tuple(leaving.case_ref for leaving in found)
+
+    forms = [(leaving, leaving.form) for leaving in with_form if leaving.form is not None]
+    paid_need = refs(lv for lv, f in forms if f.paid_work_needed)
+    paid_done = refs(lv for lv, f in forms if f.paid_work_needed and f.paid_work_achieved)
+    training_need = refs(lv for lv, f in forms if f.training_needed)
+    training_done = refs(lv for lv, f in forms if f.training_needed and f.training_achieved)
+    occupation_need = refs(lv for lv, f in forms if f.paid_work_needed or f.training_needed)
+    occupation_done = refs(lv for lv, f in forms
+                           if (f.paid_work_needed and f.paid_work_achieved)
+                           or (f.training_needed and f.training_achieved))
+    registered = tuple(c.case_ref for c in supported if c.gp_registered_on(period.last) is True)
+    unrecorded = tuple(c.case_ref for c in supported if c.gp_registered_on(period.last) is None)
+    admitted = tuple(c.case_ref for c in supported
+                     if any(period.holds(s.admitted_on) for s in c.stays))
+    admissions = [c.case_ref for c in supported for s in c.stays if period.holds(s.admitted_on)]
+    days = [(c.case_ref, _nights_within(s.admitted_on, s.discharged_on, period))
+            for c in supported for s in c.stays]
+    days = [(ref, n) for ref, n in days if n > 0]
+    alive_forms = [(leaving, leaving.form) for leaving in alive if leaving.form is not None]
+    kpis = (
+        Kpi("1 and 2", "Meaningful occupation: paid work or training or education",
+            "Leavers who had a need for paid work or for training or education, and achieved "
+            "one they needed.", occupation_done, occupation_need,
+            targets.meaningful_occupation_target,
+            f"{targets.meaningful_occupation_target:g}% between outcomes 1 and 2"),
+        Kpi("1", "Obtaining paid work", "Leavers with a need for paid work who obtained it.",
+            paid_done, paid_need, None, "increasing overall"),
+        Kpi("2", "Participating in training or education",
+            "Leavers with a need for training or education who took part.",
+            training_done, training_need, None, "increasing overall"),
+        Kpi("3", "Registered with a GP",
+            "People supported in the quarter registered with a GP as last recorded by its end "
+            "(a review or an outcomes form); a person with nothing recorded counts as not "
+            "registered and is listed.", registered, people, targets.gp_registered_target,
+            f"{targets.gp_registered_target:g}%", Result.NO_ONE.value),
+        Kpi("4a", "Admitted to hospital",
+            "People supported in the quarter admitted to hospital in it, as a proportion of all "
+            "supported.", admitted, people, None, "stable or decreasing overall",
+            Result.NO_ONE.value),
+        Kpi("5", "KPI 1: independence maintained",
+            "Leavers with an outcomes form (not counting those who died) supported to establish "
+            "or keep independent living.",
+            refs(lv for lv, f in alive_forms if f.independence_maintained), refs(alive),
+            targets.independence_target, f"{targets.independence_target:g}%"),
+        Kpi("6", "KPI 2: planned move-on",
+            "Leavers with an outcomes form (not counting those who died) who moved on in a "
+            "planned way.", refs(lv for lv, f in alive_forms if f.planned_move_on), refs(alive),
+            targets.planned_move_on_target, f"{targets.planned_move_on_target:g}%"),
+    )
+    counts = (
+        Figure("People supported", len(people), Unit.PEOPLE,
+               "People whose support was open on at least one day of the quarter, each once.",
+               people),
+        Figure("Leavers", len(leavers), Unit.PEOPLE, "Spells of support that ended in the quarter.",
+               refs(leavers)),
+        Figure("Leavers with an outcomes form", len(with_form), Unit.PEOPLE,
+               "Leavers whose outcomes form is recorded.", refs(with_form)),
+        Figure("Outcomes forms missing", len(missing), Unit.PEOPLE,
+               "Leavers with no outcomes form recorded: left out of every figure from the form.",
+               missing),
+        Figure("Leavers who died", len(died), Unit.PEOPLE,
+               "Leavers whose outcomes form records their death: left out of KPI 1 and KPI 2.",
+               died),
+        Figure("GP registration not recorded", len(unrecorded), Unit.PEOPLE,
+               "People supported in the quarter with no record of GP registration by its end.",
+               unrecorded),
+        Figure("Hospital admissions", len(admissions), Unit.ADMISSIONS,
+               "Admissions to hospital that began in the quarter, of people supported in it.",
+               tuple(admissions)),
+        Figure("Days in hospital", sum(n for _, n in days), Unit.DAYS,
+               "Nights spent in hospital within the quarter by people supported in it (a stay "
+               "not yet ended counts to the quarter's end).", tuple(ref for ref, _ in days)),
+    )
+    return kpis, counts
+
+
+def _nights_within(admitted: dt.date, discharged: dt.date | None, period: Period) -> int:
+    """Nights of a stay that fall in the period: from admission to discharge (or the period's
+    end, when not discharged), counted within the period, so no night counts in two quarters."""
+    end = discharged or period.last + dt.timedelta(days=1)
+    start = max(admitted, period.first)
+    stop = min(end, period.last + dt.timedelta(days=1))
+    return max(0, (stop - start).days)
+
+
+# --- The statutory clocks -----------------------------------------------------------------------
+
+# Every clock recordgen keeps but the two-year limit, which is a warning, not a deadline.
+REPORTED_CLOCKS = tuple(c for c in ClockName if c is not ClockName.SUPPORT_LIMIT)
+
+
+def _answered_by(record: ClockRecord, day: dt.date) -> bool:
+    return record.closed is not None and day_of(parse_when(record.closed)) <= day
+
+
+def clock_figures(records: Sequence[ClockRecord], period: Period, as_of: dt.date
+                  ) -> tuple[ClockFigures, ...]:
+    """For each clock: how many fell due in the period, were met, were late (by how many working
+    days), were still unanswered at its end, and how many were overdue on ``as_of``.
+
+    A clock falls due on the day it is due (a clock in hours, on the day of its due moment). It was
+    met when it was answered in time; it was late when answered after its due date or time; one
+    still unanswered at ``as_of`` is counted as still open, not as met or late."""
+    found = []
+    for name in REPORTED_CLOCKS:
+        mine = [r for r in records if r.clock == name.value]
+        due = [r for r in mine if period.holds(day_of(parse_when(r.due)))]
+        answered = [r for r in due if _answered_by(r, as_of)]
+        late = [r for r in answered if r.met is False]
+        overdue = [r for r in mine if day_of(parse_when(r.due)) < as_of
+                   and not _answered_by(r, as_of)
+                   and day_of(parse_when(r.started)) <= as_of]
+        found.append(ClockFigures(
+            name,
+            fell_due=tuple(r.case_ref for r in due),
+            met=tuple(r.case_ref for r in answered if r.met is True),
+            late=tuple(r.case_ref for r in late),
+            late_days=tuple(r.working_days_late or 0 for r in late),
+            still_open=tuple(r.case_ref for r in due if not _answered_by(r, as_of)),
+            overdue=tuple(r.case_ref for r in overdue)))
+    return tuple(found)
+
+
+# --- Per support worker -------------------------------------------------------------------------
+
+
+def worker_figures(cases: Sequence[CaseFacts], records: Sequence[ClockRecord], period: Period,
+                   as_of: dt.date) -> tuple[WorkerFigures, ...]:
+    """Each support worker's caseload at the end of the period, first plans and reviews that fell
+    due in it and how many were on time, and clocks overdue on ``as_of``. A case is its support
+    worker's as named on its latest case file about a day on or before the one counted; a clock
+    is the worker's on the day it fell due."""
+    by_ref = {c.case_ref: c for c in cases}
+    rows: dict[str, dict[str, list[str]]] = {}
+
+    def add(worker: str | None, column: str, ref: str) -> None:
+        name = worker or "no support worker named"
+        rows.setdefault(name, {}).setdefault(column, []).append(ref)
+
+    for case in cases:
+        if case.open_on(period.last):
+            add(case.worker_on(period.last), "caseload", case.case_ref)
+    for record in records:
+        owner = by_ref.get(record.case_ref)
+        due_on = day_of(parse_when(record.due))
+        worker = owner.worker_on(min(due_on, as_of)) if owner else None
+        if period.holds(due_on) and record.clock in (ClockName.PLAN.value, ClockName.REVIEW.value):
+            column = "plans" if record.clock == ClockName.PLAN.value else "reviews"
+            add(worker, f"{column}_due", record.case_ref)
+            if record.met is True and _answered_by(record, as_of):
+                add(worker, f"{column}_on_time", record.case_ref)
+        if record.clock in {c.value for c in REPORTED_CLOCKS} and due_on < as_of \
+                and not _answered_by(record, as_of) and day_of(parse_when(record.started)) <= as_of:
+            add(worker, "overdue", record.case_ref)
+    return tuple(
+        WorkerFigures(name, *(tuple(columns.get(key, ())) for key in (
+            "caseload", "plans_due", "plans_on_time", "reviews_due", "reviews_on_time", "overdue")))
+        for name, columns in sorted(rows.items()))

@@ -1,0 +1,111 @@
+"""A return's tables as an Excel workbook (a sheet per table, frozen header row, numbers as
+numbers, dates as dates) and as CSV files, as bytes.
+
+The bytes depend only on the tables: the workbook's own dates and the times inside its zip are
+fixed, so the same return over the same records is the same file, byte for byte, and is filed
+once.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Sequence
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from recordgen.returns.tables import Cell, Format, Table
+
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can record
+_WIDE = 60
+
+
+def workbook_bytes(tables: Sequence[Table], title: str) -> bytes:
+    """The workbook: one sheet per table, its heading row bold and frozen."""
+    book = Workbook()
+    book.remove(book.active)
+    for table in tables:
+        sheet = book.create_sheet(table.name[:31])
+        sheet.append(list(table.headings))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            sheet.append(list(row))
+        for row_cells in sheet.iter_rows(min_row=2):
+            for cell, column_format in zip(row_cells, table.formats, strict=False):
+                cell.number_format = _number_format(cell.value, column_format)
+        sheet.freeze_panes = "A2"
+        for index, heading in enumerate(table.headings, start=1):
+            width = max([len(heading), *(len(_shown(r[index - 1])) for r in table.rows)])
+            letter = sheet.cell(row=1, column=index).column_letter
+            sheet.column_dimensions[letter].width = min(_WIDE, width + 2)
+            if width > _WIDE:
+                for cell in sheet[letter][1:]:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    fixed = dt.datetime(2000, 1, 1)
+    book.properties.creator = "recordgen"
+    book.properties.title = title
+    book.properties.created = fixed
+    book.properties.modified = fixed
+    out = io.BytesIO()
+    book.save(out)
+    return _with_fixed_times(out.getvalue())
+
+
+def csv_bytes(table: Table) -> bytes:
+    """One table as CSV in UTF-8 (with the mark Excel needs to read £ correctly): money in pounds
+    with two figures after the point, percentages as percentages, dates as YYYY-MM-DD."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(table.headings)
+    for row in table.rows:
+        writer.writerow([_csv(value, column_format)
+                         for value, column_format in zip(row, table.formats, strict=False)])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _number_format(value: object, column_format: Format) -> str:
+    """How a cell shows its value: dates and pounds by their type, a fraction as a percentage
+    where its column holds percentages, a whole number as one."""
+    if isinstance(value, dt.date):
+        return Format.DATE.value
+    if isinstance(value, Decimal):
+        return Format.POUNDS.value
+    if isinstance(value, float) and column_format in (Format.PERCENT, Format.DECIMAL):
+        return column_format.value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Format.WHOLE.value
+    return "General"
+
+
+def _csv(value: Cell, column_format: Format) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, float):
+        return f"{value * 100:.1f}" if column_format is Format.PERCENT else f"{value:g}"
+    return str(value)
+
+
+def _shown(value: Cell) -> str:
+    return "30 September 2026" if isinstance(value, dt.date) else str(value)
+
+
+def _with_fixed_times(content: bytes) -> bytes:
+    """The same zip with every entry dated alike, so equal workbooks are equal bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            fixed = zipfile.ZipInfo(item.filename, _FIXED_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = item.external_attr
+            target.writestr(fixed, source.read(item.filename))
+    return out.getvalue()
