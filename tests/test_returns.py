@@ -1,0 +1,400 @@
+"""The monitoring returns against a hand-counted fixture (tests/returns_fixture.py: 30 people over
+2026). Every expected figure below was worked out by hand from the fixture's lines; the comment
+beside it says which people make it up."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from recordgen.cli import cli
+from recordgen.clock import UK, FixedClock
+from recordgen.records.store import SqliteStore
+from recordgen.returns.build import monitoring_return
+from recordgen.returns.figures import MonitoringReturn, Result
+from recordgen.returns.period import between, month, quarter
+from recordgen.settings import Returns, Settings
+from returns_fixture import case_file, fill_store, record
+
+from conftest import make_settings
+
+TODAY = dt.date(2027, 1, 15)  # after every period counted here: "overdue" is judged at its end
+RULES = Returns()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[SqliteStore]:
+    with SqliteStore(settings.folders.store, create="tests", clock=FixedClock(
+            dt.datetime(2027, 1, 15, 9, 0, tzinfo=UK))) as opened:
+        fill_store(opened)
+        yield opened
+
+
+def figures(found: MonitoringReturn) -> dict[str, tuple[int, list[str]]]:
+    return {f.name: (f.value, sorted(f.refs)) for f in (*found.monthly, *found.quarterly)}
+
+
+def kpis(found: MonitoringReturn) -> dict[str, tuple[list[str], list[str], str, Result]]:
+    return {k.name: (sorted(k.numerator), sorted(k.denominator), k.percentage_words, k.result)
+            for k in found.kpis}
+
+
+def refs(text: str) -> list[str]:
+    return sorted(text.split())
+
+
+# --- Two months ---------------------------------------------------------------------------------
+
+
+def test_september_2026_by_hand(store: SqliteStore) -> None:
+    found = figures(monitoring_return(store, RULES, month("2026-09"), TODAY, quarterly=False))
+    # Open at the end of 30 September: P04 closed that day, so is not; P18 opened 5 October.
+    assert found["Open caseload"] == (13, refs(
+        "P01 P07 P08 P09 P10 P11 P12 P15 P16 P25 P27 P28 P30"))
+    # P15 (1 Sep), P16 (15 Sep), P17 (23:30 on 30 September, British Summer Time).
+    assert found["Referrals received"] == (3, refs("P15 P16 P17"))
+    assert found["Cases opened"] == (2, refs("P15 P16"))  # 7 and 21 September
+    # Every spell opened from 1 January to 30 September 2026 (P24 and P25 opened in 2025, P26's
+    # second spell in October).
+    assert found["Cases opened this year"] == (20, refs(
+        "P01 P02 P03 P04 P05 P06 P07 P08 P09 P10 P11 P12 P14 P15 P16 P26 P27 P28 P29 P30"))
+    assert found["Cases closed"] == (3, refs("P04 P05 P06"))  # 30, 14 and 3 September
+    assert found["Money secured: Discretionary Housing Payment"] == (48000, ["P01"])  # £480.00
+    assert found["Money secured: other hardship fund"] == (7500, ["P15"])  # £75.00
+    assert found["Money secured: Emergency Local Fund"] == (0, [])
+    assert found["Money secured: other funds"] == (0, [])
+    assert found["Money secured: food vouchers"] == (0, [])
+
+
+def test_november_2026_by_hand(store: SqliteStore) -> None:
+    found = figures(monitoring_return(store, RULES, month("2026-11"), TODAY, quarterly=False))
+    # P11 (18 Nov), P21 (30 Nov) and P27 (4 Nov) closed; P23 opens in December; P26 is open in its
+    # second spell.
+    assert found["Open caseload"] == (14, refs(
+        "P01 P07 P08 P10 P12 P15 P16 P18 P19 P20 P25 P26 P28 P30"))
+    assert found["Referrals received"] == (3, refs("P20 P21 P22"))
+    assert found["Cases opened"] == (2, refs("P20 P21"))
+    # September's 20, and P18, P19, P26 (second spell), P20, P21.
+    assert found["Cases opened this year"] == (25, refs(
+        "P01 P02 P03 P04 P05 P06 P07 P08 P09 P10 P11 P12 P14 P15 P16 P26 P27 P28 P29 P30 "
+        "P18 P19 P26 P20 P21"))
+    assert found["Cases closed"] == (3, refs("P11 P21 P27"))
+    # P12's DHP-2 was applied for in October and awarded on 25 November (the later case file
+    # counts); P20's DHP-3 was refused; P30's DHP-4 was awarded in December.
+    assert found["Money secured: Discretionary Housing Payment"] == (35025, ["P12"])
+    assert found["Money secured: Emergency Local Fund"] == (12050, ["P07"])  # £120.50
+    assert found["Money secured: other funds"] == (20000, ["P19"])  # awarded 30 November
+    assert found["Money secured: food vouchers"] == (3000, ["P11"])  # FV-2 only applied for
+    assert found["Money secured: other hardship fund"] == (0, [])
+
+
+# --- Two quarters -------------------------------------------------------------------------------
+
+Q3_SUPPORTED = refs("P01 P02 P03 P04 P05 P06 P07 P08 P09 P10 P11 P12 P14 P15 P16 P25 P27 P28 P30")
+Q4_SUPPORTED = refs("P01 P07 P08 P09 P10 P11 P12 P15 P16 P18 P19 P20 P21 P23 P25 P26 P27 P28 "
+                    "P30")
+
+
+def test_2026_q3_by_hand(store: SqliteStore) -> None:
+    found = monitoring_return(store, RULES, quarter("2026-Q3"), TODAY, quarterly=True)
+    counts, kpi = figures(found), kpis(found)
+    # Open on a day from 1 July to 30 September: P02 until 15 July, P10 from 1 July; not P29
+    # (closed 30 June), P26 (between spells), P13 and P17 (never opened).
+    assert counts["People supported"] == (19, Q3_SUPPORTED)
+    assert counts["Leavers"] == (6, refs("P02 P03 P04 P05 P06 P14"))
+    assert counts["Outcomes forms missing"] == (1, ["P05"])
+    assert counts["Leavers who died"] == (1, ["P06"])
+    # Paid work: P02 needed it and got it, P04 needed it and did not. Training: P03 yes, P04 no.
+    assert kpi["Obtaining paid work"] == (["P02"], refs("P02 P04"), "50.0%", Result.NO_TARGET)
+    assert kpi["Participating in training or education"] == (
+        ["P03"], refs("P03 P04"), "50.0%", Result.NO_TARGET)
+    assert kpi["Meaningful occupation: paid work or training or education"] == (
+        refs("P02 P03"), refs("P02 P03 P04"), "66.7%", Result.MISSED)  # target 90%
+    # Leavers with a form, P06 (died) left out: all four kept their independence; P03 did not
+    # move on in a planned way.
+    assert kpi["KPI 1: independence maintained"] == (
+        refs("P02 P03 P04 P14"), refs("P02 P03 P04 P14"), "100.0%", Result.MET)
+    assert kpi["KPI 2: planned move-on"] == (
+        refs("P02 P04 P14"), refs("P02 P03 P04 P14"), "75.0%", Result.MISSED)
+    # Registered as last recorded by 30 September: reviews (P01, P08, P25, P30) and forms (P02,
+    # P03, P06, P14); P04's form and P07's review say not registered; nine have nothing yet.
+    assert kpi["Registered with a GP"] == (
+        refs("P01 P02 P03 P06 P08 P14 P25 P30"), Q3_SUPPORTED, "42.1%", Result.MISSED)
+    assert counts["GP registration not recorded"] == (9, refs(
+        "P05 P09 P10 P11 P12 P15 P16 P27 P28"))
+    # P07 in on 1 August, out on 6 August (5 nights); P08 in on 28 September, out on 3 October
+    # (3 nights in Q3, the other 2 in Q4).
+    assert counts["Hospital admissions"] == (2, refs("P07 P08"))
+    assert counts["Days in hospital"] == (8, refs("P07 P08"))
+    assert kpi["Admitted to hospital"][0] == refs("P07 P08")
+
+
+def test_2026_q4_by_hand(store: SqliteStore) -> None:
+    found = monitoring_return(store, RULES, quarter("2026-Q4"), TODAY, quarterly=True)
+    counts, kpi = figures(found), kpis(found)
+    assert counts["People supported"] == (19, Q4_SUPPORTED)
+    assert counts["Leavers"] == (5, refs("P09 P11 P21 P27 P28"))
+    assert counts["Outcomes forms missing"] == (1, ["P21"])  # listed, never guessed
+    assert counts["Leavers who died"] == (0, [])
+    # Independence: P09 and P28 yes, P11 and P27 no. Planned: P09 and P27 yes.
+    assert kpi["KPI 1: independence maintained"] == (
+        refs("P09 P28"), refs("P09 P11 P27 P28"), "50.0%", Result.MISSED)
+    assert kpi["KPI 2: planned move-on"] == (
+        refs("P09 P27"), refs("P09 P11 P27 P28"), "50.0%", Result.MISSED)
+    # Needs: P09 paid work (got it) and training (not), P11 paid work (not), P27 training (got it).
+    assert kpi["Meaningful occupation: paid work or training or education"] == (
+        refs("P09 P27"), refs("P09 P11 P27"), "66.7%", Result.MISSED)
+    # P26 counts from the form that closed its first spell (registered); P28's form says not;
+    # P07's review in August says not.
+    assert kpi["Registered with a GP"] == (
+        refs("P01 P08 P09 P11 P12 P25 P26 P27 P30"), Q4_SUPPORTED, "47.4%", Result.MISSED)
+    # P12 in on 2 November, discharge given by a later review (9 November): 7 nights; P08's last
+    # 2 nights (1 to 3 October) of a Q3 admission.
+    assert counts["Hospital admissions"] == (1, ["P12"])
+    assert counts["Days in hospital"] == (9, refs("P08 P12"))
+
+
+def test_clocks_for_2026_q3_by_hand(store: SqliteStore) -> None:
+    found = monitoring_return(store, RULES, quarter("2026-Q3"), TODAY, quarterly=True)
+    clocks = {c.clock.value: c for c in found.clocks}
+    # P15 contacted in time, P16 a working day late; P17's falls due in October.
+    assert (clocks["referral"].fell_due, clocks["referral"].met) == (("P15", "P16"), ("P15",))
+    assert clocks["referral"].late == ("P16",)
+    assert (clocks["referral"].median_late, clocks["referral"].worst_late) == (1, 1)
+    # First plans: P12 5 working days late, P30 3: median 4, worst 5.
+    assert sorted(clocks["plan"].late) == ["P12", "P30"]
+    assert (clocks["plan"].median_late, clocks["plan"].worst_late) == (4, 5)
+    # Reviews: P01 on time; P10's, due 23 September, never answered: overdue at 30 September.
+    assert clocks["review"].met == ("P01",)
+    assert clocks["review"].still_open == ("P10",)
+    assert clocks["review"].overdue == ("P10",)
+    # P05 left without an outcomes form: due 28 September, overdue.
+    assert clocks["outcomes-form"].overdue == ("P05",)
+    assert clocks["sar"].fell_due == () and clocks["sar"].median_late is None
+
+
+def test_clocks_for_2026_q4_judged_at_its_end(store: SqliteStore) -> None:
+    found = monitoring_return(store, RULES, quarter("2026-Q4"), TODAY, quarterly=True)
+    clocks = {c.clock.value: c for c in found.clocks}
+    assert clocks["outcomes-form"].met == ("P04",)  # due 14 October, done 12 October
+    # P17's first contact, due 2 October, still not recorded at 31 December; P10's review too.
+    assert clocks["referral"].overdue == ("P17",)
+    assert clocks["review"].overdue == ("P10",)
+    assert found.as_of == dt.date(2026, 12, 31)
+
+
+def test_support_workers_for_2026_q3_by_hand(store: SqliteStore) -> None:
+    found = monitoring_return(store, RULES, quarter("2026-Q3"), TODAY, quarterly=True)
+    workers = {w.worker: w for w in found.workers}
+    # The 13 open at the end of September, by worker.
+    assert sorted(workers["Priya Natarajan"].caseload) == refs("P01 P09 P12 P15 P27 P30")
+    assert sorted(workers["Tom Reilly"].caseload) == refs("P07 P10 P16 P25 P28")
+    assert sorted(workers["Jo Evans"].caseload) == refs("P08 P11")
+    assert sorted(workers["Priya Natarajan"].plans_due) == ["P12", "P30"]
+    assert workers["Priya Natarajan"].plans_on_time == ()
+    assert workers["Priya Natarajan"].reviews_on_time == ("P01",)
+    assert (workers["Tom Reilly"].reviews_due, workers["Tom Reilly"].reviews_on_time) == (
+        ("P10",), ())
+    assert sorted(workers["Tom Reilly"].overdue) == ["P05", "P10"]
+
+
+# --- Boundaries, empty periods, no leavers ------------------------------------------------------
+
+
+def test_a_case_closed_on_the_last_day_of_a_quarter_counts_in_that_quarter(
+        store: SqliteStore) -> None:
+    q3 = figures(monitoring_return(store, RULES, quarter("2026-Q3"), TODAY, quarterly=True))
+    q4 = figures(monitoring_return(store, RULES, quarter("2026-Q4"), TODAY, quarterly=True))
+    assert "P04" in q3["Leavers"][1] and "P04" not in q4["Leavers"][1]
+    assert "P04" in q3["People supported"][1] and "P04" not in q4["People supported"][1]
+    # Referred at 23:30 on 30 September (UK time): September's, not October's.
+    assert "P17" in q3["Referrals received"][1]
+    october = figures(monitoring_return(store, RULES, month("2026-10"), TODAY, quarterly=False))
+    assert "P17" not in october["Referrals received"][1]
+    assert "P18" in october["Referrals received"][1]  # ten past midnight on 1 October
+
+
+def test_an_empty_period_counts_nothing_and_says_so(store: SqliteStore) -> None:
+    found = monitoring_return(store, RULES, quarter("2024-Q1"), TODAY, quarterly=True)
+    assert all(value == 0 for value, _ in figures(found).values())
+    words = {k.name: k.percentage_words for k in found.kpis}
+    assert words["KPI 1: independence maintained"] == "no leavers"
+    assert words["Registered with a GP"] == "no one supported"
+    assert all(k.percentage is None for k in found.kpis)
+
+
+def test_a_period_with_no_leavers_shows_no_leavers_never_a_percentage(store: SqliteStore) -> None:
+    # From the day after P09 left to the day before P27 left: people supported, no one left.
+    found = monitoring_return(store, RULES, between(dt.date(2026, 10, 21), dt.date(2026, 11, 3)),
+                              TODAY, quarterly=True)
+    assert figures(found)["Leavers"] == (0, [])
+    assert figures(found)["People supported"][0] > 0
+    for name in ("KPI 1: independence maintained", "KPI 2: planned move-on",
+                 "Meaningful occupation: paid work or training or education"):
+        kpi = next(k for k in found.kpis if k.name == name)
+        assert (kpi.percentage_words, kpi.result) == ("no leavers", Result.NO_LEAVERS)
+
+
+def test_financial_year_quarters_are_numbered_from_april() -> None:
+    assert (quarter("2026-Q1", 4).first, quarter("2026-Q1", 4).last) == (
+        dt.date(2026, 4, 1), dt.date(2026, 6, 30))
+    assert (quarter("2026-Q4", 4).first, quarter("2026-Q4", 4).last) == (
+        dt.date(2027, 1, 1), dt.date(2027, 3, 31))
+    assert quarter("2026-Q3").label == "2026-Q3 (July to September 2026)"
+
+
+def test_targets_are_settings(store: SqliteStore) -> None:
+    lenient = Returns(planned_move_on_target=70.0)
+    found = monitoring_return(store, lenient, quarter("2026-Q3"), TODAY, quarterly=True)
+    assert kpis(found)["KPI 2: planned move-on"][3] is Result.MET  # 75% against 70%
+
+
+# --- The command and its files -------------------------------------------------------------------
+
+
+def run(settings: Settings, *args: str) -> Any:
+    clock = FixedClock(dt.datetime(2027, 1, 15, 9, 0, tzinfo=UK))
+    return CliRunner().invoke(cli, ["--config", str(settings_file(settings)), *args], obj=clock)
+
+
+def settings_file(settings: Settings) -> Path:
+    path = settings.folders.inbox.parent / "recordgen.toml"
+    if not path.exists():
+        folders = settings.folders
+        path.write_text(
+            "[folders]\n" + "".join(
+                f'{name} = "{getattr(folders, name)}"\n'
+                for name in ("inbox", "outbox", "rejected", "store", "templates", "schemas"))
+            + "[output]\npdf = false\n", encoding="utf-8")
+    return path
+
+
+def test_report_quarterly_files_workbooks_and_csvs_read_back(
+        store: SqliteStore, settings: Settings) -> None:
+    store.close()
+    result = run(settings, "report", "quarterly", "--quarter", "2026-Q3")
+    assert result.exit_code == 0, result.output
+    assert "Version 1, filed" in result.output
+    folder = settings.folders.outbox / "_returns"
+    internal = load_workbook(folder / "2026-Q3_quarterly-return_v1_internal.xlsx")
+    assert internal.sheetnames == ["About", "Monthly figures", "Appendix 1", "Quarterly counts",
+                                   "Statutory clocks", "Counted"]
+    about = internal["About"]
+    assert about["B5"].value == dt.datetime(2026, 7, 1)  # a date, not text
+    assert about["B6"].value == dt.datetime(2026, 9, 30)
+    assert about["B5"].number_format == "d mmmm yyyy"
+    appendix = internal["Appendix 1"]
+    assert appendix.freeze_panes == "A2"
+    rows = {row[1]: row for row in appendix.iter_rows(min_row=2, values_only=True)}
+    kpi2 = rows["KPI 2: planned move-on"]
+    assert kpi2[2:7] == (3, 4, 0.75, 0.8, "missed")  # numbers as numbers
+    counted = [row for row in internal["Counted"].iter_rows(min_row=2, values_only=True)]
+    assert ("Appendix 1", "6 KPI 2: planned move-on: denominator", "P03") in counted
+    # The commissioner's copy: no case references and no names anywhere in it.
+    commissioner = load_workbook(folder / "2026-Q3_quarterly-return_v1_commissioner.xlsx")
+    assert "Counted" not in commissioner.sheetnames
+    text = " ".join(str(cell) for sheet in commissioner for row in sheet.iter_rows(
+        values_only=True) for cell in row)
+    assert "P0" not in text and "P1" not in text and "Person " not in text
+    assert "Priya" not in text
+    monthly_sheet = {row[0]: row for row in commissioner["Monthly figures"].iter_rows(
+        min_row=2, values_only=True)}
+    assert float(monthly_sheet["Money secured: Discretionary Housing Payment"][1]) == 480.0
+    # A CSV per table, for the commissioner's systems.
+    with (folder / "2026-Q3_quarterly-return_v1_appendix-1.csv").open(encoding="utf-8-sig") as f:
+        table = {row["Indicator"]: row for row in csv.DictReader(f)}
+    assert table["KPI 1: independence maintained"]["Percentage"] == "100.0"
+    clocks_csv = (folder / "2026-Q3_quarterly-return_v1_statutory-clocks.csv").read_text(
+        encoding="utf-8-sig")
+    assert "P1" not in clocks_csv
+    workers = load_workbook(folder / "2026-Q3_quarterly-return_v1_support-workers.xlsx")
+    staff = {row[0]: row for row in workers["Support workers"].iter_rows(
+        min_row=2, values_only=True)}
+    assert staff["Priya Natarajan"][1] == 6
+
+
+def test_the_same_return_over_the_same_records_is_filed_once(
+        store: SqliteStore, settings: Settings) -> None:
+    store.close()
+    first = run(settings, "report", "monthly", "--month", "2026-11")
+    again = run(settings, "report", "monthly", "--month", "2026-11")
+    assert first.exit_code == 0 and again.exit_code == 0, again.output
+    assert "already filed, unchanged" in again.output
+    names = sorted(p.name for p in (settings.folders.outbox / "_returns").iterdir())
+    assert all("_v1_" in name for name in names)
+    verified = run(settings, "verify")
+    assert verified.exit_code == 0, verified.output
+
+
+def test_a_return_over_changed_records_is_a_new_version_and_verify_checks_it(
+        store: SqliteStore, settings: Settings) -> None:
+    assert run(settings, "report", "monthly", "--month", "2026-11").exit_code == 0
+    record(store, [case_file("money_secured", "P01", "Priya Natarajan", money_ref="DHP-9",
+                                 type="Discretionary Housing Payment", status="awarded",
+                                 amount=10.0, decided_on="2026-11-02", applied_on=None)],
+           start=1000)
+    store.close()
+    again = run(settings, "report", "monthly", "--month", "2026-11")
+    assert "Version 2, filed" in again.output
+    folder = settings.folders.outbox / "_returns"
+    book = load_workbook(folder / "2026-11_monthly-return_v2_commissioner.xlsx")
+    values = {row[0]: row[1] for row in book["Monthly figures"].iter_rows(min_row=2,
+                                                                          values_only=True)}
+    assert float(values["Money secured: Discretionary Housing Payment"]) == 360.25
+    altered = folder / "2026-11_monthly-return_v1_monthly-figures.csv"
+    altered.chmod(0o600)
+    altered.write_bytes(b"Figure,Value\r\nOpen caseload,999\r\n")
+    checked = run(settings, "verify")
+    assert checked.exit_code != 0
+    assert "2026-11_monthly-return_v1_monthly-figures.csv" in checked.output
+    assert "altered" in checked.output
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["monthly", "--month", "2026-13"], '"2026-13" is not a month'),
+    (["monthly", "--month", "November"], "for example 2026-11"),
+    (["quarterly", "--quarter", "2026-Q5"], '"2026-Q5" is not a quarter'),
+    (["quarterly", "--from", "2026-10-01"], "Give both --from and --to"),
+    (["quarterly", "--from", "2026-10-01", "--to", "2026-09-01"], "before it starts"),
+    (["monthly", "--month", "2026-11", "--from", "2026-10-01", "--to", "2026-10-02"],
+     "not both"),
+    (["quarterly"], "Say which period"),
+])
+def test_a_period_that_is_not_one_is_refused_plainly(
+        store: SqliteStore, settings: Settings, args: list[str], expected: str) -> None:
+    store.close()
+    result = run(settings, "report", *args)
+    assert result.exit_code == 2
+    assert expected in result.output
+    assert not (settings.folders.outbox / "_returns").exists()
+
+
+def test_a_return_is_not_made_from_a_store_that_does_not_exist(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    result = run(settings, "report", "monthly", "--month", "2026-11")
+    assert result.exit_code != 0
+    assert "does not exist" in result.output
+    assert not settings.folders.store.exists()
+
+
+def test_csv_money_is_pounds_and_pence(store: SqliteStore, settings: Settings) -> None:
+    store.close()
+    assert run(settings, "report", "monthly", "--month", "2026-11").exit_code == 0
+    text = (settings.folders.outbox / "_returns" / "2026-11_monthly-return_v1_monthly-figures.csv"
+            ).read_text(encoding="utf-8-sig")
+    rows = {row[0]: row for row in csv.reader(io.StringIO(text))}
+    assert rows["Money secured: Discretionary Housing Payment"][1] == "350.25"
+    assert rows["Money secured: Emergency Local Fund"][1] == "120.50"
