@@ -11,7 +11,7 @@ import pytest
 
 from recordgen.calendar import Interval
 from recordgen.errors import SettingsError
-from recordgen.settings import Settings, load_settings, settings_from_mapping
+from recordgen.settings import Returns, Settings, load_settings, settings_from_mapping
 
 from conftest import REPO
 
@@ -371,3 +371,30 @@ def test_subject_access_wording_keys_are_the_ones_the_cover_letter_uses(tmp_path
     path.write_text('[subject_access]\nretension = "Six years."\n', encoding="utf-8")
     with pytest.raises(SettingsError, match=r'retension.*Did you mean "retention"'):
         load_settings(path)
+
+
+# --- [returns] ---------------------------------------------------------------------------------
+
+
+def test_returns_targets_default_to_the_specifications(tmp_path: Path) -> None:
+    settings = load_settings(write_settings(tmp_path, ""))
+    assert settings.returns == Returns()
+    assert (settings.returns.independence_target, settings.returns.planned_move_on_target,
+            settings.returns.gp_registered_target) == (85.0, 80.0, 100.0)
+    assert settings.returns.year_starts_in == 1
+    financial = load_settings(write_settings(tmp_path, '[returns]\nquarters = "financial"\n'
+                                                       "independence_target = 90\n", name="f.toml"))
+    assert financial.returns.year_starts_in == 4
+    assert financial.returns.independence_target == 90.0
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('[returns]\nquarters = "fiscal"\n', 'quarters is "fiscal"; it must be "calendar"'),
+    ("[returns]\nindependence_target = 185\n", "a percentage from 0 to 100"),
+    ("[returns]\nplanned_move_on_target = -5\n", "must be a number of zero or more"),
+    ('[returns]\ngp_registered_target = "all"\n', "must be a number of zero or more"),
+    ("[returns]\nkpi1_target = 85\n", "kpi1_target is not a setting recordgen knows"),
+])
+def test_a_bad_returns_setting_is_refused_plainly(tmp_path: Path, text: str,
+                                                   expected: str) -> None:
+    assert expected in refused(write_settings(tmp_path, text))
