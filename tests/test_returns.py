@@ -7,10 +7,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import shutil
+import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import docx
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
@@ -24,7 +28,8 @@ from recordgen.returns.period import between, month, quarter
 from recordgen.settings import Returns, Settings
 from returns_fixture import case_file, fill_store, record
 
-from conftest import make_settings
+from conftest import REPO, make_settings
+from docx_text import docx_tables, docx_text
 
 TODAY = dt.date(2027, 1, 15)  # after every period counted here: "overdue" is judged at its end
 RULES = Returns()
@@ -278,7 +283,8 @@ def settings_file(settings: Settings) -> Path:
             "[folders]\n" + "".join(
                 f'{name} = "{getattr(folders, name)}"\n'
                 for name in ("inbox", "outbox", "rejected", "store", "templates", "schemas"))
-            + "[output]\npdf = false\n", encoding="utf-8")
+            + f"[output]\npdf = {'true' if settings.output.pdf else 'false'}\n",
+            encoding="utf-8")
     return path
 
 
@@ -333,6 +339,12 @@ def test_the_same_return_over_the_same_records_is_filed_once(
     again = run(settings, "report", "monthly", "--month", "2026-11")
     assert first.exit_code == 0 and again.exit_code == 0, again.output
     assert "already filed, unchanged" in again.output
+    # The same bytes whenever it is made: no time of saving inside the workbook.
+    book = settings.folders.outbox / "_returns" / "2026-11_monthly-return_v1_internal.xlsx"
+    with zipfile.ZipFile(book) as archive:
+        core = archive.read("docProps/core.xml").decode()
+        assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
+    assert "2000-01-01T00:00:00Z</dcterms:modified>" in core
     names = sorted(p.name for p in (settings.folders.outbox / "_returns").iterdir())
     assert all("_v1_" in name for name in names)
     verified = run(settings, "verify")
@@ -398,3 +410,92 @@ def test_csv_money_is_pounds_and_pence(store: SqliteStore, settings: Settings) -
     rows = {row[0]: row for row in csv.reader(io.StringIO(text))}
     assert rows["Money secured: Discretionary Housing Payment"][1] == "350.25"
     assert rows["Money secured: Emergency Local Fund"][1] == "120.50"
+
+
+# --- The Word report, its PDF, and regenerating it ------------------------------------------------
+
+
+def test_the_word_report_holds_the_figures_and_three_charts_and_no_one(
+        store: SqliteStore, settings: Settings) -> None:
+    store.close()
+    assert run(settings, "report", "quarterly", "--quarter", "2026-Q3").exit_code == 0
+    path = settings.folders.outbox / "_returns" / "2026-Q3_quarterly-return_v1_report.docx"
+    document = docx.Document(str(path))
+    text = docx_text(document)
+    assert "Quarterly return: 2026-Q3 (July to September 2026)" in text
+    assert "1 July 2026 to 30 September 2026" in text
+    rows = {row[1]: row for table in docx_tables(document) for row in table if len(row) == 6}
+    assert rows["KPI 2: planned move-on"] == ["6", "KPI 2: planned move-on", "3 of 4", "75.0%",
+                                              "80%", "missed"]
+    assert rows["KPI 1: independence maintained"][3:] == ["100.0%", "85%", "met"]
+    monthly = {row[0]: row[1] for table in docx_tables(document) for row in table
+               if len(row) == 2}
+    assert monthly["Money secured: Discretionary Housing Payment"] == "£480.00"
+    assert monthly["Outcomes forms missing"] == "1"
+    # The charts: KPIs over four quarters, referrals and closures by month, the clocks.
+    assert len(document.inline_shapes) == 3
+    assert "P05" not in text and "Person P" not in text and "Priya" not in text
+
+
+def test_a_quarter_with_no_leavers_says_so_in_the_report(
+        store: SqliteStore, settings: Settings) -> None:
+    store.close()
+    result = run(settings, "report", "quarterly", "--from", "2026-10-21", "--to", "2026-11-03")
+    assert result.exit_code == 0, result.output
+    report = next((settings.folders.outbox / "_returns").glob("*_report.docx"))
+    rows = {row[1]: row for table in docx_tables(report) for row in table if len(row) == 6}
+    assert rows["KPI 1: independence maintained"][2:] == ["0 of 0", "no leavers", "85%",
+                                                          "no leavers"]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.real_clock
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_the_report_is_filed_as_pdf_too_and_says_what_the_word_report_says(
+        store: SqliteStore, tmp_path: Path) -> None:
+    pdf_settings = make_settings(tmp_path, output={"pdf": True})
+    store.close()
+    result = run(pdf_settings, "report", "quarterly", "--quarter", "2026-Q3")
+    assert result.exit_code == 0, result.output
+    pdf = pdf_settings.folders.outbox / "_returns" / "2026-Q3_quarterly-return_v1_report.pdf"
+    assert pdf.stat().st_mode & 0o777 == 0o440
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    for fact in ("Quarterly return", "KPI 2: planned move-on", "75.0%", "3 of 4",
+                 "Statutory clocks", "£480.00"):
+        assert fact in text
+    # Filed and recorded: verify checks the PDF as it checks every document.
+    again = run(pdf_settings, "report", "quarterly", "--quarter", "2026-Q3")
+    assert "already filed, unchanged" in again.output
+    assert run(pdf_settings, "verify").exit_code == 0
+
+
+def test_regenerate_remakes_a_return_whose_template_changed(
+        store: SqliteStore, tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    settings = make_settings(tmp_path)
+    settings_path = settings_file(settings)
+    settings_path.write_text(settings_path.read_text(encoding="utf-8").replace(
+        str(REPO / "templates"), str(templates)), encoding="utf-8")
+    store.close()
+    assert run(settings, "report", "monthly", "--month", "2026-11").exit_code == 0
+    dry = run(settings, "regenerate", "--dry-run")
+    assert "return" not in dry.output  # the template has not changed
+    edited = docx.Document(str(templates / "monitoring_return.docx"))
+    edited.add_paragraph("Prepared for the contract monitoring officer.")
+    (templates / "monitoring_return.docx").chmod(0o644)
+    edited.save(str(templates / "monitoring_return.docx"))
+    dry = run(settings, "regenerate", "--dry-run")
+    assert "would regenerate: the monthly return for November 2026 (template changed)" in \
+        dry.output
+    result = run(settings, "regenerate")
+    assert result.exit_code == 0, result.output
+    assert "now version 2" in result.output
+    remade = settings.folders.outbox / "_returns" / "2026-11_monthly-return_v2_report.docx"
+    assert "Prepared for the contract monitoring officer." in docx_text(remade)
+    assert (settings.folders.outbox / "_returns" / "2026-11_monthly-return_v1_report.docx"
+            ).exists()  # the first version is kept
+    again = run(settings, "regenerate")
+    assert "return" not in again.output  # made once
+    assert run(settings, "verify").exit_code == 0

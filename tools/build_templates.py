@@ -1479,6 +1479,65 @@ def sar_cover_letter() -> Any:
 
 # --- main ---------------------------------------------------------------------------------------
 
+# --- the monitoring return (a report for the commissioner: figures only) -------------------------
+
+
+def monitoring_return() -> Any:
+    doc = new_document("Monitoring return")
+    letterhead(doc)
+    para(doc, "{{ document.title }}: {{ report.period }}", style="Title")
+    para(doc, bold("Period: "), "{{ report.first|uk_date }} to {{ report.last|uk_date }}",
+         style="Address")
+    para(doc, bold("Open cases and overdue clocks counted on: "), "{{ report.as_of|uk_date }}",
+         style="Address")
+    para(doc, bold("Document reference: "),
+         "{{ document.reference }}, version {{ document.version }}", style="Address")
+    para(
+        doc,
+        "Counted from the service's records. This report names no one and gives no case "
+        "references; the case references behind every figure are in the internal workbook filed "
+        "beside it. The definition of every figure is in the workbooks.",
+        style="Small",
+    )
+
+    heading(doc, "The monthly figures")
+    list_table(doc, ["Figure", "Value"], (12.0, 5.0), "f in report.monthly",
+               ["{{ f.name }}", "{{ f.value }}"])
+
+    control(doc, "{%p if report.kpis %}")
+    heading(doc, "Key performance indicators")
+    list_table(
+        doc,
+        ["No", "Indicator", "Counted", "Percentage", "Target", "Result"],
+        (1.3, 5.6, 2.6, 2.4, 3.0, 2.1),
+        "k in report.kpis",
+        ["{{ k.number }}", "{{ k.name }}", "{{ k.numerator }} of {{ k.denominator }}",
+         "{{ k.percentage }}", "{{ k.target }}", "{{ k.result }}"],
+    )
+    list_table(doc, ["Also counted in the quarter", "Value"], (12.0, 5.0),
+               "f in report.counts", ["{{ f.name }}", "{{ f.value }}"])
+    heading(doc, "Against target over the last four quarters", level=2)
+    para(doc, "{{ charts.kpis }}")
+    control(doc, "{%p endif %}")
+
+    heading(doc, "Referrals and closures over the last year")
+    para(doc, "{{ charts.months }}")
+
+    heading(doc, "Statutory clocks")
+    list_table(
+        doc,
+        ["Clock", "Fell due", "Met", "Late", "Median late", "Worst late", "Overdue"],
+        (5.4, 1.8, 1.6, 1.6, 2.2, 2.2, 2.2),
+        "c in report.clocks",
+        ["{{ c.name }}", "{{ c.fell_due }}", "{{ c.met }}", "{{ c.late }}", "{{ c.median }}",
+         "{{ c.worst }}", "{{ c.overdue }}"],
+    )
+    para(doc, "Late by working days. Overdue: not answered on {{ report.as_of|uk_date }}.",
+         style="Small")
+    para(doc, "{{ charts.clocks }}")
+    return doc
+
+
 BUILDERS: dict[str, Callable[[], Any]] = {
     "needs_assessment.docx": needs_assessment,
     "support_plan.docx": support_plan,
@@ -1488,6 +1547,7 @@ BUILDERS: dict[str, Callable[[], Any]] = {
     "referral_acknowledgement.docx": referral_acknowledgement,
     "support_review.docx": support_review,
     "leaver_outcomes.docx": leaver_outcomes,
+    "monitoring_return.docx": monitoring_return,
 }
 
 

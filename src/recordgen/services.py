@@ -3,6 +3,7 @@
     process, watch              settings, store, schemas, converter, clock  -> Services
     regenerate                  settings, store, converter, clock           -> Producers
     history, due, verify, store settings, store                             -> a Store
+    report                      settings, store, converter, clock           -> a Store, a Converter
     validate, templates check   settings, schemas                           -> a SchemaSet
 
 Nothing else in recordgen opens a store, starts a converter or loads the schemas: they are passed in
@@ -87,6 +88,13 @@ def open_records(settings: Settings, clock: Clock | None = None, *, may_create: 
                 seal_quietly(store, settings.folders.outbox)
         finally:
             store.close()
+
+
+@contextmanager
+def open_converter(settings: Settings) -> Iterator[Converter]:
+    """A converter alone (``recordgen report``: the return's Word report as PDF), stopped after."""
+    with _converter(settings, 1) as converter:
+        yield converter
 
 
 @contextmanager

@@ -13,11 +13,27 @@ from recordgen.cli.exit_codes import EXIT_INTERRUPTED, EXIT_PROBLEMS
 from recordgen.documents.regenerate import Regenerated, Selection
 from recordgen.documents.regenerate import regenerate as regenerate_documents
 from recordgen.kinds import DOCUMENT_KINDS
-from recordgen.services import open_producers
+from recordgen.returns.filing import regenerate_returns, stale_returns
+from recordgen.services import Producers, open_producers
 
 # What the command names one by one, and what it counts, in this order.
 _NAMED = (Regenerated.WOULD_REGENERATE, Regenerated.SUPERSEDED, Regenerated.FAILED,
           Regenerated.LEFT_ALONE)
+
+
+def _returns(services: Producers, selection: Selection, dry_run: bool,
+             today: dt.date) -> list[str]:
+    """The monitoring returns whose report template changed, remade (or, in a dry run, named);
+    only when every document is being regenerated, not one case's or one kind's."""
+    if selection != Selection(None, None, None, None):
+        return []
+    if dry_run:
+        return [f"would regenerate: the {f.kind} return for {f.period.label} (template changed)"
+                for f in stale_returns(services.store, services.settings)]
+    return [f"regenerated: the {f.figures.period.label} {'quarterly' if f.figures.kpis else 'monthly'}"
+            f" return, now version {f.version} (template changed)"
+            for f in regenerate_returns(services.store, services.settings, today,
+                                        services.converter)]
 
 
 @click.command()
@@ -56,6 +72,7 @@ def regenerate(ctx: click.Context, case_ref: str | None, kind: str | None,
             out.print("Stopped. Run the same command again to finish: what was done is "
                           "recorded, and nothing will be done twice.")
             ctx.exit(EXIT_INTERRUPTED)
+        remade = _returns(services, selection, dry_run, clock_of(ctx).now().date())
     for result in results:
         if result.status in _NAMED:
             out.print(f"{result.status}: {result.case_ref} {result.series}"
@@ -63,5 +80,7 @@ def regenerate(ctx: click.Context, case_ref: str | None, kind: str | None,
     counts = {s: sum(1 for r in results if r.status is s) for s in Regenerated}
     out.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or
                   "No documents match.")
+    for line in remade:
+        out.print(line)
     if counts[Regenerated.FAILED]:
         ctx.exit(EXIT_PROBLEMS)

@@ -13,7 +13,7 @@ from recordgen.records.case_files import pounds
 from recordgen.returns.figures import Unit
 from recordgen.returns.filing import FiledReturn, file_return
 from recordgen.returns.period import Period, between, month, quarter
-from recordgen.services import open_records
+from recordgen.services import open_converter, open_records
 from recordgen.settings import Settings
 
 _DAY = click.DateTime(["%Y-%m-%d"])
@@ -42,8 +42,10 @@ def _period(given: str | None, first: dt.datetime | None, last: dt.datetime | No
 def _run(ctx: click.Context, period: Period, quarterly: bool) -> None:
     settings = settings_of(ctx)
     today = clock_of(ctx).now().date()
-    with open_records(settings, clock_of(ctx), may_create=False) as store:
-        filed = file_return(store, settings, period, today, quarterly=quarterly)
+    with open_records(settings, clock_of(ctx), may_create=False) as store, \
+            open_converter(settings) as converter:
+        filed = file_return(store, settings, period, today, quarterly=quarterly,
+                            converter=converter)
     _show(filed)
 
 

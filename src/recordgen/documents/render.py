@@ -29,7 +29,8 @@ from typing import Any
 
 import jinja2
 import jinja2.sandbox
-from docxtpl import DocxTemplate
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
 from jinja2 import nodes
 from markupsafe import Markup, escape
 
@@ -37,6 +38,8 @@ from recordgen import dates
 from recordgen.cases import CaseFile
 from recordgen.errors import TemplateError, TemplateTooCostly
 from recordgen.settings import Settings
+
+_IMAGE_MM = 165  # an image across the text of an A4 page with 2 cm margins
 
 
 @dataclass(frozen=True)
@@ -317,10 +320,12 @@ def build_context(
 
 
 def render_document(template_path: Path, context: Mapping[str, Any],
-                    limits: RenderLimits | None = None) -> RenderedDocument:
+                    limits: RenderLimits | None = None,
+                    images: Mapping[str, bytes] | None = None) -> RenderedDocument:
     """Render one Word document from ``template_path``; raise :class:`TemplateError` on any
     template fault (missing file, bad syntax, an attempt to reach Python internals), and
-    :class:`TemplateTooCostly` when it goes past ``limits``."""
+    :class:`TemplateTooCostly` when it goes past ``limits``. ``images`` (PNG bytes by name) are
+    offered to the template as ``charts.<name>``, each the width of the text."""
     try:
         template_bytes = template_path.read_bytes()
     except OSError as exc:
@@ -330,7 +335,11 @@ def render_document(template_path: Path, context: Mapping[str, Any],
     budget = _BUDGET.set(_Budget(limits or RenderLimits(), template_path.name))
     try:
         template = DocxTemplate(io.BytesIO(template_bytes))
-        template.render(dict(context), jinja_env=make_environment(), autoescape=True)
+        filled = dict(context)
+        if images:
+            filled["charts"] = {name: InlineImage(template, io.BytesIO(png), width=Mm(_IMAGE_MM))
+                                for name, png in images.items()}
+        template.render(filled, jinja_env=make_environment(), autoescape=True)
         out = io.BytesIO()
         template.save(out)
     except RecursionError as exc:

@@ -12,11 +12,12 @@ from recordgen.returns.facts import all_case_facts
 from recordgen.returns.figures import (
     MonitoringReturn,
     clock_figures,
+    month_counts,
     monthly_figures,
     quarterly_figures,
     worker_figures,
 )
-from recordgen.returns.period import Period, year_start
+from recordgen.returns.period import Period, months_before, quarters_before, year_start
 from recordgen.settings import Returns
 
 
@@ -36,6 +37,9 @@ def monitoring_return(store: HoldsRecords, settings: Returns, period: Period, to
     cases = all_case_facts(accepted_case_files(store))
     records = store.clocks()
     kpis, counts = quarterly_figures(cases, period, settings) if quarterly else ((), ())
+    history = tuple((q.key, quarterly_figures(cases, q, settings)[0])
+                    for q in quarters_before(period, 4, settings.year_starts_in)) \
+        if quarterly else ()
     return MonitoringReturn(
         period=period,
         as_of=as_of,
@@ -44,4 +48,6 @@ def monitoring_return(store: HoldsRecords, settings: Returns, period: Period, to
         quarterly=counts,
         clocks=clock_figures(records, period, as_of),
         workers=worker_figures(cases, records, period, as_of),
+        kpi_history=history,
+        month_history=tuple(month_counts(cases, m) for m in months_before(period, 12)),
     )

@@ -155,6 +155,27 @@ class MonitoringReturn:
     quarterly: tuple[Figure, ...] = ()  # the other quarterly counts: supported, leavers, days
     clocks: tuple[ClockFigures, ...] = ()
     workers: tuple[WorkerFigures, ...] = field(default=())
+    # For the report's charts: the KPIs of the last four quarters (quarterly returns), and the
+    # referrals received and cases closed in each of the last twelve months.
+    kpi_history: tuple[tuple[str, tuple[Kpi, ...]], ...] = ()
+    month_history: tuple[MonthCounts, ...] = ()
+
+
+@dataclass(frozen=True)
+class MonthCounts:
+    """One month's referrals received and cases closed, for the chart of the last year."""
+
+    label: str  # "Nov 2026"
+    referrals: int
+    closed: int
+
+
+def month_counts(cases: Sequence[CaseFacts], month: Period) -> MonthCounts:
+    """Referrals received and spells closed in ``month``, as :func:`monthly_figures` counts them."""
+    return MonthCounts(f"{month.first:%b %Y}",
+                       sum(1 for c in cases for r in c.referrals
+                           if month.holds(r.received_at.date())),
+                       sum(1 for c in cases for s in c.spells if month.holds(s.closed_on)))
 
 
 # --- The Service standard's monthly list --------------------------------------------------------

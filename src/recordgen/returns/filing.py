@@ -12,16 +12,19 @@ missing or altered.
     2026-Q3_quarterly-return_v1_internal.xlsx        the figures and the case references behind them
     2026-Q3_quarterly-return_v1_support-workers.xlsx each support worker's figures (staff names)
     2026-Q3_quarterly-return_v1_appendix-1.csv       the commissioner's tables, one CSV each
+    2026-Q3_quarterly-return_v1_report.docx (.pdf)   the short report with charts (no names)
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from recordgen.documents.convert import Converter
 from recordgen.documents.publish import publish, read_published, sha256_of
 from recordgen.errors import PublishError
 from recordgen.records.rows import AuditEntry
@@ -29,11 +32,13 @@ from recordgen.records.verify import extra_recorded_files
 from recordgen.returns.build import HoldsRecords, monitoring_return
 from recordgen.returns.figures import MonitoringReturn
 from recordgen.returns.period import Period
+from recordgen.returns.report import REPORT_TEMPLATE, render_report
 from recordgen.returns.spreadsheet import csv_bytes, workbook_bytes
 from recordgen.returns.tables import Copy, tables
 from recordgen.settings import Settings
 
 RETURNS_FOLDER = "_returns"
+REPORT_KIND = "monitoring_return"  # for [output] pdf_off_for
 RETURN_WRITTEN = "monitoring return written"  # "... written": verify checks the file it names
 
 
@@ -43,6 +48,8 @@ class FilesRecords(HoldsRecords, Protocol):
     def audit(self, action: str, case_ref: str | None, detail: Mapping[str, Any]) -> None: ...
 
     def audit_entries(self) -> list[AuditEntry]: ...
+
+
 _MOST_VERSIONS = 999
 
 
@@ -73,41 +80,118 @@ def return_files(found: MonitoringReturn, settings: Settings, kind: str
 
 
 def file_return(store: FilesRecords, settings: Settings, period: Period, today: dt.date, *,
-                quarterly: bool) -> FiledReturn:
+                quarterly: bool, converter: Converter) -> FiledReturn:
     """Count the return for ``period`` and file it in the outbox, unless the very same return is
     filed already."""
     found = monitoring_return(store, settings.returns, period, today, quarterly=quarterly)
-    kind = "quarterly" if quarterly else "monthly"
+    return file_counted(store, settings, found, "quarterly" if quarterly else "monthly",
+                        converter)
+
+
+def file_counted(store: FilesRecords, settings: Settings, found: MonitoringReturn, kind: str,
+                 converter: Converter) -> FiledReturn:
+    """File a return already counted: the first version whose files are all absent (a new
+    version) or all this very return's (filed before, or cut short by a crash: the rest is filed
+    now). The PDF, which LibreOffice stamps with the time, is not compared: it is made from the
+    Word report when that is new."""
     files = return_files(found, settings, kind)
     outbox = settings.folders.outbox
     for version in range(1, _MOST_VERSIONS + 1):
-        names = {f"{period.key}_{kind}-return_v{version}_{part}": content
-                 for part, content in files.items()}
+        report = render_report(found, settings, kind, version)
+        prefix = f"{found.period.key}_{kind}-return_v{version}_"
+        names = {prefix + part: content
+                 for part, content in {**files, "report.docx": report.content}.items()}
         filed = {name: read_published(outbox, RETURNS_FOLDER, name) for name in names}
-        if all(existing is None or existing == names[name] for name, existing in filed.items()):
-            # Nothing filed under this version, or this very return (perhaps cut short by a
-            # crash, so the rest is filed now).
-            for name, content in names.items():
-                if filed[name] is None:
-                    publish(outbox, RETURNS_FOLDER, name, content)
-            _record(store, found.period, kind, version, names)
-            already = all(existing is not None for existing in filed.values())
-            return FiledReturn(found, _relative(names), version, already_filed=already)
-    raise PublishError(f"{period.label} has {_MOST_VERSIONS} versions of its {kind} return "
-                     "already; move the old ones out of the outbox's _returns folder.")
+        if not all(old is None or old == names[name] for name, old in filed.items()):
+            continue
+        for name, content in names.items():
+            if filed[name] is None:
+                publish(outbox, RETURNS_FOLDER, name, content)
+        pdf_name = prefix + "report.pdf"
+        if settings.output.wants_pdf(REPORT_KIND):
+            pdf = read_published(outbox, RETURNS_FOLDER, pdf_name)
+            if pdf is None:
+                pdf = _pdf(converter, report.content, prefix + "report")
+                if pdf is not None:
+                    publish(outbox, RETURNS_FOLDER, pdf_name, pdf)
+            if pdf is not None:
+                names[pdf_name] = pdf
+        _record(store, found.period, kind, version, names, report.template_sha256)
+        return FiledReturn(found, _relative(names), version,
+                           already_filed=all(old is not None for old in filed.values()))
+    raise PublishError(f"{found.period.label} has {_MOST_VERSIONS} versions of its {kind} "
+                       "return already; move the old ones out of the outbox's _returns folder.")
+
+
+def _pdf(converter: Converter, docx: bytes, stem: str) -> bytes | None:
+    """The Word report as PDF, or None when PDFs are switched off."""
+    with tempfile.TemporaryDirectory(prefix="recordgen-return-") as work:
+        source = Path(work) / f"{stem}.docx"
+        source.write_bytes(docx)
+        made = converter.convert([source], Path(work) / "pdf")
+        return made[source].read_bytes() if source in made else None
 
 
 def _record(store: FilesRecords, period: Period, kind: str, version: int,
-            names: dict[str, bytes]) -> None:
+            names: dict[str, bytes], template_sha256: str) -> None:
     """Record each file in the audit trail, once (``recordgen verify`` then checks it is still
     there, unaltered, as it checks every document)."""
     recorded = extra_recorded_files(store.audit_entries())
     for name, content in names.items():
         relative = f"{RETURNS_FOLDER}/{name}"
         if relative not in recorded:
-            store.audit(RETURN_WRITTEN, None, {"file": relative, "sha256": sha256_of(content),
-                                               "period": period.key, "return": kind,
-                                               "version": version})
+            store.audit(RETURN_WRITTEN, None, {
+                "file": relative, "sha256": sha256_of(content), "period": period.key,
+                "label": period.label, "first": period.first.isoformat(),
+                "last": period.last.isoformat(), "return": kind, "version": version,
+                "template_sha256": template_sha256})
+
+
+@dataclass(frozen=True)
+class FiledPeriod:
+    """A return filed before, as the audit trail records it."""
+
+    period: Period
+    kind: str
+    template_sha256: str
+
+
+def filed_returns(store: FilesRecords) -> list[FiledPeriod]:
+    """Every return filed, once each (its latest version), oldest first."""
+    found: dict[tuple[str, str], FiledPeriod] = {}
+    for entry in store.audit_entries():
+        detail = entry.detail
+        if entry.action != RETURN_WRITTEN or not str(detail.get("file", "")).endswith(".docx"):
+            continue
+        try:
+            period = Period(dt.date.fromisoformat(str(detail["first"])),
+                            dt.date.fromisoformat(str(detail["last"])), str(detail["label"]),
+                            str(detail["period"]))
+        except (KeyError, ValueError):
+            continue
+        kind = str(detail.get("return"))
+        found[(period.key, kind)] = FiledPeriod(period, kind, str(detail.get("template_sha256")))
+    return list(found.values())
+
+
+def stale_returns(store: FilesRecords, settings: Settings) -> list[FiledPeriod]:
+    """The filed returns whose report template has changed since they were made."""
+    try:
+        current = sha256_of((settings.folders.templates / REPORT_TEMPLATE).read_bytes())
+    except OSError:
+        return []  # no report template: the report says so when one is next made
+    return [filed for filed in filed_returns(store) if filed.template_sha256 != current]
+
+
+def regenerate_returns(store: FilesRecords, settings: Settings, today: dt.date,
+                       converter: Converter) -> list[FiledReturn]:
+    """Remake every filed return whose report template has changed since it was made, counted
+    from the records as they stand: each becomes a new version (``recordgen regenerate``)."""
+    return [file_counted(store, settings,
+                         monitoring_return(store, settings.returns, filed.period, today,
+                                           quarterly=filed.kind == "quarterly"),
+                         filed.kind, converter)
+            for filed in stale_returns(store, settings)]
 
 
 def _relative(names: dict[str, bytes]) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Sequence
 from decimal import Decimal
@@ -21,6 +22,7 @@ from openpyxl.styles import Alignment, Font
 from recordgen.returns.tables import Cell, Format, Table
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can record
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 _WIDE = 60
 
 
@@ -107,5 +109,9 @@ def _with_fixed_times(content: bytes) -> bytes:
             fixed = zipfile.ZipInfo(item.filename, _FIXED_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = item.external_attr
-            target.writestr(fixed, source.read(item.filename))
+            content = source.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                # openpyxl stamps the time of saving, whatever the workbook says.
+                content = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", content)
+            target.writestr(fixed, content)
     return out.getvalue()

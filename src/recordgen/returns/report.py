@@ -1,0 +1,60 @@
+"""The return as a short Word report, from a template staff can edit
+(``templates/monitoring_return.docx``): the tables and the charts, for the commissioner, so no
+names and no case references. Rendered like every document (sandboxed, autoescaped), with the
+charts put in as images.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recordgen.documents.render import RenderedDocument, render_document
+from recordgen.records.case_files import pounds
+from recordgen.returns.charts import charts
+from recordgen.returns.figures import Figure, MonitoringReturn, Unit
+from recordgen.settings import Settings
+
+REPORT_TEMPLATE = "monitoring_return.docx"
+
+
+def _value(figure: Figure) -> str:
+    return pounds(figure.value) if figure.unit is Unit.PENCE else f"{figure.value:,}"
+
+
+def report_context(found: MonitoringReturn, settings: Settings, kind: str,
+                   version: int) -> dict[str, Any]:
+    """What the report's template may use: ``report`` (the figures, as text), ``provider`` and
+    ``document``, as the other templates have them."""
+    provider = settings.provider
+    reference = f"{found.period.key} {kind} return"
+    return {
+        "case_ref": reference,
+        "document": {"title": f"{kind.capitalize()} return", "date": found.as_of,
+                     "version": version, "reference": reference},
+        "provider": {"name": provider.name, "service_name": provider.service_name,
+                     "address": list(provider.address), "phone": provider.phone,
+                     "email": provider.email},
+        "report": {
+            "period": found.period.label,
+            "first": found.period.first,
+            "last": found.period.last,
+            "as_of": found.as_of,
+            "monthly": [{"name": f.name, "value": _value(f)} for f in found.monthly],
+            "counts": [{"name": f.name, "value": _value(f)} for f in found.quarterly],
+            "kpis": [{"number": k.number, "name": k.name, "numerator": len(k.numerator),
+                      "denominator": len(k.denominator), "percentage": k.percentage_words,
+                      "target": k.target_words, "result": str(k.result)} for k in found.kpis],
+            "clocks": [{"name": c.clock.description, "fell_due": len(c.fell_due),
+                        "met": len(c.met), "late": len(c.late),
+                        "median": "-" if c.median_late is None else f"{c.median_late:g}",
+                        "worst": "-" if c.worst_late is None else str(c.worst_late),
+                        "overdue": len(c.overdue)} for c in found.clocks],
+        },
+    }
+
+
+def render_report(found: MonitoringReturn, settings: Settings, kind: str,
+                  version: int) -> RenderedDocument:
+    """The Word report of a return, with its charts."""
+    return render_document(settings.folders.templates / REPORT_TEMPLATE,
+                           report_context(found, settings, kind, version), images=charts(found))
