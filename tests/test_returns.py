@@ -21,8 +21,10 @@ from openpyxl import load_workbook
 
 from recordgen.cli import cli
 from recordgen.clock import UK, FixedClock
+from recordgen.records.case_files import accepted_case_files
 from recordgen.records.store import SqliteStore
 from recordgen.returns.build import monitoring_return
+from recordgen.returns.facts import all_case_facts, case_facts_of_store
 from recordgen.returns.figures import MonitoringReturn, Result
 from recordgen.returns.period import between, month, quarter
 from recordgen.settings import Returns, Settings
@@ -499,3 +501,28 @@ def test_regenerate_remakes_a_return_whose_template_changed(
     again = run(settings, "regenerate")
     assert "return" not in again.output  # made once
     assert run(settings, "verify").exit_code == 0
+
+
+# --- Reading a large record a page at a time, on SQLite and PostgreSQL ----------------------------
+
+
+@pytest.mark.parametrize("page", [1, 3, 7, 2000])
+def test_reading_the_store_a_page_at_a_time_gives_every_case_whole(store: SqliteStore,
+                                                                   page: int) -> None:
+    whole = all_case_facts(accepted_case_files(store))
+    assert list(case_facts_of_store(store, page=page)) == whole
+    assert len(whole) == 30
+
+
+def test_the_same_figures_from_a_postgresql_store(postgres_database: Any) -> None:
+    from recordgen.records.postgres import PostgresStore
+
+    with PostgresStore(postgres_database, clock=FixedClock(dt.datetime(2027, 1, 15, tzinfo=UK)),
+                       create="a test") as pg:
+        fill_store(pg)
+        found = monitoring_return(pg, RULES, quarter("2026-Q3"), TODAY, quarterly=True)
+    assert figures(found)["People supported"] == (19, Q3_SUPPORTED)
+    assert kpis(found)["KPI 2: planned move-on"][2] == "75.0%"
+    assert figures(found)["Money secured: Discretionary Housing Payment"] == (48000, ["P01"])
+    clocks = {c.clock.value: c for c in found.clocks}
+    assert (clocks["plan"].median_late, clocks["plan"].worst_late) == (4, 5)

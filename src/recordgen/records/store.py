@@ -85,6 +85,8 @@ class Store(Protocol):
 
     def submissions(self, case_ref: str | None = None) -> list[SubmissionRecord]: ...
 
+    def accepted_by_case(self, after: tuple[str, int], limit: int) -> list[SubmissionRecord]: ...
+
     def audit(self, action: str, case_ref: str | None, detail: Mapping[str, Any]) -> None: ...
 
     def open_clock(self, clock: ClockRecord) -> int: ...
@@ -253,6 +255,18 @@ class SqlStore:
         if case_ref is not None:
             query, args = query + " WHERE case_ref = ?", (case_ref,)
         return [submission_from_row(row) for row in self._all(query + " ORDER BY id", args)]
+
+    def accepted_by_case(self, after: tuple[str, int], limit: int) -> list[SubmissionRecord]:
+        """Up to ``limit`` accepted submissions, ordered by case reference and then as they
+        arrived, after ``after`` (a case reference and a row id; ``("", 0)`` to start): the whole
+        record read a page at a time, each case's together, never all at once (the monitoring
+        returns over a large store). The index on case_ref serves the order."""
+        case_ref, row_id = after
+        rows = self._all(
+            "SELECT * FROM submissions WHERE outcome = 'accepted' AND case_ref IS NOT NULL "
+            "AND (case_ref > ? OR (case_ref = ? AND id > ?)) ORDER BY case_ref, id LIMIT ?",
+            (case_ref, case_ref, row_id, int(limit)))
+        return [submission_from_row(row) for row in rows]
 
     # --- versions and documents -----------------------------------------------------------------
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-from recordgen.records.case_files import HoldsSubmissions, accepted_case_files
 from recordgen.records.rows import ClockRecord
-from recordgen.returns.facts import all_case_facts
+from recordgen.returns.facts import ReadsByCase, case_facts_of_store
 from recordgen.returns.figures import (
     MonitoringReturn,
     clock_figures,
@@ -21,7 +20,7 @@ from recordgen.returns.period import Period, months_before, quarters_before, yea
 from recordgen.settings import Returns
 
 
-class HoldsRecords(HoldsSubmissions, Protocol):
+class HoldsRecords(ReadsByCase, Protocol):
     """What counting a return needs of a store: its case files and its clocks."""
 
     def clocks(self, case_ref: str | None = None, open_only: bool = False
@@ -34,7 +33,7 @@ def monitoring_return(store: HoldsRecords, settings: Returns, period: Period, to
     "Open" and "overdue" are judged at the end of the period, or on ``today`` when the period has
     not ended yet; the Appendix 1 items are counted when ``quarterly``."""
     as_of = min(period.last, today)
-    cases = all_case_facts(accepted_case_files(store))
+    cases = list(case_facts_of_store(store))
     records = store.clocks()
     kpis, counts = quarterly_figures(cases, period, settings) if quarterly else ((), ())
     history = tuple((q.key, quarterly_figures(cases, q, settings)[0])

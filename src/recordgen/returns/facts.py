@@ -10,9 +10,9 @@ same money reference, the same day support ended, the same admission), and the l
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from recordgen.dates import parse_date
 from recordgen.kinds import (
@@ -26,8 +26,9 @@ from recordgen.kinds import (
     SUPPORT_PLAN,
     SUPPORT_REVIEW,
 )
-from recordgen.records.case_files import StoredCaseFile, by_case, pence
+from recordgen.records.case_files import StoredCaseFile, by_case, of_submissions, pence
 from recordgen.records.case_status import Episode, Referral, episodes, referrals
+from recordgen.records.rows import SubmissionRecord
 
 # The day a case file is about, by kind (a support worker is the case's worker from that day).
 _OWN_DATE = {
@@ -141,6 +142,39 @@ def case_facts(case_ref: str, case_files: Sequence[StoredCaseFile]) -> CaseFacts
 def all_case_facts(case_files: Sequence[StoredCaseFile]) -> list[CaseFacts]:
     """The facts of every case, in case reference order."""
     return [case_facts(ref, files) for ref, files in sorted(by_case(case_files).items())]
+
+
+class ReadsByCase(Protocol):
+    """What reading every case's facts a page at a time needs of a store."""
+
+    def accepted_by_case(self, after: tuple[str, int], limit: int
+                         ) -> list[SubmissionRecord]: ...
+
+
+PAGE = 2000  # accepted case files read at a time
+
+
+def case_facts_of_store(store: ReadsByCase, page: int = PAGE) -> Iterator[CaseFacts]:
+    """The facts of every case in the store, in case reference order, reading its accepted case
+    files a page at a time: only one case's case files (and one page) are held at once, however
+    large the record."""
+    current: str | None = None
+    pending: list[SubmissionRecord] = []
+    after = ("", 0)
+    while True:
+        rows = store.accepted_by_case(after, page)
+        for row in rows:
+            if row.case_ref != current and pending and current is not None:
+                yield case_facts(current, of_submissions(pending))
+                pending = []
+            current = row.case_ref
+            pending.append(row)
+        if len(rows) < page:
+            break
+        last = rows[-1]
+        after = (last.case_ref or "", last.id or 0)
+    if pending and current is not None:
+        yield case_facts(current, of_submissions(pending))
 
 
 def _money(case_files: Sequence[StoredCaseFile]) -> tuple[Money, ...]:
