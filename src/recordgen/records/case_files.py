@@ -53,6 +53,24 @@ def stored_case_file(submission: SubmissionRecord) -> StoredCaseFile | None:
                           submission.id)
 
 
+def case_file_of_row(row: Mapping[str, Any]) -> StoredCaseFile | None:
+    """An accepted case file from the columns ``id, case_ref, kind, received_at, raw`` of its
+    submission row, or None when it cannot be read as one."""
+    raw, received = row["raw"], row["received_at"]
+    if not isinstance(raw, bytes | str) or not isinstance(received, str):
+        return None
+    try:
+        document = json.loads(raw)
+        received_at = dt.datetime.fromisoformat(received)
+    except ValueError:
+        return None
+    data = document.get("data") if isinstance(document, Mapping) else None
+    if not isinstance(data, Mapping):
+        return None
+    return StoredCaseFile(str(row["kind"]), str(row["case_ref"]), data, received_at,
+                          int(row["id"]))
+
+
 def accepted_case_files(store: HoldsSubmissions, case_ref: str | None = None
                         ) -> list[StoredCaseFile]:
     """Every accepted case file of ``case_ref`` (of every case when None), oldest first."""

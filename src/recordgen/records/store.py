@@ -32,6 +32,7 @@ from typing import Any, Protocol, Self, cast
 from recordgen import permissions
 from recordgen.clock import Clock, SystemClock
 from recordgen.errors import StoreError, StoreMissing
+from recordgen.records.case_files import StoredCaseFile, case_file_of_row
 from recordgen.records.chain import GENESIS_HASH as GENESIS_HASH
 from recordgen.records.chain import audit_hash as audit_hash
 from recordgen.records.chain import reasons_text, row_facts
@@ -85,7 +86,8 @@ class Store(Protocol):
 
     def submissions(self, case_ref: str | None = None) -> list[SubmissionRecord]: ...
 
-    def accepted_by_case(self, after: tuple[str, int], limit: int) -> list[SubmissionRecord]: ...
+    def accepted_by_case(self, after: tuple[str, int], limit: int
+                         ) -> tuple[list[StoredCaseFile], tuple[str, int] | None]: ...
 
     def audit(self, action: str, case_ref: str | None, detail: Mapping[str, Any]) -> None: ...
 
@@ -256,17 +258,25 @@ class SqlStore:
             query, args = query + " WHERE case_ref = ?", (case_ref,)
         return [submission_from_row(row) for row in self._all(query + " ORDER BY id", args)]
 
-    def accepted_by_case(self, after: tuple[str, int], limit: int) -> list[SubmissionRecord]:
-        """Up to ``limit`` accepted submissions, ordered by case reference and then as they
-        arrived, after ``after`` (a case reference and a row id; ``("", 0)`` to start): the whole
-        record read a page at a time, each case's together, never all at once (the monitoring
-        returns over a large store). The index on case_ref serves the order."""
+    def accepted_by_case(self, after: tuple[str, int], limit: int
+                         ) -> tuple[list[StoredCaseFile], tuple[str, int] | None]:
+        """A page of the accepted case files, ordered by case reference and then by row: up to
+        ``limit`` rows after ``after`` (a case reference and a row id; ``("", 0)`` to start), and
+        where the next page starts (None after the last). The whole record is read this way a
+        page at a time, each case's together, never all at once (the monitoring returns over a
+        large store). Only the columns a case file needs are read, and the index on case_ref
+        serves the order; a case file that can no longer be read as one is left out, as
+        :func:`recordgen.records.case_files.stored_case_file` leaves it out (verify reports it)."""
         case_ref, row_id = after
         rows = self._all(
-            "SELECT * FROM submissions WHERE outcome = 'accepted' AND case_ref IS NOT NULL "
+            "SELECT id, case_ref, kind, received_at, raw FROM submissions "
+            "WHERE outcome = 'accepted' AND case_ref IS NOT NULL AND kind IS NOT NULL "
             "AND (case_ref > ? OR (case_ref = ? AND id > ?)) ORDER BY case_ref, id LIMIT ?",
             (case_ref, case_ref, row_id, int(limit)))
-        return [submission_from_row(row) for row in rows]
+        found = [c for c in map(case_file_of_row, rows) if c is not None]
+        following = (str(rows[-1]["case_ref"]), int(rows[-1]["id"])) if len(rows) == limit \
+            else None
+        return found, following
 
     # --- versions and documents -----------------------------------------------------------------
 

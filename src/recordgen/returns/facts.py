@@ -26,9 +26,8 @@ from recordgen.kinds import (
     SUPPORT_PLAN,
     SUPPORT_REVIEW,
 )
-from recordgen.records.case_files import StoredCaseFile, by_case, of_submissions, pence
+from recordgen.records.case_files import StoredCaseFile, by_case, pence
 from recordgen.records.case_status import Episode, Referral, episodes, referrals
-from recordgen.records.rows import SubmissionRecord
 
 # The day a case file is about, by kind (a support worker is the case's worker from that day).
 _OWN_DATE = {
@@ -148,7 +147,7 @@ class ReadsByCase(Protocol):
     """What reading every case's facts a page at a time needs of a store."""
 
     def accepted_by_case(self, after: tuple[str, int], limit: int
-                         ) -> list[SubmissionRecord]: ...
+                         ) -> tuple[list[StoredCaseFile], tuple[str, int] | None]: ...
 
 
 PAGE = 2000  # accepted case files read at a time
@@ -159,22 +158,23 @@ def case_facts_of_store(store: ReadsByCase, page: int = PAGE) -> Iterator[CaseFa
     files a page at a time: only one case's case files (and one page) are held at once, however
     large the record."""
     current: str | None = None
-    pending: list[SubmissionRecord] = []
-    after = ("", 0)
-    while True:
-        rows = store.accepted_by_case(after, page)
-        for row in rows:
-            if row.case_ref != current and pending and current is not None:
-                yield case_facts(current, of_submissions(pending))
+    pending: list[StoredCaseFile] = []
+    after: tuple[str, int] | None = ("", 0)
+    while after is not None:
+        case_files, after = store.accepted_by_case(after, page)
+        for case_file in case_files:
+            if case_file.case_ref != current and current is not None:
+                yield case_facts(current, _in_order(pending))
                 pending = []
-            current = row.case_ref
-            pending.append(row)
-        if len(rows) < page:
-            break
-        last = rows[-1]
-        after = (last.case_ref or "", last.id or 0)
-    if pending and current is not None:
-        yield case_facts(current, of_submissions(pending))
+            current = case_file.case_ref
+            pending.append(case_file)
+    if current is not None:
+        yield case_facts(current, _in_order(pending))
+
+
+def _in_order(case_files: list[StoredCaseFile]) -> list[StoredCaseFile]:
+    """As :func:`recordgen.records.case_files.of_submissions` orders them: as they arrived."""
+    return sorted(case_files, key=lambda c: (c.received_at, c.submission_id or 0))
 
 
 def _money(case_files: Sequence[StoredCaseFile]) -> tuple[Money, ...]:
