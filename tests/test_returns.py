@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 from recordgen.cli import cli
 from recordgen.clock import UK, FixedClock
 from recordgen.records.case_files import accepted_case_files
+from recordgen.records.rows import SubmissionOutcome, SubmissionRecord
 from recordgen.records.store import SqliteStore
 from recordgen.returns.build import monitoring_return
 from recordgen.returns.facts import all_case_facts, case_facts_of_store
@@ -514,6 +515,30 @@ def test_reading_the_store_a_page_at_a_time_gives_every_case_whole(store: Sqlite
     assert len(whole) == 30
 
 
+def _tampered(store: Any) -> None:
+    """A referral in crisis (a true value read back as true) and a case file of every other kind
+    the returns read, and an accepted row whose case file can no longer be read as JSON (verify's
+    to report; the returns leave it out)."""
+    record(store, [case_file("referral", "X01", "Jo Evans", received_at="2026-08-03T10:00",
+                             crisis=True)]
+           + [case_file(kind, "X01", "Jo Evans") for kind in (
+               "needs_assessment", "exit_letter", "hard_copy_request", "subject_access_request",
+               "support_plan", "support_review", "leaver_outcomes")], start=2000)
+    store.record_submission(SubmissionRecord(
+        claim_id="broken", file_name="broken.json", sha256="0" * 64,
+        received_at=dt.datetime(2027, 1, 3, tzinfo=dt.UTC), outcome=SubmissionOutcome.ACCEPTED,
+        raw=b"{not json", case_ref="X02", kind="referral"))
+
+
+def test_the_database_picks_out_what_python_would_read(store: SqliteStore) -> None:
+    _tampered(store)
+    whole = all_case_facts(accepted_case_files(store))
+    assert list(case_facts_of_store(store, page=5)) == whole
+    crisis = next(c for c in whole if c.case_ref == "X01")
+    assert crisis.referrals[0].crisis is True
+    assert "X02" not in {c.case_ref for c in whole}
+
+
 def test_the_same_figures_from_a_postgresql_store(postgres_database: Any) -> None:
     from recordgen.records.postgres import PostgresStore
 
@@ -521,6 +546,10 @@ def test_the_same_figures_from_a_postgresql_store(postgres_database: Any) -> Non
                        create="a test") as pg:
         fill_store(pg)
         found = monitoring_return(pg, RULES, quarter("2026-Q3"), TODAY, quarterly=True)
+        _tampered(pg)  # PostgreSQL refuses to read the broken one as JSON: read whole instead
+        picked = list(case_facts_of_store(pg, page=5))
+        assert picked == all_case_facts(accepted_case_files(pg))
+        assert next(c for c in picked if c.case_ref == "X01").referrals[0].crisis is True
     assert figures(found)["People supported"] == (19, Q3_SUPPORTED)
     assert kpis(found)["KPI 2: planned move-on"][2] == "75.0%"
     assert figures(found)["Money secured: Discretionary Housing Payment"] == (48000, ["P01"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
@@ -67,6 +67,24 @@ def case_file_of_row(row: Mapping[str, Any]) -> StoredCaseFile | None:
     data = document.get("data") if isinstance(document, Mapping) else None
     if not isinstance(data, Mapping):
         return None
+    return StoredCaseFile(str(row["kind"]), str(row["case_ref"]), data, received_at,
+                          int(row["id"]))
+
+
+def picked_case_file(row: Mapping[str, Any], fields: Sequence[str]) -> StoredCaseFile | None:
+    """An accepted case file with only ``fields`` of its data, from the columns ``id, case_ref,
+    kind, received_at`` and ``picked`` (those fields' values, in order, as a JSON array or a
+    list: what the database picked out); a field with no value is left out. None when it
+    cannot be read as one."""
+    picked, received = row["picked"], row["received_at"]
+    try:
+        values = json.loads(picked) if isinstance(picked, str | bytes) else picked
+        received_at = dt.datetime.fromisoformat(received) if isinstance(received, str) else None
+    except ValueError:
+        return None
+    if not isinstance(values, list) or len(values) != len(fields) or received_at is None:
+        return None
+    data = {key: value for key, value in zip(fields, values, strict=True) if value is not None}
     return StoredCaseFile(str(row["kind"]), str(row["case_ref"]), data, received_at,
                           int(row["id"]))
 

@@ -222,6 +222,17 @@ class PostgresStore(SqlStore):
 
     # --- the hooks --------------------------------------------------------------------------------
 
+    def _page_of_data(self, page_sql: str) -> str:
+        return page_sql.replace(", raw FROM", ", convert_from(raw, 'UTF8')::jsonb -> 'data' AS d "
+                                "FROM", 1)
+
+    def _picked(self, fields: Mapping[str, Sequence[str]]) -> tuple[str, list[str]]:
+        cases, args = [], []
+        for kind, keys in fields.items():
+            cases.append(f"WHEN ? THEN jsonb_build_array({', '.join(['d -> ?'] * len(keys))})")
+            args.extend([kind, *keys])
+        return f"CASE kind {' '.join(cases)} END", args
+
     def _execute(self, query: str, args: Sequence[Any] = ()) -> psycopg.Cursor[dict[str, Any]]:
         """Run one statement, making the connection again (waiting for the server) if it broke
         between transactions. Inside a transaction a broken connection is a :class:`StoreError`:

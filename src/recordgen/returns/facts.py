@@ -22,6 +22,7 @@ from recordgen.kinds import (
     MONEY_SECURED,
     NEEDS_ASSESSMENT,
     REFERRAL,
+    SUBJECT_ACCESS_REQUEST,
     SUPPORT_ENDED,
     SUPPORT_PLAN,
     SUPPORT_REVIEW,
@@ -146,11 +147,30 @@ def all_case_facts(case_files: Sequence[StoredCaseFile]) -> list[CaseFacts]:
 class ReadsByCase(Protocol):
     """What reading every case's facts a page at a time needs of a store."""
 
-    def accepted_by_case(self, after: tuple[str, int], limit: int
+    def accepted_by_case(self, after: tuple[str, int], limit: int,
+                         fields: Mapping[str, Sequence[str]]
                          ) -> tuple[list[StoredCaseFile], tuple[str, int] | None]: ...
 
 
 PAGE = 2000  # accepted case files read at a time
+# Every key of a case file's data that a case's status (recordgen.records.case_status) and its
+# facts here read, by kind: the store picks out only these, sparing the rest of each case file
+# (a serious incident report names no support worker, and says nothing else counted here).
+FIELDS: Mapping[str, tuple[str, ...]] = {
+    REFERRAL.name: ("received_at", "route", "crisis", "decision", "worker"),
+    NEEDS_ASSESSMENT.name: ("referral", "crisis_support_needed", "support_start_date",
+                            "assessment_date", "worker"),
+    SUPPORT_PLAN.name: ("support_started_on", "plan_date", "worker"),
+    SUPPORT_REVIEW.name: ("review_date", "hard_outcomes", "worker"),
+    MONEY_SECURED.name: ("money_ref", "type", "status", "amount", "decided_on", "worker"),
+    EXIT_LETTER.name: ("leaving_date", "ended_by", "provider_reason", "worker"),
+    SUPPORT_ENDED.name: ("support_ended_on", "reason", "worker"),
+    LEAVER_OUTCOMES.name: ("support_started_on", "support_ended_on", "completed_on",
+                           "ended_because", "planned_move_on", "destination", "hard_outcomes",
+                           "worker"),
+    HARD_COPY_REQUEST.name: ("requested_on", "worker"),
+    SUBJECT_ACCESS_REQUEST.name: ("worker",),
+}
 
 
 def case_facts_of_store(store: ReadsByCase, page: int = PAGE) -> Iterator[CaseFacts]:
@@ -161,7 +181,7 @@ def case_facts_of_store(store: ReadsByCase, page: int = PAGE) -> Iterator[CaseFa
     pending: list[StoredCaseFile] = []
     after: tuple[str, int] | None = ("", 0)
     while after is not None:
-        case_files, after = store.accepted_by_case(after, page)
+        case_files, after = store.accepted_by_case(after, page, FIELDS)
         for case_file in case_files:
             if case_file.case_ref != current and current is not None:
                 yield case_facts(current, _in_order(pending))
