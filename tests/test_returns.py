@@ -21,12 +21,14 @@ from openpyxl import load_workbook
 
 from recordgen.cli import cli
 from recordgen.clock import UK, FixedClock
+from recordgen.errors import ConverterMissing
 from recordgen.records.case_files import accepted_case_files
 from recordgen.records.rows import SubmissionOutcome, SubmissionRecord
 from recordgen.records.store import SqliteStore
 from recordgen.returns.build import monitoring_return
 from recordgen.returns.facts import all_case_facts, case_facts_of_store
 from recordgen.returns.figures import MonitoringReturn, Result
+from recordgen.returns.filing import file_return
 from recordgen.returns.period import between, month, quarter
 from recordgen.settings import Returns, Settings
 from returns_fixture import case_file, fill_store, record
@@ -555,3 +557,27 @@ def test_the_same_figures_from_a_postgresql_store(postgres_database: Any) -> Non
     assert figures(found)["Money secured: Discretionary Housing Payment"] == (48000, ["P01"])
     clocks = {c.clock.value: c for c in found.clocks}
     assert (clocks["plan"].median_late, clocks["plan"].worst_late) == (4, 5)
+
+
+class MissingConverter:
+    """LibreOffice is not installed."""
+
+    def convert(self, docx_paths: Any, out_dir: Path) -> dict[Path, Path]:
+        raise ConverterMissing("LibreOffice was not found. Install it with `sudo apt-get "
+                               "install libreoffice-writer-nogui`, or run scripts/setup.")
+
+    def close(self) -> None:
+        pass
+
+
+def test_without_libreoffice_the_rest_is_filed_and_recorded_and_asking_again_adds_the_pdf(
+        store: SqliteStore, tmp_path: Path) -> None:
+    pdf_settings = make_settings(tmp_path, output={"pdf": True})
+    with pytest.raises(ConverterMissing, match="apt-get install libreoffice"):
+        file_return(store, pdf_settings, month("2026-11"), TODAY, quarterly=False,
+                    converter=MissingConverter())
+    folder = pdf_settings.folders.outbox / "_returns"
+    assert (folder / "2026-11_monthly-return_v1_report.docx").exists()
+    assert not (folder / "2026-11_monthly-return_v1_report.pdf").exists()
+    store.close()
+    assert run(pdf_settings, "verify").exit_code == 0  # nothing filed is unrecorded

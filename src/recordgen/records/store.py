@@ -99,7 +99,7 @@ class Store(Protocol):
 
     def clocks(self, case_ref: str | None = None, open_only: bool = False) -> list[ClockRecord]: ...
 
-    def audit_entries(self) -> list[AuditEntry]: ...
+    def audit_entries(self, action: str | None = None) -> list[AuditEntry]: ...
 
     def rows(self, table: str) -> list[dict[str, Any]]: ...
 
@@ -527,9 +527,14 @@ class SqlStore:
         self.audit(action, case_ref if isinstance(case_ref, str) else None,
                    {"table": table, "id": row_id, "row": row_facts(row)})
 
-    def audit_entries(self) -> list[AuditEntry]:
+    def audit_entries(self, action: str | None = None) -> list[AuditEntry]:
+        """The audit trail in order; with ``action``, only its entries of that action (the
+        returns' files, say, without reading a large trail whole)."""
         entries = []
-        for row in self._all("SELECT * FROM audit ORDER BY id"):
+        query, args = "SELECT * FROM audit", tuple[str, ...]()
+        if action is not None:
+            query, args = query + " WHERE action = ?", (action,)
+        for row in self._all(query + " ORDER BY id", args):
             text = _as_text(row["detail"])
             try:
                 detail = json.loads(text)

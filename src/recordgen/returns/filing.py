@@ -47,7 +47,7 @@ class FilesRecords(HoldsRecords, Protocol):
 
     def audit(self, action: str, case_ref: str | None, detail: Mapping[str, Any]) -> None: ...
 
-    def audit_entries(self) -> list[AuditEntry]: ...
+    def audit_entries(self, action: str | None = None) -> list[AuditEntry]: ...
 
 
 _MOST_VERSIONS = 999
@@ -107,6 +107,8 @@ def file_counted(store: FilesRecords, settings: Settings, found: MonitoringRetur
         for name, content in names.items():
             if filed[name] is None:
                 publish(outbox, RETURNS_FOLDER, name, content)
+        # Recorded before the PDF is made: a converter that fails leaves no unrecorded file.
+        _record(store, found.period, kind, version, names, report.template_sha256)
         pdf_name = prefix + "report.pdf"
         if settings.output.wants_pdf(REPORT_KIND):
             pdf = read_published(outbox, RETURNS_FOLDER, pdf_name)
@@ -116,7 +118,8 @@ def file_counted(store: FilesRecords, settings: Settings, found: MonitoringRetur
                     publish(outbox, RETURNS_FOLDER, pdf_name, pdf)
             if pdf is not None:
                 names[pdf_name] = pdf
-        _record(store, found.period, kind, version, names, report.template_sha256)
+                _record(store, found.period, kind, version, {pdf_name: pdf},
+                        report.template_sha256)
         return FiledReturn(found, _relative(names), version,
                            already_filed=all(old is not None for old in filed.values()))
     raise PublishError(f"{found.period.label} has {_MOST_VERSIONS} versions of its {kind} "
@@ -136,7 +139,7 @@ def _record(store: FilesRecords, period: Period, kind: str, version: int,
             names: dict[str, bytes], template_sha256: str) -> None:
     """Record each file in the audit trail, once (``recordgen verify`` then checks it is still
     there, unaltered, as it checks every document)."""
-    recorded = extra_recorded_files(store.audit_entries())
+    recorded = extra_recorded_files(store.audit_entries(RETURN_WRITTEN))
     for name, content in names.items():
         relative = f"{RETURNS_FOLDER}/{name}"
         if relative not in recorded:
@@ -159,7 +162,7 @@ class FiledPeriod:
 def filed_returns(store: FilesRecords) -> list[FiledPeriod]:
     """Every return filed, once each (its latest version), oldest first."""
     found: dict[tuple[str, str], FiledPeriod] = {}
-    for entry in store.audit_entries():
+    for entry in store.audit_entries(RETURN_WRITTEN):
         detail = entry.detail
         if entry.action != RETURN_WRITTEN or not str(detail.get("file", "")).endswith(".docx"):
             continue
