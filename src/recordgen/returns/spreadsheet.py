@@ -15,39 +15,39 @@ import re
 import zipfile
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from recordgen.returns.tables import Cell, Format, Table
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can record
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 _WIDE = 60
+_BOLD = Font(bold=True)
+_WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def workbook_bytes(tables: Sequence[Table], title: str) -> bytes:
-    """The workbook: one sheet per table, its heading row bold and frozen."""
-    book = Workbook()
-    book.remove(book.active)
+    """The workbook: one sheet per table, its heading row bold and frozen. Written as a stream
+    (openpyxl's write-only mode), so a "Counted" sheet of many thousand rows costs little."""
+    book = Workbook(write_only=True)
     for table in tables:
         sheet = book.create_sheet(table.name[:31])
-        sheet.append(list(table.headings))
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in table.rows:
-            sheet.append(list(row))
-        for row_cells in sheet.iter_rows(min_row=2):
-            for cell, column_format in zip(row_cells, table.formats, strict=False):
-                cell.number_format = _number_format(cell.value, column_format)
         sheet.freeze_panes = "A2"
-        for index, heading in enumerate(table.headings, start=1):
-            width = max([len(heading), *(len(_shown(r[index - 1])) for r in table.rows)])
-            letter = sheet.cell(row=1, column=index).column_letter
-            sheet.column_dimensions[letter].width = min(_WIDE, width + 2)
-            if width > _WIDE:
-                for cell in sheet[letter][1:]:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+        widths = [max([len(heading), *(len(_shown(r[index])) for r in table.rows)])
+                  for index, heading in enumerate(table.headings)]
+        for index, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = min(_WIDE, width + 2)
+        wrapped = {index for index, width in enumerate(widths) if width > _WIDE}
+        sheet.append([_heading(sheet, text) for text in table.headings])
+        for row in table.rows:
+            sheet.append([_cell(sheet, value, column_format, index in wrapped)
+                          for index, (value, column_format)
+                          in enumerate(zip(row, table.formats, strict=False))])
     fixed = dt.datetime(2000, 1, 1)
     book.properties.creator = "recordgen"
     book.properties.title = title
@@ -56,6 +56,25 @@ def workbook_bytes(tables: Sequence[Table], title: str) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return _with_fixed_times(out.getvalue())
+
+
+def _heading(sheet: Any, text: str) -> Any:
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.font = _BOLD
+    return cell
+
+
+def _cell(sheet: Any, value: Cell, column_format: Format, wrap: bool) -> Any:
+    """A value as it goes in the sheet: a plain value where Excel's own format does, a cell with
+    its number format (dates, pounds, percentages) or wrapping where it needs one."""
+    number_format = _number_format(value, column_format)
+    if number_format == "General" and not wrap:
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = number_format
+    if wrap:
+        cell.alignment = _WRAP
+    return cell
 
 
 def csv_bytes(table: Table) -> bytes:
