@@ -581,3 +581,21 @@ def test_without_libreoffice_the_rest_is_filed_and_recorded_and_asking_again_add
     assert not (folder / "2026-11_monthly-return_v1_report.pdf").exists()
     store.close()
     assert run(pdf_settings, "verify").exit_code == 0  # nothing filed is unrecorded
+
+
+def test_templates_check_looks_at_the_report_template_too(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    settings = make_settings(tmp_path)
+    path = settings_file(settings)
+    path.write_text(path.read_text(encoding="utf-8").replace(str(REPO / "templates"),
+                                                             str(templates)), encoding="utf-8")
+    assert run(settings, "templates", "check").exit_code == 0
+    report = templates / "monitoring_return.docx"
+    edited = docx.Document(str(report))
+    edited.add_paragraph("{{ data.person.name }}")  # a person's name has no place in a return
+    report.chmod(0o644)
+    edited.save(str(report))
+    result = run(settings, "templates", "check")
+    assert result.exit_code != 0
+    assert 'monitoring_return.docx: uses "data"' in result.output

@@ -1,10 +1,10 @@
 """``recordgen templates check``: find template faults before a case file meets them.
 
-For each kind's Word template it reports tags Jinja cannot parse (with the offending text),
-every ``data.…`` field the template uses that the kind's schema does not define, so a typo in a
-template is caught when the template is edited, not when a letter comes out blank, and, as a
-warning, loops over ``range(...)`` nested inside each other, which can run long enough to be
-stopped (see :class:`recordgen.documents.render.RenderLimits`).
+For each kind's Word template (and the monitoring return's report) it reports tags Jinja cannot
+parse (with the offending text), every ``data.…`` field the template uses that the kind's schema
+does not define, so a typo in a template is caught when the template is edited, not when a letter
+comes out blank, and, as a warning, loops over ``range(...)`` nested inside each other, which can
+run long enough to be stopped (see :class:`recordgen.documents.render.RenderLimits`).
 """
 
 from __future__ import annotations
@@ -88,7 +88,30 @@ def check_templates(folder: Path, schemas: SchemaSet) -> list[Finding]:
                 shown = ".".join(p for p in path_parts if p != "[]")
                 findings.append(Finding(kind.template_file, f'uses "{shown}", which the '
                                         f"{kind.schema_file} schema does not define."))
+    findings.extend(_check_report(folder, env))
     return findings
+
+
+# The monitoring return's report (recordgen report): figures, not a case file, fill it in.
+REPORT_TEMPLATE = "monitoring_return.docx"
+_REPORT_ROOTS = {"case_ref", "document", "provider", "report", "charts", "loop"}
+
+
+def _check_report(folder: Path, env: jinja2.Environment) -> list[Finding]:
+    """The report template's tags can be read, and use only what a return gives it."""
+    path = folder / REPORT_TEMPLATE
+    if not path.exists():
+        return [Finding(REPORT_TEMPLATE, f"missing: there is no template for the monitoring "
+                        f"return's report in {folder}.")]
+    try:
+        tree = env.parse(template_source(path))
+    except jinja2.TemplateSyntaxError as exc:
+        return [Finding(REPORT_TEMPLATE, f"a tag cannot be read: {exc.message}.")]
+    except Exception as exc:
+        return [Finding(REPORT_TEMPLATE, f"cannot be opened as a Word document ({exc}).")]
+    return [Finding(REPORT_TEMPLATE, f'uses "{root}", which recordgen does not provide to the '
+                    "report's template.")
+            for root in sorted({parts[0] for parts in _data_paths(tree)} - _REPORT_ROOTS)]
 
 
 _NESTED_RANGES = (

@@ -26,13 +26,14 @@ from typing import Any, Protocol
 
 from recordgen.documents.convert import Converter
 from recordgen.documents.publish import publish, read_published, sha256_of
+from recordgen.documents.template_check import REPORT_TEMPLATE
 from recordgen.errors import PublishError
 from recordgen.records.rows import AuditEntry
 from recordgen.records.verify import extra_recorded_files
 from recordgen.returns.build import HoldsRecords, monitoring_return
 from recordgen.returns.figures import MonitoringReturn
 from recordgen.returns.period import Period
-from recordgen.returns.report import REPORT_TEMPLATE, render_report
+from recordgen.returns.report import render_report
 from recordgen.returns.spreadsheet import csv_bytes, workbook_bytes
 from recordgen.returns.tables import Copy, tables
 from recordgen.settings import Settings

@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from recordgen.documents.render import RenderedDocument, render_document
+from recordgen.documents.template_check import REPORT_TEMPLATE
 from recordgen.records.case_files import pounds
 from recordgen.returns.charts import charts
 from recordgen.returns.figures import Figure, MonitoringReturn, Unit
 from recordgen.settings import Settings
-
-REPORT_TEMPLATE = "monitoring_return.docx"
 
 
 def _value(figure: Figure) -> str:
