@@ -127,14 +127,18 @@ class CaseFacts:
 def case_facts(case_ref: str, case_files: Sequence[StoredCaseFile]) -> CaseFacts:
     """The facts of one case, from its accepted case files, oldest first."""
     spells = tuple(episodes(case_files))
+    # Each helper reads only the kinds it counts from (most of a case's files are reviews).
+    money = [c for c in case_files if c.kind == MONEY_SECURED.name]
+    health = [c for c in case_files if c.kind in (SUPPORT_REVIEW.name, LEAVER_OUTCOMES.name)]
     return CaseFacts(
         case_ref=case_ref,
         spells=spells,
         referrals=tuple(referrals(case_files)),
-        money=_money(case_files),
-        leavings=_leavings(case_ref, spells, case_files),
-        gp_records=_gp_records(case_files),
-        stays=_stays(case_files),
+        money=_money(money),
+        leavings=_leavings(case_ref, spells,
+                           [c for c in health if c.kind == LEAVER_OUTCOMES.name]),
+        gp_records=_gp_records(health),
+        stays=_stays(health),
         workers=_workers(case_files),
     )
 
