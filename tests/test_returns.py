@@ -22,11 +22,11 @@ from openpyxl import load_workbook
 from recordgen.cli import cli
 from recordgen.clock import UK, FixedClock
 from recordgen.errors import ConverterMissing
-from recordgen.records.case_files import accepted_case_files
+from recordgen.records.case_files import StoredCaseFile, accepted_case_files
 from recordgen.records.rows import SubmissionOutcome, SubmissionRecord
 from recordgen.records.store import SqliteStore
 from recordgen.returns.build import monitoring_return
-from recordgen.returns.facts import all_case_facts, case_facts_of_store
+from recordgen.returns.facts import all_case_facts, case_facts, case_facts_of_store
 from recordgen.returns.figures import MonitoringReturn, Result
 from recordgen.returns.filing import file_return
 from recordgen.returns.period import between, month, quarter
@@ -599,3 +599,16 @@ def test_templates_check_looks_at_the_report_template_too(tmp_path: Path) -> Non
     result = run(settings, "templates", "check")
     assert result.exit_code != 0
     assert 'monitoring_return.docx: uses "data"' in result.output
+
+
+def test_a_case_is_its_worker_s_from_the_day_a_case_file_names_them() -> None:
+    files = [case_file("support_plan", "W01", "Priya Natarajan", plan_date="2026-07-01",
+                       support_started_on="2026-07-01"),
+             case_file("support_review", "W01", "Tom Reilly", review_date="2026-09-15")]
+    stored = [StoredCaseFile(f["kind"], "W01", f["data"], dt.datetime(2026, 10, 1, 9, n, tzinfo=UK),
+                             n) for n, f in enumerate(files)]
+    facts = case_facts("W01", stored)
+    assert facts.worker_on(dt.date(2026, 6, 1)) == "Priya Natarajan"  # before any: the first
+    assert facts.worker_on(dt.date(2026, 9, 14)) == "Priya Natarajan"
+    assert facts.worker_on(dt.date(2026, 9, 15)) == "Tom Reilly"
+    assert facts.worker_on(dt.date(2026, 12, 31)) == "Tom Reilly"

@@ -9,6 +9,7 @@ same money reference, the same day support ended, the same admission), and the l
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -118,10 +119,11 @@ class CaseFacts:
     def worker_on(self, day: dt.date) -> str | None:
         """The support worker named on the case's latest case file about a day on or before
         ``day`` (the earliest named, when none is that early)."""
-        found = [name for on, name in self.workers if on <= day]
-        if found:
-            return found[-1]
-        return self.workers[0][1] if self.workers else None
+        if not self.workers:
+            return None
+        # The last named on or before the day (workers are in date order), else the first.
+        index = bisect.bisect_right(self.workers, day, key=lambda worker: worker[0])
+        return self.workers[max(index, 1) - 1][1]
 
 
 def case_facts(case_ref: str, case_files: Sequence[StoredCaseFile]) -> CaseFacts:
