@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from recordgen.clock import UK, Clock
-from recordgen.documents.convert import pdfs_of
+from recordgen.documents.convert import PdfQueue, pdfs_of
 from recordgen.documents.problems import cap_problems
 from recordgen.documents.publish import PublishedFile, publish
 from recordgen.errors import (
@@ -38,6 +38,7 @@ from recordgen.pipeline.stages import (
     Stage,
     Stop,
     WorkItem,
+    ask_for_pdf,
     convert,
     declared,
     need,
@@ -53,9 +54,11 @@ OutcomeListener = Callable[[Outcome], None]
 
 def process_batch(batch: Sequence[Claimed], services: Services,
                   on_outcome: OutcomeListener | None = None) -> list[Outcome]:
-    """Run claimed files through the stages, converting their documents to PDF together.
-    ``on_outcome`` hears each file's outcome as soon as it is settled (the log line of each file
-    carries its own time), and each outcome's seconds are that file's own."""
+    """Run claimed files through the stages. Each document's PDF is asked for as soon as it is
+    rendered, so LibreOffice converts while the next file is rendered and the ones before are
+    published and recorded (with a converter that starts LibreOffice for each call, the batch is
+    converted in one call). ``on_outcome`` hears each file's outcome as soon as it is settled (the
+    log line of each file carries its own time), and each outcome's seconds are that file's own."""
     results: dict[str, WorkItem | Outcome] = {}
 
     def settle(claim_id: str, result: WorkItem | Outcome) -> None:
@@ -65,34 +68,37 @@ def process_batch(batch: Sequence[Claimed], services: Services,
 
     planned: set[tuple[str, str]] = set()
     later: list[Claimed] = []
-    for claimed in batch:
-        done = services.store.submission_by_claim(claimed.claim_id)
-        if done is not None:  # recorded before a crash or a missing PDF: finish what is left
-            settle(claimed.claim_id, resume(claimed, done, services, time.monotonic()))
-            continue
-        item = WorkItem(claimed=claimed, received_at=received_at(claimed, services.clock),
-                        started=time.monotonic())
-        result = _run_stages(item, PREPARE, services)
-        if isinstance(result, WorkItem) and result.case is not None:
-            # A second file for the same document in one batch is planned again once the first
-            # is recorded, so that it is judged against what the first one made. Nothing was
-            # published under the number it was given: it gives it back.
-            key = (result.case.case_ref, result.case.series)
-            if key in planned:
-                try:
-                    services.store.release_version(claimed.claim_id)
-                except StoreError as fault:
-                    settle(claimed.claim_id, _outcome(result, FileStatus.HELD, message=str(fault)))
-                    continue
-                later.append(claimed)
+    with PdfQueue[str](services.converter) as pdfs:
+        for claimed in batch:
+            done = services.store.submission_by_claim(claimed.claim_id)
+            if done is not None:  # recorded before a crash or a missing PDF: finish what is left
+                settle(claimed.claim_id, resume(claimed, done, services, time.monotonic()))
                 continue
-            planned.add(key)
-        settle(claimed.claim_id, result)
-    ready = [r for r in results.values() if isinstance(r, WorkItem)]
-    for item in convert(ready, services):
-        kind = need(item.case, "a valid case file").kind
-        stages = ANSWER_REQUEST if kind.answer is Answer.BUNDLE else COMPLETE
-        settle(item.claimed.claim_id, _run_stages(item, stages, services))
+            item = WorkItem(claimed=claimed, received_at=received_at(claimed, services.clock),
+                            started=time.monotonic())
+            result = _run_stages(item, PREPARE, services)
+            if isinstance(result, WorkItem) and result.case is not None:
+                # A second file for the same document in one batch is planned again once the
+                # first is recorded, so that it is judged against what the first one made.
+                # Nothing was published under the number it was given: it gives it back.
+                key = (result.case.case_ref, result.case.series)
+                if key in planned:
+                    try:
+                        services.store.release_version(claimed.claim_id)
+                    except StoreError as fault:
+                        settle(claimed.claim_id,
+                               _outcome(result, FileStatus.HELD, message=str(fault)))
+                        continue
+                    later.append(claimed)
+                    continue
+                planned.add(key)
+                ask_for_pdf(result, services, pdfs)
+            settle(claimed.claim_id, result)
+        for item in [r for r in results.values() if isinstance(r, WorkItem)]:
+            item = convert(item, pdfs)
+            kind = need(item.case, "a valid case file").kind
+            stages = ANSWER_REQUEST if kind.answer is Answer.BUNDLE else COMPLETE
+            settle(item.claimed.claim_id, _run_stages(item, stages, services))
     if later:
         results.update((waited.claim_id, outcome) for waited, outcome in
                        zip(later, process_batch(later, services, on_outcome), strict=True))

@@ -15,6 +15,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from recordgen.documents.convert import warm_up
 from recordgen.errors import InboxMissing, RecordgenError
 from recordgen.intake.claim import ClaimArea, Claimed, is_inbox_file, is_junk_name
 from recordgen.intake.foreign import describe_by_name, identify
@@ -52,7 +53,10 @@ def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcom
     check_inbox(settings)
     outcomes: list[Outcome] = []
     with ClaimArea(settings.folders.work, clock=services.clock) as area:
-        outcomes.extend(process_logged(area.pending(), services, seal=False))
+        left = area.pending()
+        if left or paths or inbox_files(settings.folders.inbox):
+            warm_up(services.converter)  # LibreOffice starts while the first files render
+        outcomes.extend(process_logged(left, services, seal=False))
         outcomes.extend(Outcome(r.name, FileStatus.NOT_TAKEN, message=r.reason)
                         for r in area.take_refusals())
         if paths:
