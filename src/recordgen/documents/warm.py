@@ -126,6 +126,8 @@ class _Office:
             self.kill(drop_profile=True)
             raise ConversionError(f"LibreOffice could not be started: {answer.get('error')}")
         self._ready, self.pid = True, int(answer.get("pid", 0)) or None
+        if self.pid is not None:
+            self._owner.started.append(self.pid)
 
     def _ask(self, request: bytes) -> dict[str, Any]:
         process = self._process
@@ -230,6 +232,7 @@ class WarmConverter:
         self._without_uno: str | None = None
         self._lock = threading.Lock()
         self._soffice_path: str | None = None
+        self.started: list[int] = []  # every LibreOffice started, in order (for tests, benchmarks)
 
     def soffice(self) -> str:
         if self._soffice_path is None:
