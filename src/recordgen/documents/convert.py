@@ -487,9 +487,9 @@ class PdfQueue(Generic[Key]):
         return self._done.pop(key, (None, None))  # none was asked for
 
     def close(self) -> None:
-        """Wait for what is still converting (its PDFs are dropped)."""
+        """Drop what has not started converting, and wait for what has (on the way out)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> Self:
         return self
