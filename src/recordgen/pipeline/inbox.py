@@ -54,7 +54,7 @@ def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcom
     outcomes: list[Outcome] = []
     with ClaimArea(settings.folders.work, clock=services.clock) as area:
         left = area.pending()
-        if left or paths or inbox_files(settings.folders.inbox):
+        if left:
             warm_up(services.converter)  # LibreOffice starts while the first files render
         outcomes.extend(process_logged(left, services, seal=False))
         outcomes.extend(Outcome(r.name, FileStatus.NOT_TAKEN, message=r.reason)
@@ -69,6 +69,8 @@ def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcom
                     outcomes.append(Outcome(str(path), FileStatus.NOT_TAKEN, message=reason))
         else:
             waiting = inbox_files(settings.folders.inbox)
+        if waiting:
+            warm_up(services.converter)
         for start in range(0, len(waiting), BATCH_SIZE):
             claimed = []
             for path in waiting[start:start + BATCH_SIZE]:
