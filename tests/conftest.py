@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import json
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from recordgen.clock import UK, FixedClock
+from recordgen.records.postgres import Database
 from recordgen.settings import Settings, load_settings, settings_from_mapping
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,6 +58,30 @@ def no_libreoffice_left_behind() -> Iterator[None]:
         time.sleep(0.2)
     assert _our_libreoffice_processes() == [], "LibreOffice processes were left behind"
     shutil.rmtree(SESSION_TMP, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Any]:
+    """One throwaway PostgreSQL cluster for the whole session, started on first use and stopped
+    at the end (tests/pg_cluster.py): nothing is left running."""
+    from pg_cluster import start_cluster
+
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_database(postgres_cluster: Any) -> Iterator[Database]:
+    """A fresh, empty database in the session's cluster, dropped after the test."""
+    name = f"recordgen_{secrets.token_hex(6)}"
+    postgres_cluster.create_database(name)
+    try:
+        yield Database(postgres_cluster.url(name), postgres_cluster.password)
+    finally:
+        postgres_cluster.drop_database(name)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,12 +4,12 @@ every way staff write them, and an independent check that none of them survives.
     from leak_corpus import THIRD_PARTIES, variants, free_text_fields, plant, leaks
 
 The third parties fill every entry the schemas mark as another person's (a private referrer, a
-contact, an advocate, an other resident and another service user in an incident, a request's
-representative). Each of their identifying values (names, phones, address lines, postcodes) is
-planted in each free-text field in each variant: as written, in capitals, in lower case, without
-accents, with combining accents, with the other apostrophe, with a dash, with odd spacing, as a
-possessive, each word of a name alone (as written, in capitals, in lower case), phone numbers in
-eight formats, postcodes in four.
+contact, an advocate at a plan and at a review, an other resident and another service user in an
+incident, a request's representative). Each of their identifying values (names, phones, address
+lines, postcodes) is planted in each free-text field in each variant: as written, in capitals, in
+lower case, without accents, with combining accents, with the other apostrophe, with a dash, with
+odd spacing, as a possessive, each word of a name alone (as written, in capitals, in lower
+case), phone numbers in eight formats, postcodes in four.
 
 The check (:func:`leaks`) does not use recordgen's matching: it folds text its own way (Unicode
 compatibility decomposition, marks dropped, case folded), squashes out everything but letters and
@@ -186,6 +186,9 @@ def base(kind: str) -> dict[str, Any]:
                                   "organisation": "Riverside Law",
                                   "authority": "solicitor acting for the person",
                                   "authority_checked_on": "2026-11-20"}
+    elif kind == "support_review":
+        advocate = next(p for p in data["participants"] if p["role"] == "advocate")
+        advocate["name"] = _party("advocate").name
     # Optional free-text fields the examples leave out, so that every one is planted.
     data["person"]["preferred_language"] = "English"
     data["person"].setdefault("address", {"lines": ["Flat 4, Marsh & Quay House", "27 Wharf Road",
@@ -197,16 +200,41 @@ def base(kind: str) -> dict[str, Any]:
         data["reason_details"] = "Siân has found work and no longer needs support."
         data["onward_referral"] = {"organisation": "Thameside Debt Advice",
                                    "referred_on": "2026-11-16"}
+        data.update(still_vulnerable=True,
+                    no_onward_referral_reason="She did not want a referral to the mental health "
+                                              "team.")
     elif kind == "subject_access_request":
         data.update(extended=True, extension_told_on="2026-11-20",
                     extension_reason="Your records are held in two systems.")
+    elif kind == "referral":
+        # A professional referring in their job is not a third party: their entry is planted in.
+        data.update(route="Health", notes="Seen at the surgery.")
+        data["referrer"] = {"acting_as": "professional", "name": "Dr Ama Mensah",
+                            "role": "GP", "organisation": "Wharf Road Surgery",
+                            "address": {"lines": ["Wharf Road Surgery", "Thameside"],
+                                        "postcode": "TS3 9QA"}}
+        data["decision"].update(outcome="waiting list", reason="No worker free this week.")
+        data["eligibility"]["exception_agreed"] = "Agreed with the commissioner."
+    elif kind == "support_review":
+        data.update(plan_must_change=True, plan_changes="Add a goal about work.",
+                    notes="Met at home.")
+    elif kind == "money_secured":
+        data["fund"] = "Household Support Fund"
+    elif kind == "leaver_outcomes":
+        for group in ("outcomes", "hard_outcomes"):
+            for answer in data[group].values():
+                if isinstance(answer, dict):
+                    answer.setdefault("note", "Talked through at the last visit.")
+    elif kind == "hard_copy_request":
+        data.update(sent_on="2026-11-20", sent_by="post")
     document["data"] = data
     document["case_ref"] = "THS-2026-0142"  # one case: the example incident is filed elsewhere
     return document
 
 
 KINDS = ("needs_assessment", "support_plan", "exit_letter", "serious_incident",
-         "subject_access_request")
+         "subject_access_request", "referral", "support_review", "money_secured",
+         "leaver_outcomes", "support_ended", "hard_copy_request")
 
 
 def data_node(schemas: SchemaSet, kind: str) -> Mapping[str, Any]:
@@ -329,8 +357,11 @@ def own_texts(document: Mapping[str, Any]) -> list[str]:
     for need in data.get("needs", []):
         out += [need["area"], need["description"], need["support"]]
     for objective in data.get("objectives", []):
-        out += [objective["objective"], objective["measure"],
-                *(action["action"] for action in objective["actions"])]
+        if "objective" in objective:  # a plan's objective
+            out += [objective["objective"], objective["measure"],
+                    *(action["action"] for action in objective["actions"])]
+        else:  # a review's progress on one
+            out.append(objective["note"])
     return out
 
 

@@ -4,6 +4,7 @@ it, no module imports another's private names, and no two modules import each ot
     cli             the command line: parses options, calls one library function
     services        the composition root: opens what each command needs
     pipeline        the stages in order, a batch, and the two ways of running them
+    status          the status page and recordgen status: what the store and the folders say
     subject_access  answering a subject access request from the store
     intake          taking files in: claim, load, files that are not case files, rejected
     documents       validate, rules, render, convert, publish, one way to produce a version
@@ -22,7 +23,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "recordgen"
 # Highest first. A module may import its own layer's modules and any layer below.
-LAYERS = ["cli", "services", "pipeline", "subject_access", "intake", "documents", "deadlines",
+LAYERS = ["cli", "services", "pipeline", "status", "subject_access", "intake", "documents", "deadlines",
           "records", "foundation"]
 FOUNDATION = {"settings", "calendar", "cases", "kinds", "dates", "permissions", "clock", "errors"}
 

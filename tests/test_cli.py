@@ -41,9 +41,11 @@ def test_process_produces_documents_and_prints_a_summary(config: Path) -> None:
             shutil.copy(example_file, config.parent / "inbox")
     code, output = run("--config", str(config), "process")
     assert code == 0, output
-    assert "4 produced" in output
+    # Seven documents; money secured, a request for a paper copy and support ended issue nothing.
+    assert "7 produced, 3 recorded" in output
+    assert "recorded (THS-2026-0142, money secured)" in output
     assert str(config.parent / "outbox") in output
-    assert len(list((config.parent / "outbox" / "THS-2026-0142").glob("*.docx"))) == 3
+    assert len(list((config.parent / "outbox" / "THS-2026-0142").glob("*.docx"))) == 5
     # relative folders are taken from the settings file's folder
     assert (config.parent / "var" / "recordgen.sqlite3").exists()
 
@@ -116,7 +118,7 @@ def test_validate_all_good_exits_0(config: Path) -> None:
     files = [str(p) for p in sorted((REPO / "examples").glob("*.json"))]
     code, output = run("--config", str(config), "validate", *files)
     assert code == 0
-    assert output.count(": OK (") == 5
+    assert output.count(": OK (") == len(files) == 11
 
 
 def test_templates_check_passes_for_the_bundled_templates(config: Path) -> None:

@@ -406,7 +406,9 @@ def test_a_closure_day_does_not_move_the_legal_subject_access_deadline() -> None
 def test_clock_names_are_the_cli_subcommands_and_say_what_is_due() -> None:
     assert {clock.value for clock in ClockName} == {
         "exit-letter", "sar", "assessment", "review", "hard-copy", "incident", "referral",
+        "crisis", "plan", "regular-review", "support-limit", "outcomes-form",
     }  # fmt: skip
+    assert ClockName.CRISIS.counts_hours and not ClockName.OUTCOMES_FORM.counts_hours
     assert ClockName.EXIT_LETTER.description == "exit confirmation letter"
     assert ClockName.SAR.description == "subject access response"
     assert ClockName.INCIDENT.counts_hours
@@ -424,6 +426,16 @@ def test_clock_names_are_the_cli_subcommands_and_say_what_is_due() -> None:
         (ClockName.HARD_COPY, date(2027, 12, 24), False, date(2028, 1, 5)),
         (ClockName.INCIDENT, datetime(2026, 12, 24, 14, 30), False, datetime(2026, 12, 25, 14, 30)),
         (ClockName.REFERRAL, datetime(2026, 12, 24, 9, 15), False, datetime(2026, 12, 26, 9, 15)),
+        # Service standard: crisis support within 24 hours, Christmas Day or not.
+        (ClockName.CRISIS, datetime(2026, 12, 24, 9, 15), False, datetime(2026, 12, 25, 9, 15)),
+        # Service standard: the plan within seven calendar days of entering the service.
+        (ClockName.PLAN, date(2026, 12, 24), False, date(2026, 12, 31)),
+        # Floating support specification §1.8: two years on; a start on 29 February ends on the
+        # 28th.
+        (ClockName.SUPPORT_LIMIT, date(2026, 9, 14), False, date(2028, 9, 14)),
+        (ClockName.SUPPORT_LIMIT, date(2028, 2, 29), False, date(2030, 2, 28)),
+        # Ten working days, over Christmas and Boxing Day (substitute day Monday 28 December).
+        (ClockName.OUTCOMES_FORM, date(2026, 12, 18), False, date(2027, 1, 6)),
         # A datetime given to a day clock counts from its date.
         (ClockName.EXIT_LETTER, datetime(2026, 12, 24, 16, 59), False, date(2027, 1, 7)),
     ],

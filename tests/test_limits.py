@@ -256,10 +256,10 @@ def test_one_file_that_breaks_recordgen_does_not_hold_the_rest_of_its_batch(
 
     real = stages.validate_case_file
 
-    def breaks_on_the_plan(document: Any, *args: Any) -> Any:
+    def breaks_on_the_plan(document: Any, *args: Any, **kwargs: Any) -> Any:
         if document.get("kind") == "support_plan":
             raise MemoryError
-        return real(document, *args)
+        return real(document, *args, **kwargs)
 
     monkeypatch.setattr(stages, "validate_case_file", breaks_on_the_plan)
     drop_good_files(settings, "needs_assessment", "support_plan", "exit_letter")

@@ -363,7 +363,8 @@ def test_support_ended_by_the_provider_needs_no_request_and_starts_no_clock(
     services: Services, settings: Settings, drop: Drop
 ) -> None:
     letter = example("exit_letter")
-    letter["data"].update(ended_by="provider", provider_reason="structured review")
+    letter["data"].update(ended_by="provider", provider_reason="structured review",
+                          still_vulnerable=False)
     del letter["data"]["request_received_on"], letter["data"]["request_made_by"]
     drop(letter, "ended.json")
     asked = example("exit_letter")

@@ -121,7 +121,7 @@ def test_process_examples_leaves_the_examples_folder_untouched(tmp_path: Path) -
     paths = [str(p) for p in sorted((REPO / "examples").glob("*.json"))]
     result = CliRunner().invoke(cli, ["--config", str(config), "process", *paths],
                                 obj=FixedClock(dt.datetime(2026, 11, 23, 10, tzinfo=UK)))
-    assert "4 produced" in result.output, result.output
+    assert "7 produced, 3 recorded" in result.output, result.output
     assert snapshot(REPO / "examples") == before
 
 

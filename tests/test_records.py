@@ -62,7 +62,8 @@ def test_history_lists_what_was_received_and_produced_in_order(config: Path) -> 
 
     assert plan["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     clocks = [e for e in events if "clock" in e]
-    assert {c["clock"] for c in clocks} == {"assessment", "referral", "review", "exit-letter"}
+    assert {c["clock"] for c in clocks} == {"assessment", "referral", "plan", "review",
+                                            "support-limit", "exit-letter", "outcomes-form"}
     assert next(c for c in clocks if c["clock"] == "exit-letter")["met"] is True
 
 

@@ -1,4 +1,7 @@
-"""The records store: migrations, idempotent recording, reserved versions and the hash-chained audit."""
+"""The records store: migrations, idempotent recording, reserved versions and the hash-chained audit.
+
+Every test that takes ``store`` (or ``place``) runs twice: on SQLite, and on a real PostgreSQL
+started by the test session (a fresh database per test)."""
 
 from __future__ import annotations
 
@@ -7,19 +10,22 @@ import itertools
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from recordgen.clock import UK, FixedClock
 from recordgen.errors import StoreError, StoreMissing
+from recordgen.records.postgres import Database, PostgresStore
 from recordgen.records.store import (
     GENESIS_HASH,
     MIGRATIONS,
     ClockRecord,
     DocumentRecord,
     SqliteStore,
+    SqlStore,
     SubmissionRecord,
     VersionRequest,
     audit_hash,
@@ -56,27 +62,66 @@ def new_store(path: Path) -> SqliteStore:
     return SqliteStore(path, clock=CLOCK, create="a test")
 
 
+@dataclass
+class Place:
+    """Where a test's store lives: a SQLite file, or a fresh PostgreSQL database."""
+
+    backend: str
+    path: Path
+    database: Database | None = None
+
+    def open(self, create: str | None = None, kind: type[SqlStore] | None = None) -> SqlStore:
+        if self.database is not None:
+            postgres = kind if kind is not None and issubclass(kind, PostgresStore) \
+                else PostgresStore
+            return postgres(self.database, clock=CLOCK, create=create)
+        sqlite = kind if kind is not None and issubclass(kind, SqliteStore) else SqliteStore
+        return sqlite(self.path, clock=CLOCK, create=create)
+
+    def sql(self, store: SqlStore, statement: str) -> None:
+        """Run SQL on the store's database directly, as someone going round recordgen would."""
+        if isinstance(store, PostgresStore):
+            store.db.execute(statement)
+        else:
+            assert isinstance(store, SqliteStore)
+            store.db.execute(statement)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def place(request: pytest.FixtureRequest, tmp_path: Path) -> Place:
+    if request.param == "postgresql":
+        return Place("postgresql", tmp_path, request.getfixturevalue("postgres_database"))
+    return Place("sqlite", tmp_path / "var" / "store.sqlite3")
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    with new_store(tmp_path / "var" / "store.sqlite3") as opened:
+def store(place: Place) -> Iterator[SqlStore]:
+    with place.open(create="a test") as opened:
         yield opened
 
 
-def test_new_store_applies_and_records_every_migration(store: SqliteStore) -> None:
+def test_new_store_applies_and_records_every_migration(store: SqlStore) -> None:
     assert store.applied_migrations() == [m.version for m in MIGRATIONS]
 
 
-def test_a_new_store_says_in_its_first_audit_entry_why_it_was_made(store: SqliteStore) -> None:
+def test_a_new_store_says_in_its_first_audit_entry_why_it_was_made(store: SqlStore) -> None:
     (entry,) = store.audit_entries()
     assert entry.action == "store created" and entry.detail == {"why": "a test"}
 
 
-def test_reopening_a_store_applies_nothing_twice_and_adds_no_entry(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite3"
-    new_store(path).close()
-    with SqliteStore(path, clock=CLOCK) as again:
+def test_reopening_a_store_applies_nothing_twice_and_adds_no_entry(place: Place) -> None:
+    place.open(create="a test").close()
+    with place.open() as again:
         assert again.applied_migrations() == [m.version for m in MIGRATIONS]
         assert [e.action for e in again.audit_entries()] == ["store created"]
+
+
+def test_a_database_without_a_store_is_not_made_one_unless_asked(
+        postgres_database: Database) -> None:
+    with pytest.raises(StoreMissing, match=r"holds no records store .*Check that"):
+        PostgresStore(postgres_database, clock=CLOCK)
+    with PostgresStore(postgres_database, clock=CLOCK, create="a test") as made:
+        assert [e.action for e in made.audit_entries()] == ["store created"]
 
 
 def test_a_missing_store_is_not_made_unless_asked(tmp_path: Path) -> None:
@@ -93,7 +138,7 @@ def test_store_file_is_private_to_the_service_account(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o077 == 0
 
 
-def test_recording_the_same_claim_twice_keeps_one_submission(store: SqliteStore) -> None:
+def test_recording_the_same_claim_twice_keeps_one_submission(store: SqlStore) -> None:
     first = store.record_submission(submission())
     second = store.record_submission(submission())
     assert first == second
@@ -101,7 +146,7 @@ def test_recording_the_same_claim_twice_keeps_one_submission(store: SqliteStore)
     assert store.submissions()[0].raw == b'{"kind": "support_plan"}'
 
 
-def test_only_accepted_submissions_count_as_already_processed(store: SqliteStore) -> None:
+def test_only_accepted_submissions_count_as_already_processed(store: SqlStore) -> None:
     store.record_submission(submission("c1", outcome="rejected"))
     assert store.accepted_submission_with_sha("a" * 64) is None
     store.record_submission(submission("c2", outcome="accepted"))
@@ -110,7 +155,7 @@ def test_only_accepted_submissions_count_as_already_processed(store: SqliteStore
 
 
 def test_documents_are_versioned_and_recording_a_version_twice_is_a_no_op(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     sid = store.record_submission(submission())
     first = store.record_document(document(1, sid))
@@ -123,7 +168,7 @@ def test_documents_are_versioned_and_recording_a_version_twice_is_a_no_op(
 
 
 def test_a_different_document_under_a_recorded_version_is_refused_not_dropped(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     store.record_document(document(2))
     with pytest.raises(StoreError, match="Version 2 of support_plan for case THS-1 is already "
@@ -137,7 +182,7 @@ def test_a_different_document_under_a_recorded_version_is_refused_not_dropped(
 
 
 def test_each_holder_is_given_its_own_number_and_gets_it_back_on_a_retry(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     first = store.reserve_version(ask("claim A"))
     second = store.reserve_version(ask("claim B"))
@@ -150,7 +195,7 @@ def test_each_holder_is_given_its_own_number_and_gets_it_back_on_a_retry(
     assert store.reserve_version(ask("claim C", context="9" * 64)).version == 3
 
 
-def test_nothing_new_is_judged_against_the_latest_recorded_version(store: SqliteStore) -> None:
+def test_nothing_new_is_judged_against_the_latest_recorded_version(store: SqlStore) -> None:
     store.record_document(document(1))
     same = store.reserve_version(ask("claim A"))
     assert same.status == "unchanged" and same.latest is not None and same.latest.version == 1
@@ -160,7 +205,7 @@ def test_nothing_new_is_judged_against_the_latest_recorded_version(store: Sqlite
     assert store.reserve_version(ask("claim C")).status == "unchanged"
 
 
-def test_a_released_number_is_given_again_but_never_one_already_used(store: SqliteStore) -> None:
+def test_a_released_number_is_given_again_but_never_one_already_used(store: SqlStore) -> None:
     assert store.reserve_version(ask("claim A")).version == 1
     store.release_version("claim A")
     assert store.reserve_version(ask("claim B")).version == 1
@@ -170,7 +215,7 @@ def test_a_released_number_is_given_again_but_never_one_already_used(store: Sqli
 
 
 def test_a_regeneration_is_superseded_by_a_newer_version_recorded_or_being_made(
-    store: SqliteStore,
+    store: SqlStore,
 ) -> None:
     store.record_document(document(1))
     being_made = store.reserve_version(ask("claim A", context="9" * 64))
@@ -192,17 +237,25 @@ class LaggingStore(SqliteStore):
         return 0
 
 
-def test_a_producer_that_loses_the_race_for_a_number_takes_the_next(tmp_path: Path) -> None:
-    with LaggingStore(tmp_path / "store.sqlite3", clock=CLOCK, create="a test") as store:
+class LaggingPostgresStore(PostgresStore):
+    def _highest_version(self, case_ref: str, series: str) -> int:
+        return 0
+
+
+def test_a_producer_that_loses_the_race_for_a_number_takes_the_next(place: Place) -> None:
+    kind = LaggingPostgresStore if place.database else LaggingStore
+    with place.open(create="a test", kind=kind) as store:
         numbers = [store.reserve_version(ask(f"claim {n}", context=f"{n}" * 64)).version
                    for n in range(4)]
+        # The transaction that met the broken constraint went on, and kept what it did.
+        assert [e.action for e in store.audit_entries()] == ["store created"]
     assert numbers == [1, 2, 3, 4]
 
 
 # --- transactions and the audit trail --------------------------------------------------------------
 
 
-def test_a_failed_transaction_leaves_nothing_behind(store: SqliteStore) -> None:
+def test_a_failed_transaction_leaves_nothing_behind(store: SqlStore) -> None:
     with pytest.raises(RuntimeError), store.transaction():
         sid = store.record_submission(submission())
         store.record_document(document(1, sid))
@@ -212,7 +265,7 @@ def test_a_failed_transaction_leaves_nothing_behind(store: SqliteStore) -> None:
     assert [e.action for e in store.audit_entries()] == ["store created"]
 
 
-def test_audit_entries_are_chained_by_hash_and_carry_every_column(store: SqliteStore) -> None:
+def test_audit_entries_are_chained_by_hash_and_carry_every_column(store: SqlStore) -> None:
     sid = store.record_submission(submission())
     store.record_document(document(1, sid))
     entries = store.audit_entries()
@@ -233,7 +286,7 @@ def test_audit_entries_are_chained_by_hash_and_carry_every_column(store: SqliteS
     assert "raw" not in stored and len(stored["raw_sha256"]) == 64
 
 
-def test_closing_a_clock_or_attaching_a_pdf_twice_is_audited_once(store: SqliteStore) -> None:
+def test_closing_a_clock_or_attaching_a_pdf_twice_is_audited_once(store: SqlStore) -> None:
     doc = store.record_document(document(1))
     clock = store.open_clock(ClockRecord("THS-1", "review", "support_plan", "2026-11-23",
                                          "2027-02-15", opened_by=doc))
@@ -248,16 +301,22 @@ def test_closing_a_clock_or_attaching_a_pdf_twice_is_audited_once(store: SqliteS
     assert store.documents()[0].pdf_file_name == "THS-1/a.pdf"
 
 
-def test_the_audit_trail_cannot_be_edited_or_deleted(store: SqliteStore) -> None:
+REFUSED: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.errors.RaiseException)
+
+
+def test_the_audit_trail_cannot_be_edited_or_deleted(place: Place, store: SqlStore) -> None:
     store.record_submission(submission())
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        store.db.execute("UPDATE audit SET action = 'nothing happened'")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        store.db.execute("DELETE FROM audit")
+    with pytest.raises(REFUSED, match="append-only"):
+        place.sql(store, "UPDATE audit SET action = 'nothing happened'")
+    with pytest.raises(REFUSED, match="append-only"):
+        place.sql(store, "DELETE FROM audit")
+    if place.database is not None:
+        with pytest.raises(REFUSED, match="append-only"):
+            place.sql(store, "TRUNCATE audit")
     assert len(store.audit_entries()) == 2
 
 
-def test_document_fields_round_trip(store: SqliteStore) -> None:
+def test_document_fields_round_trip(store: SqlStore) -> None:
     original = replace(document(1), due_on=dt.date(2026, 11, 25), met=False, working_days_late=2,
                        pdf_file_name="THS-1/x.pdf", pdf_sha256="f" * 64)
     store.record_document(original)
@@ -271,8 +330,10 @@ def test_document_fields_round_trip(store: SqliteStore) -> None:
     ("UPDATE documents SET document_date = 'yesterday'", "documents row 1, document_date"),
     ("UPDATE clocks SET met = 'yes'", "clocks row 1, met, holds text"),
 ])
-def test_a_row_of_the_wrong_type_is_named_not_a_crash(store: SqliteStore, edit: str,
+def test_a_row_of_the_wrong_type_is_named_not_a_crash(tmp_path: Path, edit: str,
                                                        named: str) -> None:
+    # SQLite only: a PostgreSQL column holds only values of its own type.
+    store = new_store(tmp_path / "store.sqlite3")
     sid = store.record_submission(submission())
     doc = store.record_document(document(1, sid))
     store.open_clock(ClockRecord("THS-1", "review", "support_plan", "2026-11-23", "2027-02-15",

@@ -18,6 +18,7 @@ from docxtpl import DocxTemplate
 
 from recordgen.deadlines.clocks import (
     assessment_due,
+    crisis_support_due,
     exit_letter_due,
     incident_notification_due,
     referral_contact_due,
@@ -32,7 +33,7 @@ from recordgen.settings import Settings, load_settings
 from docx_text import docx_body_lines, docx_header_footer_text, docx_rows, docx_text
 
 ROOT = Path(__file__).resolve().parent.parent
-TODAY = dt.date(2026, 11, 20)  # after every date in the examples
+TODAY = dt.date(2026, 11, 23)  # on or after every date in the examples
 DOCUMENT_DATE = dt.date(2026, 11, 18)
 CONTEXT_NAMES = {"case_ref", "data", "document", "provider", "rules", "due"}
 
@@ -41,6 +42,9 @@ EXAMPLES = {
     "support_plan": "2026-09-14_THS-2026-0142_support_plan.json",
     "exit_letter": "2026-11-16_THS-2026-0142_exit_letter.json",
     "serious_incident": "2026-11-19_THS-2026-0097_serious_incident.json",
+    "referral": "2026-09-01_THS-2026-0142_referral.json",
+    "support_review": "2026-11-09_THS-2026-0142_support_review.json",
+    "leaver_outcomes": "2026-11-23_THS-2026-0097_leaver_outcomes.json",
 }
 NAME = "Siân O'Brien"
 NASTY_NAME = "Siân O'Brien & Sons <Ltd>"
@@ -52,6 +56,9 @@ LONG_TEXT_FIELD: dict[str, tuple[str | int, ...]] = {
     "support_plan": ("objectives", 0, "objective"),
     "exit_letter": ("effects_of_leaving",),
     "serious_incident": ("what_happened",),
+    "referral": ("reason_for_referral",),
+    "support_review": ("objectives", 0, "note"),
+    "leaver_outcomes": ("notes",),
 }
 
 
@@ -93,6 +100,14 @@ def due_dates(kind: str, data: Mapping[str, Any], settings: Settings) -> dict[st
     if kind == "exit_letter":
         received = dt.date.fromisoformat(data["request_received_on"])
         return {"letter": exit_letter_due(calendar, rules, received)}
+    if kind == "referral":
+        received_at = dt.datetime.fromisoformat(data["received_at"])
+        return {"referral_contact": referral_contact_due(calendar, rules, received_at),
+                "crisis": crisis_support_due(calendar, rules, received_at)}
+    if kind == "support_review":
+        return {"next_review": dt.date.fromisoformat(data["next_review_date"])}
+    if kind == "leaver_outcomes":
+        return {}
     occurred = dt.datetime.fromisoformat(data["occurred_at"])
     return {"notification": incident_notification_due(calendar, rules, occurred)}
 
@@ -383,14 +398,17 @@ def test_support_plan_holds_the_facts(
         "Outcome", "Objective", "How we will measure it", "Why it is achievable and realistic",
         "Who does what", "Target date",
     ]
-    outcomes = {objective["outcome"] for objective in data["objectives"]}
+    # Each objective is numbered (the plan gives no refs of its own): reviews refer to it so.
+    outcomes = {f"{objective['outcome']} (objective {number})"
+                for number, objective in enumerate(data["objectives"], start=1)}
     objective_rows = [row for row in out.rows if row[0] in outcomes]
     assert len(objective_rows) == len(data["objectives"]) == 3
-    for objective, row in zip(data["objectives"], objective_rows, strict=True):
+    for number, (objective, row) in enumerate(zip(data["objectives"], objective_rows,
+                                                  strict=True), start=1):
         who_does_what = "\n".join(f"{a['action']} — {a['by_whom']}" for a in objective["actions"])
         target = dt.date.fromisoformat(objective["target_date"])
         assert row == [
-            objective["outcome"],
+            f"{objective['outcome']} (objective {number})",
             objective["objective"],
             objective["measure"],
             objective["achievable"],
@@ -508,6 +526,7 @@ def test_exit_letter_holds_the_required_paragraphs(
 
 REASON_WORDS = [
     ("two-year limit reached", "You have now had housing support from us for two years."),
+    ("unwilling to engage", "you do not want the support we have been offering"),
     ("three missed appointments", "we were not able to meet you on three occasions"),
     ("risk to staff unmanageable", "we can no longer keep our staff safe"),
     ("structured review", "When we reviewed your support with you"),
@@ -523,6 +542,7 @@ def test_exit_letter_when_the_service_ends_support(
     data.update(
         ended_by="provider",
         provider_reason=reason,
+        still_vulnerable=True,
         reason_details="We wrote to you on 2 November 2026.\nWe also called you twice.",
         onward_referral={"organisation": "Thameside Mind & Wellbeing", "referred_on": "2026-11-17"},
     )
@@ -587,7 +607,8 @@ def test_exit_letter_specialist_accommodation_caveat(
     effects = out.body.index("What leaving the service means for you")
     assert out.body.index(TENANCY_CAVEAT) > effects
 
-    document["data"].update(ended_by="provider", provider_reason="structured review")
+    document["data"].update(ended_by="provider", provider_reason="structured review",
+                            still_vulnerable=False)
     out = render(document, settings, schemas, tmp_path)
     assert TENANCY_CAVEAT not in out.text
     assert "the terms of your tenancy may mean you need to keep receiving housing support" in (
@@ -699,7 +720,9 @@ def test_missing_optional_fields_leave_no_gaps(
 ) -> None:
     document = example(kind, settings)
     data = document["data"]
-    if kind != "exit_letter":  # the letter needs the address
+    if kind == "referral":  # the service's age range is checked against the date of birth
+        data["person"] = {"name": NAME, "date_of_birth": data["person"]["date_of_birth"]}
+    elif kind != "exit_letter":  # the letter needs the address
         data["person"] = {"name": NAME}
     for worker in ("worker", "reported_by"):
         if worker in data:
@@ -782,3 +805,138 @@ def test_templates_check_does_not_warn_about_one_loop_over_a_range_or_loops_over
     text = ("{% for i in range(3) %}{{ i }}{% endfor %}{% for need in data.needs %}"
             "{% for i in range(2) %}-{% endfor %}{% endfor %}")
     assert check_templates(_with_paragraph(tmp_path / "templates", text), schemas) == []
+
+
+# --- referral acknowledgement, review record, outcomes form --------------------------------------
+
+
+def test_referral_letter_when_accepted(
+    settings: Settings, schemas: SchemaSet, tmp_path: Path
+) -> None:
+    document = example("referral", settings)
+    out = render(document, settings, schemas, tmp_path)
+    assert_letterhead(out, settings)
+    assert_footer(out, "THS-2026-0142/referral-acknowledgement/v1")
+    assert f"Dear {NAME}" in out.body
+    assert "Your referral to the Floating Support Service" in out.body
+    assert ("We received a referral for housing support for you from someone who knows you at "
+            "9:40am on Tuesday 1 September 2026.") in out.body
+    assert ("We have looked at the referral and on 3 September 2026 we decided that we can offer "
+            "you support.") in out.body
+    assert any(line.startswith("We first spoke to you at 11:15am on Wednesday 2 September 2026.")
+               for line in out.body)
+    assert out.row("Decision")[1] == "Accepted, 3 September 2026"
+    assert "waiting list" not in out.text and "urgently" not in out.text
+    # The referrer, a relative, is not named in the letter.
+    assert "Carys" not in out.text
+    assert_complaints(out, settings)
+
+
+def test_referral_letter_on_the_waiting_list_in_a_crisis(
+    settings: Settings, schemas: SchemaSet, tmp_path: Path
+) -> None:
+    document = example("referral", settings)
+    data = document["data"]
+    data.update(route="Housing Department", crisis=True,
+                decision={"outcome": "waiting list", "decided_on": "2026-09-02"},
+                referrer={"acting_as": "professional", "name": "Sam Clarke",
+                          "organisation": "Thameside Housing Options"})
+    del data["first_contact_at"]
+    out = render(document, settings, schemas, tmp_path)
+    assert ("We received a referral for housing support for you from Housing Department at "
+            "9:40am on Tuesday 1 September 2026.") in out.body
+    assert any("On 2 September 2026 we put you on our waiting list" in line for line in out.body)
+    # Service standard: support within 24 hours in a crisis; 48 hours for first contact.
+    assert ("Because you need support urgently, we will give you support by 9:40am on "
+            "Wednesday 2 September 2026.") in out.body
+    assert any(line.startswith("We will contact you by 9:40am on Thursday 3 September 2026")
+               for line in out.body)
+    assert out.row("Decision")[1] == "On the waiting list, 2 September 2026"
+    data["crisis_support_given_at"] = "2026-09-01T15:30"
+    out = render(document, settings, schemas, tmp_path)
+    assert ("Because you needed support urgently, we gave you support at 3:30pm on Tuesday "
+            "1 September 2026.") in out.body
+
+
+def test_support_review_record_holds_the_facts(
+    settings: Settings, schemas: SchemaSet, tmp_path: Path
+) -> None:
+    document = example("support_review", settings)
+    data = document["data"]
+    data["hard_outcomes"]["hospital_stays"] = [
+        {"admitted_on": "2026-10-01", "discharged_on": "2026-10-05"}, {"admitted_on": "2026-11-07"}]
+    out = render(document, settings, schemas, tmp_path)
+    assert_letterhead(out, settings)
+    assert_footer(out, "THS-2026-0142/support-plan-review/v1")
+    assert "Review date: 9 November 2026" in out.body
+    assert out.row("Why it was held")[1] == "Scheduled review"
+    assert out.row("Who took part")[1] == (
+        "Siân O'Brien (the person); Priya Natarajan (support worker, Thameside Housing Support); "
+        "Carys Morgan (advocate)")
+    assert out.row("Next review by")[1] == "11 January 2027"
+    assert not out.has_row("Review interval chosen")
+    assert out.row("Objective", cells=3) == ["Objective", "Progress", "What we found"]
+    progress = {"achieved": "Achieved", "partly achieved": "Partly achieved"}
+    for objective in data["objectives"]:
+        assert [objective["objective_ref"], progress[objective["progress"]],
+                objective["note"]] in out.rows
+    assert out.row("Circumstances changed")[1] == "Yes"
+    assert out.row("What changed")[1] == data["changes_in_circumstances"]
+    assert out.row("The plan must change")[1] == "No"
+    assert not out.has_row("What must change in the plan")
+    assert out.row("Registered with a GP")[1] == "Yes"
+    assert out.row("Hospital admissions since the last review")[1] == "2"
+    assert ["1 October 2026", "5 October 2026", "4"] in out.rows  # days: 5 less 1 October
+    assert ["7 November 2026", "Still in hospital", "Not yet known"] in out.rows
+    assert_complaints(out, settings)
+
+
+def test_outcomes_form_holds_the_facts(
+    settings: Settings, schemas: SchemaSet, tmp_path: Path
+) -> None:
+    document = example("leaver_outcomes", settings)
+    data = document["data"]
+    out = render(document, settings, schemas, tmp_path)
+    assert_footer(out, "THS-2026-0097/outcomes-form/v1")
+    assert "Completed on: 23 November 2026" in out.body
+    assert out.row("Support started")[1] == "16 June 2025"
+    assert out.row("Support ended")[1] == "21 November 2026"
+    assert out.row("Why support ended")[1] == "Moved away without notice"
+    assert out.row("Where the person went")[1] == "Living with family or friends"
+    assert out.row("Moved on in a planned way (KPI 2)")[1] == "No"
+    # Two tables of needs and achievements: the five outcomes, then paid work and training.
+    assert out.rows.count(["Outcome", "Need identified", "Achieved", "Note"]) == 2
+    labels = {"economic_wellbeing": "Economic well-being", "enjoy_and_achieve": "Enjoy and achieve",
+              "be_healthy": "Be healthy", "stay_safe": "Stay safe",
+              "make_a_positive_contribution": "Make a positive contribution"}
+    yes_no = {True: "Yes", False: "No"}
+    for key, label in labels.items():
+        answer = data["outcomes"][key]
+        assert [label, yes_no[answer["need_identified"]], yes_no[answer["achieved"]],
+                answer.get("note", "")] in out.rows
+    assert ["Obtaining paid work", "Yes", "No",
+            data["hard_outcomes"]["paid_work"]["note"]] in out.rows
+    assert ["Training or education", "Yes", "Yes", ""] in out.rows
+    assert out.row("Registered with a GP")[1] == "Yes"
+    assert out.row("Independent living established or kept (KPI 1)")[1] == "No"
+    assert out.row("Hospital admissions while supported")[1] == "1"
+    assert out.row("Days in hospital")[1] == "1"
+    assert ["19 November 2026", "20 November 2026", "1"] in out.rows
+    assert "Worker: Tom Reilly, Night Project Worker" in out.body
+
+
+def test_exit_letter_to_a_person_still_vulnerable_without_an_onward_referral(
+    settings: Settings, schemas: SchemaSet, tmp_path: Path
+) -> None:
+    document = example("exit_letter", settings)
+    document["data"].update(ended_by="provider", provider_reason="unwilling to engage",
+                            still_vulnerable=True,
+                            no_onward_referral_reason="She did not want a referral.")
+    out = render(document, settings, schemas, tmp_path)
+    assert ("You have told us, or shown us, that you do not want the support we have been "
+            "offering, so we cannot go on offering it.") in out.body
+    assert ("We think you may still need support. If you would like us to refer you to another "
+            "organisation that can help, please contact us at any time and we will do it.") \
+        in out.body
+    # The reason recorded for the file is not printed in the letter.
+    assert "She did not want a referral." not in out.text

@@ -113,6 +113,8 @@ def test_the_schemas_say_who_every_person_is(schemas: SchemaSet) -> None:
         "support_plan $.data.advocate": "another person",
         "serious_incident $.data.people_involved[]": "by role",
         "subject_access_request $.data.representative": "another person",
+        "referral $.data.referrer": "by role",
+        "support_review $.data.participants[]": "by role",
     }
     assert all(found[f"{kind} $.data.person"] == "the person" for kind in ALL_KINDS)
     assert all(v == "staff" for k, v in found.items() if "worker" in k or "reported_by" in k)

@@ -621,6 +621,7 @@ def test_an_exit_letter_to_a_person_without_an_address_is_rejected(settings: Set
 def provider_ended(reason: str | None = None, missed: list[str] | None = None) -> dict[str, Any]:
     document = example("exit_letter")
     document["data"]["ended_by"] = "provider"
+    document["data"]["still_vulnerable"] = False
     if reason is not None:
         document["data"]["provider_reason"] = reason
     if missed is not None:
@@ -884,7 +885,7 @@ def test_objective_ten_and_over_are_listed_after_objective_three(settings: Setti
 def test_schema_problems_do_not_stop_the_rules_from_running(settings: Settings) -> None:
     document = example("exit_letter")
     del document["data"]["how_to_return"]  # schema
-    document["data"]["ended_by"] = "provider"  # rule: no reason
+    document["data"].update(ended_by="provider", still_vulnerable=False)  # rule: no reason
     found = problems(document, settings)
     assert {p.path for p in found} == {"$.data.how_to_return", "$.data.provider_reason"}
 

@@ -678,7 +678,8 @@ def support_plan() -> Any:
     para(
         doc,
         "Each goal below is linked to one of the five outcomes and says how we will know it has "
-        "been reached, who will do what, and by when.",
+        "been reached, who will do what, and by when. Reviews of this plan refer to each goal by "
+        "its objective reference.",
     )
 
     def actions(cell: Any) -> None:
@@ -700,7 +701,7 @@ def support_plan() -> Any:
         (2.2, 2.8, 2.5, 2.5, 3.2, 3.8),
         "o in data.objectives",
         [
-            [bold("{{ o.outcome }}")],
+            [bold("{{ o.outcome }}"), " (objective {{ o.ref or loop.index }})"],
             "{{ o.objective|multiline }}",
             "{{ o.measure|multiline }}",
             "{{ o.achievable|multiline }}",
@@ -771,6 +772,11 @@ REASONS = (
         "two-year limit reached",
         "You have now had housing support from us for two years. This service is designed to "
         "give support for up to two years, unless a longer time has been agreed.",
+    ),
+    (
+        "unwilling to engage",
+        "You have told us, or shown us, that you do not want the support we have been offering, "
+        "so we cannot go on offering it.",
     ),
     (
         "three missed appointments",
@@ -897,6 +903,14 @@ def exit_letter() -> Any:
         "So that you can still get help, we referred you to "
         "{{ data.onward_referral.organisation }} on "
         "{{ data.onward_referral.referred_on|uk_date }}, as we agreed with you.",
+    )
+    # Floating support specification §5.4.1: a person who remains vulnerable is referred on, with
+    # their agreement; when they did not agree, the door stays open.
+    control(doc, "{%p elif data.still_vulnerable %}")
+    para(
+        doc,
+        "We think you may still need support. If you would like us to refer you to another "
+        "organisation that can help, please contact us at any time and we will do it.",
     )
     control(doc, "{%p endif %}")
     control(doc, "{%p else %}")
@@ -1053,6 +1067,274 @@ def serious_incident() -> Any:
     return doc
 
 
+# --- the referral acknowledgement -------------------------------------------------------------
+
+ROUTE_WORDS = (
+    '{% if data.route == "Self-referral" %}from you'
+    '{% elif data.route == "Family or friend" %}from someone who knows you'
+    "{% else %}from {{ data.route }}{% endif %}"
+)
+
+
+def referral_acknowledgement() -> Any:
+    doc = new_document("Referral acknowledgement", running_title="{{ data.person.name }}")
+    letterhead(doc)
+    letter_opening(doc, address_optional=True)
+    para(doc, bold("Your referral to the {{ provider.service_name }}"))
+    para(
+        doc,
+        "We received a referral for housing support for you " + ROUTE_WORDS
+        + " at {{ data.received_at|uk_datetime }}.",
+    )
+    control(doc, '{%p if data.decision.outcome == "accepted" %}')
+    para(
+        doc,
+        "We have looked at the referral and on {{ data.decision.decided_on|uk_date }} we decided "
+        "that we can offer you support.",
+    )
+    control(doc, "{%p else %}")
+    para(
+        doc,
+        "We have looked at the referral and we can offer you support, but not straight away. On "
+        "{{ data.decision.decided_on|uk_date }} we put you on our waiting list. We will contact "
+        "you as soon as a support worker is free, and you can ask us at any time how long the "
+        "wait is likely to be.",
+    )
+    control(doc, "{%p endif %}")
+
+    # Service standard: support within 24 hours of a referral in a crisis.
+    control(doc, "{%p if data.crisis %}")
+    para(
+        doc,
+        "{% if data.crisis_support_given_at %}Because you needed support urgently, we gave you "
+        "support at {{ data.crisis_support_given_at|uk_datetime }}.{% else %}Because you need "
+        "support urgently, we will give you support by {{ due.crisis|uk_datetime }}.{% endif %}",
+    )
+    control(doc, "{%p endif %}")
+
+    heading(doc, "What happens next", level=2)
+    # Floating support specification §4.3.1: contact within 48 hours of the referral.
+    para(
+        doc,
+        "{% if data.first_contact_at %}We first spoke to you at "
+        "{{ data.first_contact_at|uk_datetime }}.{% else %}We will contact you by "
+        "{{ due.referral_contact|uk_datetime }} to talk about the support you need.{% endif %} "
+        "Before your support starts, your support worker will meet you to understand your "
+        "housing support needs and any risks, and then agree a support plan with you.",
+    )
+    para(
+        doc,
+        "You told us you agree to this referral. If you do not want our support, please tell us "
+        "and we will close it.",
+    )
+
+    heading(doc, "Your referral", level=2)
+    details_table(doc, [
+        ("Referral received", "{{ data.received_at|uk_datetime }}"),
+        ("What you were referred for", "{{ data.reason_for_referral|multiline }}"),
+        ("Decision", '{% if data.decision.outcome == "accepted" %}Accepted{% else %}On the '
+         "waiting list{% endif %}, {{ data.decision.decided_on|uk_date }}"),
+        ("First contact", "{% if data.first_contact_at %}{{ data.first_contact_at|uk_datetime }}"
+         "{% else %}Due by {{ due.referral_contact|uk_datetime }}{% endif %}"),
+    ])
+
+    heading(doc, "If you are not happy with our service", level=2)
+    para(
+        doc,
+        "If you are not happy with how we have dealt with your referral, you can contact us:",
+    )
+    complaints_bullets(doc)
+    sign_off(doc, "letter")
+    return doc
+
+
+# --- the support plan review --------------------------------------------------------------------
+
+PROGRESS = (
+    '{% if o.progress == "achieved" %}Achieved'
+    '{% elif o.progress == "partly achieved" %}Partly achieved'
+    '{% elif o.progress == "not yet achieved" %}Not yet achieved'
+    "{% else %}No longer relevant{% endif %}"
+)
+
+
+def support_review() -> Any:
+    doc = new_document("Support plan review")
+    letterhead(doc)
+    para(doc, "{{ document.title }}", style="Title")
+    reference_lines(doc, [bold("Review date: "), "{{ data.review_date|uk_date }}"])
+    para(
+        doc,
+        "This is the record of the review of {{ data.person.name }}'s support plan, held on "
+        "{{ data.review_date|uk_date }}: how each goal of the plan is going, what has changed, "
+        "and when we will review it next.",
+    )
+
+    heading(doc, "About this review")
+    details_table(doc, [
+        ("Name", "{{ data.person.name }}"),
+        ("Support worker", worker_value("data.worker")),
+        ("Review date", "{{ data.review_date|uk_date }}"),
+        ("Why it was held", "{{ data.reason|capitalize }}"),
+        ("Who took part", "{% for p in data.participants %}{{ p.name }} ({{ p.role }}"
+         "{% if p.organisation %}, {{ p.organisation }}{% endif %})"
+         "{% if not loop.last %}; {% endif %}{% endfor %}"),
+        ("Next review by", "{{ data.next_review_date|uk_date }}"),
+        ("Review interval chosen", "Every {{ data.chosen_interval }}", "data.chosen_interval"),
+        ("Support beyond two years", "Agreed with the care practitioner",
+         "data.extended_support_agreed"),
+    ])
+
+    heading(doc, "How each goal is going")
+    list_table(
+        doc,
+        ["Objective", "Progress", "What we found"],
+        (3.0, 3.6, 10.4),
+        "o in data.objectives",
+        [[bold("{{ o.objective_ref }}")], PROGRESS, "{{ o.note|multiline }}"],
+    )
+
+    heading(doc, "Changes")
+    details_table(doc, [
+        ("Circumstances changed", "{{ data.circumstances_changed|yes_no }}"),
+        ("What changed", "{{ data.changes_in_circumstances|multiline }}",
+         "data.changes_in_circumstances"),
+        ("The plan must change", "{{ data.plan_must_change|yes_no }}"),
+        ("What must change in the plan", "{{ data.plan_changes|multiline }}",
+         "data.plan_changes"),
+    ])
+    control(doc, "{%p if data.plan_must_change %}")
+    para(doc, "We will write these changes into a new version of your support plan.")
+    control(doc, "{%p endif %}")
+
+    heading(doc, "Health")
+    details_table(doc, [
+        ("Registered with a GP", "{{ data.hard_outcomes.registered_with_gp|yes_no }}"),
+        ("Hospital admissions since the last review",
+         "{{ data.hard_outcomes.hospital_stays|length }}"),
+    ])
+    control(doc, "{%p if data.hard_outcomes.hospital_stays %}")
+    hospital_stays_table(doc, "data.hard_outcomes.hospital_stays")
+    control(doc, "{%p endif %}")
+
+    control(doc, "{%p if data.notes %}")
+    heading(doc, "Notes")
+    para(doc, "{{ data.notes|multiline }}")
+    control(doc, "{%p endif %}")
+
+    heading(doc, "If you are unhappy with your plan or this review")
+    para(
+        doc,
+        "Please talk to your support worker or their manager first. If that does not put things "
+        "right, you can make a complaint through our complaints process:",
+    )
+    complaints_bullets(doc)
+
+    heading(doc, "Signatures")
+    signature_block(doc, "Service user", "{{ data.person.name }}")
+    signature_block(doc, "Worker", "{{ data.worker.name }}, {{ data.worker.role }}", last=True)
+    return doc
+
+
+def hospital_stays_table(doc: Any, path: str) -> None:
+    list_table(
+        doc,
+        ["Admitted", "Came home", "Days in hospital"],
+        (5.0, 5.0, 7.0),
+        f"s in {path}",
+        ["{{ s.admitted_on|uk_date }}",
+         "{% if s.discharged_on %}{{ s.discharged_on|uk_date }}{% else %}Still in hospital"
+         "{% endif %}",
+         "{% if s.discharged_on %}{{ s|hospital_days }}{% else %}Not yet known{% endif %}"],
+    )
+
+
+# --- the leaver's short-term outcomes form ------------------------------------------------------
+
+OUTCOME_ROWS = (
+    ("Economic well-being", "economic_wellbeing"),
+    ("Enjoy and achieve", "enjoy_and_achieve"),
+    ("Be healthy", "be_healthy"),
+    ("Stay safe", "stay_safe"),
+    ("Make a positive contribution", "make_a_positive_contribution"),
+)
+
+
+def _needs_table(doc: Any, rows: Sequence[tuple[str, str]]) -> None:
+    widths = (5.0, 2.6, 2.6, 6.8)
+    table = _table(doc, widths)
+    head = _row(table, widths)
+    _repeat_as_header(head)
+    for cell, text in zip(head.cells, ("Outcome", "Need identified", "Achieved", "Note"),
+                          strict=True):
+        para(cell, text, style="Table Heading", first=True)
+        _shade(cell, HEADER_FILL)
+    for label, path in rows:
+        row = _row(table, widths)
+        _no_split(row)
+        para(row.cells[0], label, style="Table Heading", first=True)
+        para(row.cells[1], f"{{{{ {path}.need_identified|yes_no }}}}", style="Table Text",
+             first=True)
+        para(row.cells[2], f"{{{{ {path}.achieved|yes_no }}}}", style="Table Text", first=True)
+        para(row.cells[3], f"{{{{ {path}.note|multiline }}}}", style="Table Text", first=True)
+    _keep_together(table)
+    _after_table(doc)
+
+
+def leaver_outcomes() -> Any:
+    doc = new_document("Short-term outcomes form")
+    letterhead(doc)
+    para(doc, "{{ document.title }}", style="Title")
+    reference_lines(doc, [bold("Completed on: "), "{{ data.completed_on|uk_date }}"])
+    para(
+        doc,
+        "The outcomes form completed for every person who leaves the service (Supporting People "
+        "Outcomes Framework for short-term services). The figures are counted in the service's "
+        "returns to the commissioner.",
+        style="Small",
+    )
+    para(doc, "")
+
+    heading(doc, "The person and their support")
+    details_table(doc, [
+        ("Name", "{{ data.person.name }}"),
+        ("Date of birth", "{{ data.person.date_of_birth|uk_date }}", "data.person.date_of_birth"),
+        ("Support worker", worker_value("data.worker")),
+        ("Support started", "{{ data.support_started_on|uk_date }}"),
+        ("Support ended", "{{ data.support_ended_on|uk_date }}"),
+        ("Why support ended", "{{ data.ended_because|capitalize }}"),
+        ("Where the person went", "{{ data.destination|capitalize }}"),
+        ("Moved on in a planned way (KPI 2)", "{{ data.planned_move_on|yes_no }}"),
+    ])
+
+    heading(doc, "The five outcomes")
+    _needs_table(doc, [(label, f"data.outcomes.{key}") for label, key in OUTCOME_ROWS])
+
+    heading(doc, "Hard outcomes")
+    _needs_table(doc, [("Obtaining paid work", "data.hard_outcomes.paid_work"),
+                       ("Training or education", "data.hard_outcomes.training_or_education")])
+    details_table(doc, [
+        ("Registered with a GP", "{{ data.hard_outcomes.registered_with_gp|yes_no }}"),
+        ("Independent living established or kept (KPI 1)",
+         "{{ data.hard_outcomes.independence_maintained|yes_no }}"),
+        ("Hospital admissions while supported", "{{ data.hard_outcomes.hospital_stays|length }}"),
+        ("Days in hospital", "{{ data.hard_outcomes.hospital_stays|hospital_days }}"),
+    ])
+    control(doc, "{%p if data.hard_outcomes.hospital_stays %}")
+    hospital_stays_table(doc, "data.hard_outcomes.hospital_stays")
+    control(doc, "{%p endif %}")
+
+    control(doc, "{%p if data.notes %}")
+    heading(doc, "Notes")
+    para(doc, "{{ data.notes|multiline }}")
+    control(doc, "{%p endif %}")
+
+    heading(doc, "Completed by")
+    signature_block(doc, "Worker", "{{ data.worker.name }}, {{ data.worker.role }}",
+                    "{{ data.completed_on|uk_date }}", last=True)
+    return doc
+
+
 # --- the subject access bundle's cover sheet and covering letter --------------------------------
 
 REPRESENTATIVE = 'data.requested_by == "representative"'
@@ -1203,6 +1485,9 @@ BUILDERS: dict[str, Callable[[], Any]] = {
     "exit_letter.docx": exit_letter,
     "serious_incident.docx": serious_incident,
     "sar_cover_letter.docx": sar_cover_letter,
+    "referral_acknowledgement.docx": referral_acknowledgement,
+    "support_review.docx": support_review,
+    "leaver_outcomes.docx": leaver_outcomes,
 }
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from recordgen.kinds import DocumentKind
+from recordgen.kinds import Answer, DocumentKind
 
 # A case reference (the common schema's case_ref, which must say the same): letters, digits,
 # hyphens and underscores, and not a name Windows keeps for a device.
@@ -71,3 +71,9 @@ class CaseFile:
     @property
     def series(self) -> str:
         return self.kind.series(self.data)
+
+    @property
+    def answer(self) -> Answer:
+        """What this case file is answered with: its kind's answer, or, for data its kind only
+        records (a declined referral), nothing issued."""
+        return self.kind.answer_for(self.data)

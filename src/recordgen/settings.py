@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from recordgen.calendar import NATIONS, Interval, ServiceCalendar
 from recordgen.errors import SettingsError
@@ -79,6 +80,29 @@ class Rules:
     # reported "as soon as it is practical"; the number of hours that means is the commissioner's to
     # set.
     incident_notification_hours: int = 24
+    # Service standard "When you leave or stop using the Housing Support Service": "housing support
+    # is provided within 24 hours of a referral when required, for example in a crisis situation".
+    crisis_support_hours: int = 24
+    # Service standard: "assessments/support plans finished within seven days of you entering the
+    # service" (Support planning policy §5.1 gives 4 weeks: 28).
+    plan_days: int = 7
+    # Service standard: plans reviewed "at a minimum period of every four weeks": a review at
+    # least this often, besides the plan's own review date. None: the service sets no such clock.
+    review_at_least_every: Interval | None = None
+    # Support planning policy §5.11: "Residents will be given the choice to review their plan every
+    # six or 12 months". Empty: the service offers no choice (the Service standard's interval).
+    resident_review_choices: tuple[Interval, ...] = ()
+    # Floating support specification §1.8: the two-year limit; staff are warned this many weeks
+    # before it, to plan the move-on or agree a continuation (§1.9, §1.10).
+    support_limit_warning_weeks: int = 8
+    # Employment development project specification, "National Supporting People Outcomes
+    # Framework": an outcomes form "for every person who leaves the service"; the working days
+    # allowed are the service's to set.
+    outcomes_form_working_days: int = 10
+    # Floating support specification §1.8: "18 years of age or above" (the Employment development
+    # project specification takes 16 to 65). 0 for max_age: no upper limit.
+    min_age: int = 18
+    max_age: int = 0
 
 
 @dataclass(frozen=True)
@@ -112,6 +136,32 @@ class Output:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    """Where the records are kept: the SQLite file at ``[folders] store`` (the default, one server),
+    or a PostgreSQL database shared by several (``url``). The database password is never in the
+    settings file: it is read from an environment variable or from a file only the service account
+    can read."""
+
+    url: str = ""  # empty: the SQLite store
+    password_env: str = ""
+    password_file: Path | None = None
+
+    @property
+    def postgresql(self) -> bool:
+        return bool(self.url)
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where the status page staff open in their browser is written ([status] page)."""
+
+    page: Path
+
+
+STATUS_PAGE_NAME = "status.html"
+
+
+@dataclass(frozen=True)
 class Settings:
     source: Path | None
     folders: Folders
@@ -123,6 +173,14 @@ class Settings:
     watch: Watch = field(default_factory=Watch)
     output: Output = field(default_factory=Output)
     sar_wording: Mapping[str, str] = field(default_factory=dict)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    status: Status | None = None  # None: status.html beside the inbox
+
+    @property
+    def status_page(self) -> Path:
+        """The status page: ``[status] page``, by default ``status.html`` beside the inbox, in the
+        shared folder staff already use."""
+        return self.status.page if self.status else self.folders.inbox.parent / STATUS_PAGE_NAME
 
     @property
     def calendar(self) -> ServiceCalendar:
@@ -186,12 +244,23 @@ def settings_from_mapping(
         name: reader.whole("rules", name, getattr(defaults, name))
         for name in ("max_support_years", "exit_letter_working_days", "assessment_days",
                      "referral_contact_hours", "hard_copy_working_days",
-                     "incident_notification_hours")
+                     "incident_notification_hours", "crisis_support_hours", "plan_days",
+                     "support_limit_warning_weeks", "outcomes_form_working_days", "min_age",
+                     "max_age")
     }
+    if whole_numbers["max_age"] and whole_numbers["max_age"] < whole_numbers["min_age"]:
+        raise SettingsError(f"[rules] max_age is {whole_numbers['max_age']}, below min_age "
+                            f"({whole_numbers['min_age']}). Set max_age to 0 for no upper limit.")
+    at_least_every = reader.text("rules", "review_at_least_every", "")
     rules = Rules(
         max_review_interval=reader.interval("rules", "max_review_interval",
                                             defaults.max_review_interval),
         max_hours_per_week=reader.number("rules", "max_hours_per_week", defaults.max_hours_per_week),
+        review_at_least_every=_interval(at_least_every, "review_at_least_every")
+        if at_least_every else None,
+        resident_review_choices=tuple(
+            _interval(text, "resident_review_choices")
+            for text in reader.lines("rules", "resident_review_choices", ())),
         **whole_numbers,
     )
     limits = Limits(
@@ -213,6 +282,11 @@ def settings_from_mapping(
                                           Output.conversion_processes),
     )
     closures = tuple(_date(d, "service", "closure_days") for d in reader.lines("service", "closure_days", ()))
+    store = _store_settings(reader, base_dir)
+    page = reader.text("status", "page", "")
+    status = Status(page=_path(base_dir, page)) if page else None
+    _check_status_page(status.page if status else folders.inbox.parent / STATUS_PAGE_NAME,
+                       folders, given=bool(page))
     reader.refuse_unknown()
     sar = raw.get("subject_access", {})
     if not isinstance(sar, Mapping) or not all(isinstance(v, str) for v in sar.values()):
@@ -232,7 +306,51 @@ def settings_from_mapping(
         watch=watch,
         output=output,
         sar_wording=dict(sar),
+        store=store,
+        status=status,
     )
+
+
+_POSTGRESQL_SCHEMES = ("postgresql", "postgres")
+
+
+def _store_settings(reader: _Reader, base_dir: Path) -> StoreSettings:
+    """``[store]``: a PostgreSQL URL without a password, and where the password is."""
+    url = reader.text("store", "url", "").strip()
+    password_env = reader.text("store", "password_env", "").strip()
+    password_file = reader.text("store", "password_file", "").strip()
+    if not url:
+        if password_env or password_file:
+            raise SettingsError("[store] password_env and password_file are for a PostgreSQL "
+                                "store, but [store] url is not set. Set url, or remove them.")
+        return StoreSettings()
+    check_database_url(url, "[store] url")
+    if password_env and password_file:
+        raise SettingsError("[store] has both password_env and password_file; keep one.")
+    if password_env and not password_env.replace("_", "a").isalnum():
+        raise SettingsError(f'[store] password_env is "{password_env}": it must be the name of '
+                            "an environment variable, such as RECORDGEN_DB_PASSWORD.")
+    return StoreSettings(url=url, password_env=password_env,
+                         password_file=_path(base_dir, password_file) if password_file else None)
+
+
+def check_database_url(url: str, where: str) -> None:
+    """A PostgreSQL URL that holds no password (it belongs in an environment variable or a
+    private file, never in the settings file or on a command line)."""
+    parts = urlsplit(url)
+    if parts.scheme not in _POSTGRESQL_SCHEMES:
+        raise SettingsError(
+            f'{where} is "{url}", which is not a PostgreSQL address. Write it as '
+            "postgresql://ROLE@HOST/DATABASE, or leave it out to keep the SQLite store.")
+    if parts.password is not None or "password=" in parts.query.lower():
+        raise SettingsError(
+            f"{where} holds a password. Never put the database password in the settings "
+            "file: take it out of the address, and put it in an environment variable "
+            "([store] password_env) or a file only the service account can read "
+            "([store] password_file).")
+    if not parts.path.strip("/") and "dbname=" not in parts.query:
+        raise SettingsError(f'{where} is "{url}", which names no database. Write it as '
+                            "postgresql://ROLE@HOST/DATABASE.")
 
 
 def _suggest(name: str, known: list[str]) -> str:
@@ -255,6 +373,34 @@ def _check_store_location(folders: Folders) -> None:
                 f"[folders] store is {folders.store}, inside the {name} folder {folder}. "
                 "Keep the records store on the server's own disk, outside the shared folders."
             )
+
+
+def _interval(text: str, key: str) -> Interval:
+    try:
+        return Interval.parse(text)
+    except SettingsError as exc:
+        raise SettingsError(f"[rules] {key}: {exc}") from exc
+
+
+def _check_status_page(page: Path, folders: Folders, *, given: bool) -> None:
+    """The status page is read by staff in a browser; where recordgen takes or files things it
+    would be taken for a case file (the inbox) or reported as an added file (the outbox)."""
+    where = "[status] page" if given else "The status page (by default beside the inbox)"
+    if page.suffix.lower() not in (".html", ".htm"):
+        raise SettingsError(f"{where} is {page}; give it a name ending .html, so that it opens "
+                            "in a web browser when staff double-click it.")
+    for name, meaning in (("inbox", "it would be taken as a case file and rejected"),
+                          ("outbox", "recordgen verify would report it as a file added to the "
+                                     "record"),
+                          ("rejected", "staff would take it for a rejected file")):
+        folder: Path = getattr(folders, name)
+        if page.is_relative_to(folder):
+            raise SettingsError(
+                f"{where} is {page}, inside the {name} folder {folder}, where {meaning}. Put it "
+                "beside the inbox (the default) or anywhere else in the shared folder staff use.")
+    if page == folders.store:
+        raise SettingsError(f"{where} is {page}, the records store's own name. Give the status "
+                            "page a name of its own in the shared folder.")
 
 
 def _date(text: str, section: str, key: str) -> dt.date:

@@ -83,6 +83,11 @@ _STARTED_BY = {
     ClockName.HARD_COPY: "requested on {}",
     ClockName.INCIDENT: "for an incident at {}",
     ClockName.REFERRAL: "received at {}",
+    ClockName.CRISIS: "for a referral received at {}",
+    ClockName.PLAN: "for someone who entered the service on {}",
+    ClockName.REGULAR_REVIEW: "after a plan or review dated {}",
+    ClockName.SUPPORT_LIMIT: "for support that started on {}",
+    ClockName.OUTCOMES_FORM: "for support that ended on {}",
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -313,3 +318,77 @@ def referral(
 
     Due within the set number of hours (48 in Floating support specification §4.3.1)."""
     _answer(ctx, ClockName.REFERRAL, received, nation, today, as_json)
+
+
+@deadline.command("crisis")
+@click.option("--received", type=DATETIME, required=True, help="When the referral arrived.")
+@_clock_options
+@click.pass_context
+def crisis(
+    ctx: click.Context,
+    received: dt.datetime,
+    nation: str | None,
+    today: dt.date | None,
+    as_json: bool,
+) -> None:
+    """Crisis support after a referral, from the referral.
+
+    Due within the set number of hours (24 in the Service standard)."""
+    _answer(ctx, ClockName.CRISIS, received, nation, today, as_json)
+
+
+@deadline.command("plan")
+@click.option("--entered", type=DATE, required=True, help="The day the person entered the service.")
+@_clock_options
+@click.pass_context
+def plan(
+    ctx: click.Context, entered: dt.date, nation: str | None, today: dt.date | None, as_json: bool
+) -> None:
+    """First support plan, from entering the service.
+
+    Due the set number of days after the person entered the service (7 in the Service standard;
+    the Support planning policy §5.1 gives 4 weeks)."""
+    _answer(ctx, ClockName.PLAN, entered, nation, today, as_json)
+
+
+@deadline.command("regular-review")
+@click.option("--since", "held", type=DATE, required=True,
+              help="The date of the plan or of the last review.")
+@_clock_options
+@click.pass_context
+def regular_review(
+    ctx: click.Context, held: dt.date, nation: str | None, today: dt.date | None, as_json: bool
+) -> None:
+    """Regular review, from the plan or the last review, where the service sets one.
+
+    Due the service's regular review interval later ("a minimum period of every four weeks" in the
+    Service standard)."""
+    _answer(ctx, ClockName.REGULAR_REVIEW, held, nation, today, as_json)
+
+
+@deadline.command("support-limit")
+@click.option("--started", type=DATE, required=True, help="The day support started.")
+@_clock_options
+@click.pass_context
+def support_limit(
+    ctx: click.Context, started: dt.date, nation: str | None, today: dt.date | None, as_json: bool
+) -> None:
+    """End of the support time limit, from the start of support.
+
+    The set number of years after support started (2 in Floating support specification §1.8);
+    staff are warned the set number of weeks before it."""
+    _answer(ctx, ClockName.SUPPORT_LIMIT, started, nation, today, as_json)
+
+
+@deadline.command("outcomes-form")
+@click.option("--ended", type=DATE, required=True,
+              help="The day support ended (or the day the service learned of it, if later).")
+@_clock_options
+@click.pass_context
+def outcomes_form(
+    ctx: click.Context, ended: dt.date, nation: str | None, today: dt.date | None, as_json: bool
+) -> None:
+    """Leaver's outcomes form, from the end of support.
+
+    Due the set number of working days after support ended (a setting: 10 by default)."""
+    _answer(ctx, ClockName.OUTCOMES_FORM, ended, nation, today, as_json)

@@ -17,6 +17,10 @@ EXIT_FAULT = 3  # recordgen could not work (store, outbox...); the message says 
 EXIT_INBOX_MISSING = 4
 EXIT_INBOX_NOT_WRITABLE = 5
 EXIT_CANNOT_WATCH = 6
+# recordgen status: no watcher has looked at the inbox for more than a few minutes (it has stopped,
+# or is stuck), so case files are not being processed. Something needing attention is
+# EXIT_PROBLEMS; when both are true this one is given, as the more urgent.
+EXIT_NOT_WATCHING = 7
 EXIT_INTERRUPTED = 130  # stopped at once by a second Ctrl-C
 
 _CODES: tuple[tuple[type[RecordgenError], int], ...] = (

@@ -19,6 +19,7 @@ from recordgen.cli.exit_codes import EXIT_SETTINGS, exit_code_for
 from recordgen.cli.process import process, validate
 from recordgen.cli.records import history, store_group, verify
 from recordgen.cli.regenerate import regenerate
+from recordgen.cli.status import status
 from recordgen.cli.templates import templates
 from recordgen.cli.watch import watch
 from recordgen.errors import RecordgenError
@@ -58,8 +59,8 @@ def cli(ctx: click.Context, config: Path | None, verbose: bool) -> None:
     ctx.obj = load_settings(config)
 
 
-for command in (process, validate, watch, due, deadline, regenerate, history, verify, store_group,
-                templates):
+for command in (process, validate, watch, status, due, deadline, regenerate, history, verify,
+                store_group, templates):
     cli.add_command(command)
 
 

@@ -2,12 +2,13 @@
 
 Three ways of counting are used, because the policies use three:
 
-* working-day clocks (exit letter, hard copy of the plan): day 1 is the first working day after the
-  day the request arrived, whatever kind of day that was;
-* calendar clocks (assessment, review, subject access): counted on the calendar from the day itself.
-  Only the subject access clock moves off a weekend or bank holiday, because the ICO says so; the
-  others are promises of "no later than" and are never pushed later;
-* hour clocks (referral contact, serious incident): real hours from the moment, weekends included.
+* working-day clocks (exit letter, hard copy of the plan, outcomes form): day 1 is the first
+  working day after the day the request arrived, whatever kind of day that was;
+* calendar clocks (assessment, plan, reviews, the two-year limit, subject access): counted on the
+  calendar from the day itself. Only the subject access clock moves off a weekend or bank holiday,
+  because the ICO says so; the others are promises of "no later than" and are never pushed later;
+* hour clocks (referral contact, crisis support, serious incident): real hours from the moment,
+  weekends included.
 
 Everything here is pure: the calendar, the rules and "today" are the caller's to give.
 """
@@ -26,6 +27,7 @@ from recordgen.calendar import (
 )
 from recordgen.clock import UK
 from recordgen.dates import day_of
+from recordgen.errors import SettingsError
 from recordgen.settings import Rules
 
 # --- The clocks ----------------------------------------------------------------------------------
@@ -78,6 +80,44 @@ def incident_notification_due(cal: ServiceCalendar, rules: Rules, occurred: dt.d
     return hours_after(occurred, rules.incident_notification_hours)
 
 
+def crisis_support_due(cal: ServiceCalendar, rules: Rules, referred: dt.datetime) -> dt.datetime:
+    # Service standard "When you leave or stop using the Housing Support Service": "housing support
+    # is provided within 24 hours of a referral when required, for example in a crisis situation".
+    return hours_after(referred, rules.crisis_support_hours)
+
+
+def plan_due(cal: ServiceCalendar, rules: Rules, entered: dt.date) -> dt.date:
+    # Service standard: "assessments/support plans finished within seven days of you entering the
+    # service"; Support planning policy §5.1 gives 4 weeks. Calendar days, never moved later.
+    return entered + dt.timedelta(days=rules.plan_days)
+
+
+def regular_review_due(cal: ServiceCalendar, rules: Rules, last: dt.date) -> dt.date:
+    # Service standard: plans reviewed "at a minimum period of every four weeks", where the service
+    # sets that interval (rules.review_at_least_every).
+    if rules.review_at_least_every is None:
+        raise SettingsError("This service sets no regular review interval: [rules] "
+                            'review_at_least_every is not set (for example "4 weeks").')
+    return rules.review_at_least_every.after(last)
+
+
+def support_limit_due(cal: ServiceCalendar, rules: Rules, started: dt.date) -> dt.date:
+    # Floating support specification §1.8 and §5.1.2: support "time limited to two years"; the
+    # same day that many years on (28 February for a start on 29 February).
+    year = started.year + rules.max_support_years
+    try:
+        return started.replace(year=year)
+    except ValueError:
+        return started.replace(year=year, day=28)
+
+
+def outcomes_form_due(cal: ServiceCalendar, rules: Rules, ended: dt.date) -> dt.date:
+    # Employment development project specification, "National Supporting People Outcomes
+    # Framework": a short-term outcomes form "for every person who leaves the service"; the working
+    # days allowed are the service's setting.
+    return add_working_days(cal, ended, rules.outcomes_form_working_days)
+
+
 class ClockName(Enum):
     """Every statutory clock recordgen keeps; the value is the name the CLI uses."""
 
@@ -88,6 +128,11 @@ class ClockName(Enum):
     HARD_COPY = "hard-copy"
     INCIDENT = "incident"
     REFERRAL = "referral"
+    CRISIS = "crisis"
+    PLAN = "plan"
+    REGULAR_REVIEW = "regular-review"
+    SUPPORT_LIMIT = "support-limit"
+    OUTCOMES_FORM = "outcomes-form"
 
     @property
     def description(self) -> str:
@@ -97,7 +142,7 @@ class ClockName(Enum):
     @property
     def counts_hours(self) -> bool:
         """True for clocks that run in hours from a moment, not in days from a date."""
-        return self in (ClockName.INCIDENT, ClockName.REFERRAL)
+        return self in (ClockName.INCIDENT, ClockName.REFERRAL, ClockName.CRISIS)
 
 
 _DESCRIPTIONS = {
@@ -108,7 +153,21 @@ _DESCRIPTIONS = {
     ClockName.HARD_COPY: "hard copy of the support plan",
     ClockName.INCIDENT: "serious incident notification",
     ClockName.REFERRAL: "first contact after a referral",
+    ClockName.CRISIS: "crisis support after a referral",
+    ClockName.PLAN: "first support plan",
+    ClockName.REGULAR_REVIEW: "regular review of the support plan",
+    ClockName.SUPPORT_LIMIT: "end of the two-year support limit",
+    ClockName.OUTCOMES_FORM: "leaver's outcomes form",
 }
+
+
+def warns_from(clock: ClockName, rules: Rules, due: dt.date) -> dt.date | None:
+    """The day from which an open clock is worth showing, for a clock that runs too long to list
+    from its start: the two-year support limit, from the service's warning weeks before it
+    (Floating support specification §1.8-1.10: time to plan the move-on or agree more time)."""
+    if clock is ClockName.SUPPORT_LIMIT:
+        return due - dt.timedelta(weeks=rules.support_limit_warning_weeks)
+    return None
 
 
 def _counted(n: int, unit: str) -> str:
@@ -132,6 +191,16 @@ def allowance(clock: ClockName, rules: Rules, extended: bool = False) -> str:
             return _counted(rules.incident_notification_hours, "hour")
         case ClockName.REFERRAL:
             return _counted(rules.referral_contact_hours, "hour")
+        case ClockName.CRISIS:
+            return _counted(rules.crisis_support_hours, "hour")
+        case ClockName.PLAN:
+            return _counted(rules.plan_days, "day")
+        case ClockName.REGULAR_REVIEW:
+            return str(rules.review_at_least_every or "no interval set")
+        case ClockName.SUPPORT_LIMIT:
+            return _counted(rules.max_support_years, "year")
+        case ClockName.OUTCOMES_FORM:
+            return _counted(rules.outcomes_form_working_days, "working day")
 
 
 def deadline_for(
@@ -163,6 +232,16 @@ def deadline_for(
             return incident_notification_due(cal, rules, _needs_moment(clock, when))
         case ClockName.REFERRAL:
             return referral_contact_due(cal, rules, _needs_moment(clock, when))
+        case ClockName.CRISIS:
+            return crisis_support_due(cal, rules, _needs_moment(clock, when))
+        case ClockName.PLAN:
+            return plan_due(cal, rules, day_of(when))
+        case ClockName.REGULAR_REVIEW:
+            return regular_review_due(cal, rules, day_of(when))
+        case ClockName.SUPPORT_LIMIT:
+            return support_limit_due(cal, rules, day_of(when))
+        case ClockName.OUTCOMES_FORM:
+            return outcomes_form_due(cal, rules, day_of(when))
 
 
 def _needs_moment(clock: ClockName, when: dt.date) -> dt.datetime:

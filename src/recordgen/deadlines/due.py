@@ -1,7 +1,10 @@
-"""What is due: the open statutory clocks across all cases (``recordgen due``), and the notes printed
-after each run about anything produced late or due within two working days.
+"""What is due: the open statutory clocks across all cases (``recordgen due``), with each case's
+status, and the notes printed after each run about anything produced late or due within two
+working days.
 
-Everything takes "today" and the calendar as arguments.
+Everything takes "today" and the calendar as arguments. A clock that runs for years (the two-year
+support limit) is listed only from its warning day (:func:`recordgen.deadlines.clocks.warns_from`),
+unless it is asked for by name.
 """
 
 from __future__ import annotations
@@ -9,13 +12,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from recordgen.calendar import ServiceCalendar, working_days_left
 from recordgen.dates import day_of, parse_when, uk_when
-from recordgen.deadlines.clocks import ClockName
+from recordgen.deadlines.clocks import ClockName, warns_from
+from recordgen.records.case_status import CaseStatus
 from recordgen.records.store import ClockRecord, Store
+from recordgen.settings import Rules
 
 DUE_SOON_WORKING_DAYS = 2
 
@@ -28,6 +33,7 @@ class DueRow:
     started: dt.date | dt.datetime
     due: dt.date | dt.datetime
     working_days_left: int  # negative when overdue
+    case_status: str = ""  # where the case stands ("open since 14 September 2026"), when known
 
     @property
     def what(self) -> str:
@@ -54,14 +60,20 @@ def due_rows(
     within: int | None = None,
     case_ref: str | None = None,
     clock: ClockName | None = None,
+    rules: Rules | None = None,
 ) -> list[DueRow]:
-    """The open clocks that match the filters, soonest first."""
+    """The open clocks that match the filters, soonest first. A clock with a warning day is left
+    out before it, unless ``clock`` asks for that clock by name."""
+    rules = rules or Rules()
     rows = []
     for record in clocks:
         if record.closed is not None:
             continue
         name = ClockName(record.clock)
         due = parse_when(record.due)
+        warning = warns_from(name, rules, day_of(due))
+        if warning is not None and today < warning and clock is not name:
+            continue
         left = working_days_left(cal, today, day_of(due))
         if overdue_only and day_of(due) >= today:
             continue
@@ -76,14 +88,21 @@ def due_rows(
     return sorted(rows, key=lambda r: (day_of(r.due), str(r.due), r.case_ref))
 
 
+def with_case_status(rows: Sequence[DueRow], statuses: Mapping[str, CaseStatus]) -> list[DueRow]:
+    """The rows, each with its case's status in words."""
+    return [replace(row, case_status=statuses[row.case_ref].words) if row.case_ref in statuses
+            else row for row in rows]
+
+
 def due_csv(rows: Sequence[DueRow]) -> str:
     """The rows as CSV for a spreadsheet (ISO dates, so Excel sorts them)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["case_ref", "what_is_due", "about", "started", "due", "working_days_left"])
+    writer.writerow(["case_ref", "what_is_due", "about", "started", "due", "working_days_left",
+                     "case_status"])
     for row in rows:
         writer.writerow([row.case_ref, row.what, row.subject, row.started.isoformat(),
-                         row.due.isoformat(), row.working_days_left])
+                         row.due.isoformat(), row.working_days_left, row.case_status])
     return out.getvalue()
 
 

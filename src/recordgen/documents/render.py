@@ -79,6 +79,22 @@ def multiline(value: Any) -> Markup:
     return Markup('</w:t><w:br/><w:t xml:space="preserve">'.join(lines))  # noqa: S704 (escaped above)
 
 
+def hospital_days(value: Any) -> int:
+    """The templates' ``hospital_days`` filter: the days in hospital of one stay, or of a list of
+    stays, each counted as the NHS counts a length of stay (the day home less the day admitted);
+    a stay not yet ended counts nothing (Floating support specification, Appendix 1, outcome 4)."""
+    stays = value if isinstance(value, list | tuple) else [value]
+    total = 0
+    for stay in stays:
+        if not isinstance(stay, Mapping):
+            continue
+        admitted, home = dates.parse_date(stay.get("admitted_on")), \
+            dates.parse_date(stay.get("discharged_on"))
+        if admitted is not None and home is not None and home >= admitted:
+            total += (home - admitted).days
+    return total
+
+
 def _as_date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return dates.day_of(value)
@@ -190,7 +206,8 @@ class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     def __init__(self) -> None:
         super().__init__(autoescape=True, undefined=jinja2.ChainableUndefined)
         self.filters.update(
-            uk_date=date_filter, uk_datetime=date_time_filter, yes_no=yes_no, multiline=multiline
+            uk_date=date_filter, uk_datetime=date_time_filter, yes_no=yes_no, multiline=multiline,
+            hospital_days=hospital_days,
         )
         self.filters[_LOOP_GUARD] = _counted
         self.globals["range"] = _counted_range

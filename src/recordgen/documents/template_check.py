@@ -58,6 +58,8 @@ def check_templates(folder: Path, schemas: SchemaSet) -> list[Finding]:
     findings: list[Finding] = []
     env = make_environment()
     for kind in KINDS.values():
+        if not kind.template_file:
+            continue  # a kind that issues nothing has no template
         path = folder / kind.template_file
         if not path.exists():
             findings.append(Finding(kind.template_file, f"missing: there is no template for "

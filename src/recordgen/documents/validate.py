@@ -2,8 +2,9 @@
 
 Each problem carries its JSON path, what is wrong and how to fix it, in words an admin can act on.
 Schema errors are translated keyword by keyword; a schema node may carry an ``x-fix`` text that says
-how to fix a value in its place. The rules that one case file can show, beyond the schema, live in
-:mod:`recordgen.documents.rules`.
+how to fix a value in its place. The rules beyond the schema live in
+:mod:`recordgen.documents.rules`; those of a kind checked against its case read the case's earlier
+records through the lookup the caller gives (none: they are left to processing).
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ import referencing
 import referencing.jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
-from recordgen.cases import CaseFile
+from recordgen.cases import CaseFile, canonical_case_ref
 from recordgen.dates import parse_moment
 from recordgen.documents.problems import MAX_PROBLEMS, cap_problems, clip
-from recordgen.documents.rules import rule_problems
+from recordgen.documents.rules import CaseFiles, Checking, rule_problems
 from recordgen.errors import Problem, SettingsError, ValidationFailed
 from recordgen.kinds import KINDS, DocumentKind
 from recordgen.settings import Settings
@@ -100,10 +101,12 @@ def _read_schema(path: Path) -> dict[str, Any]:
 
 
 def validate_case_file(
-    document: Mapping[str, Any], schemas: SchemaSet, settings: Settings, today: dt.date
+    document: Mapping[str, Any], schemas: SchemaSet, settings: Settings, today: dt.date,
+    case_files: CaseFiles | None = None,
 ) -> CaseFile:
     """Check a loaded case file of any kind against its schema and the service's rules; return a
-    :class:`CaseFile` or raise :class:`ValidationFailed` listing every problem found."""
+    :class:`CaseFile` or raise :class:`ValidationFailed` listing every problem found.
+    ``case_files`` looks up a case's accepted case files, for the rules that read them."""
     kind = _kind_of(document)
     validator = schemas.validators[kind.name]
     problems = [
@@ -114,7 +117,8 @@ def validate_case_file(
     ]
     data = document.get("data")
     if isinstance(data, Mapping):
-        problems.extend(rule_problems(kind.name, data, settings, today))
+        check = Checking(settings, today, _case_ref(document.get("case_ref")), case_files)
+        problems.extend(rule_problems(kind.name, data, check))
     if problems:
         raise ValidationFailed(list(_unique(sorted(problems, key=_path_order))))
     return CaseFile(
@@ -123,6 +127,15 @@ def validate_case_file(
         schema_version=int(document["schema_version"]),
         data=data if isinstance(data, Mapping) else {},
     )
+
+
+def _case_ref(value: object) -> str:
+    """The case reference the rules look the case up by (its canonical form), or "" when it is
+    not one (the schema reports it, and nothing is looked up)."""
+    try:
+        return canonical_case_ref(value) if isinstance(value, str) else ""
+    except ValueError:
+        return ""
 
 
 def _kind_of(document: Mapping[str, Any]) -> DocumentKind:

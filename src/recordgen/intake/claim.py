@@ -5,6 +5,12 @@ inside the inbox, locked with ``flock`` while the worker lives. A rename can suc
 worker, so two workers never take the same file. After a crash, the next worker to start finds the
 dead worker's folder unlocked and adopts what it had claimed, so nothing is lost.
 
+With a store shared by several machines (PostgreSQL), the database decides who owns a file: a
+:class:`ClaimRegistry` is passed in, a file is claimed by a row in the database before it is moved,
+and a dead worker's claims are taken over when the database says it is dead (within a minute),
+not when its folder's lock looks free (see :mod:`recordgen.records.claims`). The rename stays: it
+is how a file is taken off the share.
+
 Nothing is reached through a link, and nothing recordgen did not make has its permissions changed.
 A file in the inbox is taken only if it is a plain file; a file with other names elsewhere (a hard
 link) is copied into the work folder, so the other names keep their contents and permissions. A
@@ -32,6 +38,7 @@ from typing import IO
 from recordgen import permissions
 from recordgen.clock import Clock, SystemClock, filesystem_seconds
 from recordgen.errors import InboxError
+from recordgen.records.claims import ClaimRegistry, HeldClaim
 
 log = logging.getLogger("recordgen")
 
@@ -93,7 +100,8 @@ class Claimed:
 class ClaimArea:
     """This worker's claimed files, in ``<inbox>/.recordgen-work/<worker>/``."""
 
-    def __init__(self, root: Path, worker_id: str | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, root: Path, worker_id: str | None = None, clock: Clock | None = None,
+                 registry: ClaimRegistry | None = None) -> None:
         self.root = root
         self.inbox = root.parent
         # The claim id carries the moment the file was taken, which becomes its received time.
@@ -104,6 +112,11 @@ class ClaimArea:
         # collected by :meth:`take_refusals`.
         self._refusals: list[Refusal] = []
         self._refused: set[tuple[str, str]] = set()
+        self.registry = registry
+        if registry is not None:
+            # In the database before the folder exists: a folder no live worker names is a dead
+            # worker's, never one being made.
+            registry.join(self.worker_id, socket.gethostname(), self.worker_id)
         try:
             self._lock: IO[bytes] | None = self._make_locked_folder()
         except OSError as exc:
@@ -135,6 +148,8 @@ class ClaimArea:
         if self._lock is not None:
             self._lock.close()
             self._lock = None
+        if self.registry is not None:
+            self.registry.leave()
         # Leave the folder if anything is still claimed in it; the next worker adopts it.
         try:
             (self.folder / ".lock").unlink()
@@ -166,16 +181,42 @@ class ClaimArea:
         claim_id = f"{stamp}-{secrets.token_hex(4)}"
         name = f"{claim_id}{CLAIM_SEPARATOR}{path.name}"
         target = self.folder / name
-        try:
-            if not self.in_inbox(path):
+        if not self.in_inbox(path):
+            try:
                 return self._copied_in(path, claim_id, name)
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise InboxError(f"{path.name} could not be taken from the inbox "
+                                 f"({exc.strerror or exc}).") from exc
+        if self.registry is not None and not self.registry.claim(path.name, claim_id):
+            return None  # another worker, perhaps on another machine, holds it in the database
+        try:
             os.rename(path, target)
         except FileNotFoundError:
+            self._release(claim_id)
             return None
         except OSError as exc:
+            self._release(claim_id)
             raise InboxError(f"{path.name} could not be taken from the inbox "
                              f"({exc.strerror or exc}).") from exc
-        return self._checked(target, claim_id, path.name)
+        taken = self._checked(target, claim_id, path.name)
+        if taken is None:
+            self._release(claim_id)
+        return taken
+
+    def _release(self, claim_id: str) -> None:
+        if self.registry is not None:
+            self.registry.release(claim_id)
+
+    def forget_finished(self, batch: list[Claimed]) -> None:
+        """Tell the database the files of ``batch`` that were finished (removed from the work
+        folder) are no longer claimed. One still there stays claimed, to be tried again."""
+        if self.registry is None:
+            return
+        for claimed in batch:
+            if not os.path.lexists(claimed.path):
+                self.registry.release(claimed.claim_id)
 
     def _copied_in(self, path: Path, claim_id: str, name: str) -> Claimed | None:
         """A copy of a file from outside the inbox (``recordgen process PATH``): the file itself
@@ -222,7 +263,11 @@ class ClaimArea:
     def pending(self) -> list[Claimed]:
         """What this worker holds, after adopting what dead workers left claimed."""
         self.heartbeat()
+        if self.registry is not None:
+            self._take_over(self.registry)
         self._adopt_orphans()
+        if self.registry is not None:
+            self._forget_gone(self.registry)
         return sorted(
             (Claimed.from_path(p) for p in self.folder.iterdir()
              if p.name != ".lock" and stat.S_ISREG(p.lstat().st_mode)),
@@ -239,18 +284,85 @@ class ClaimArea:
         with contextlib.suppress(OSError):
             os.utime(self.folder / ".lock")
 
+    def take_over_dead(self) -> list[Claimed]:
+        """With claims in the database: the files of workers that died since the last look, now
+        this worker's (the watcher looks every few seconds, not only at its rescans)."""
+        if self.registry is None:
+            return []
+        return self._take_over(self.registry)
+
+    def _take_over(self, registry: ClaimRegistry) -> list[Claimed]:
+        """The database names the dead workers and gives this worker their claims: each file is
+        moved here from wherever it was left (the dead worker's folder, or still the inbox if it
+        died between claiming and moving it); a claim whose file is nowhere was finished."""
+        fetched = []
+        for held in registry.take_over():
+            if self._fetch(held):
+                fetched.append(Claimed.from_path(
+                    self.folder / f"{held.claim_id}{CLAIM_SEPARATOR}{held.inbox_name}"))
+            else:
+                registry.release(held.claim_id)
+        return fetched
+
+    def _fetch(self, held: HeldClaim) -> bool:
+        """Move the file of a claim taken over into this worker's folder; False if it is gone."""
+        name = f"{held.claim_id}{CLAIM_SEPARATOR}{held.inbox_name}"
+        if os.path.lexists(self.folder / name):
+            return True
+        if held.folder and held.folder != self.worker_id and not held.folder.startswith("."):
+            try:
+                root = os.open(self.root, _FOLDER)
+                try:
+                    folder = os.open(held.folder, _FOLDER, dir_fd=root)
+                finally:
+                    os.close(root)
+            except OSError:
+                folder = -1
+            if folder >= 0:
+                try:
+                    ours = os.open(self.folder, _FOLDER)
+                    try:
+                        if os.path.lexists(self.root / held.folder / name) and \
+                                self._adopt_one(folder, ours, held.folder, name):
+                            return True
+                    finally:
+                        os.close(ours)
+                finally:
+                    os.close(folder)
+        # Claimed in the database, never moved: it is still in the inbox.
+        source = self.inbox / held.inbox_name
+        if not is_inbox_file(source):
+            return False
+        try:
+            os.rename(source, self.folder / name)
+        except OSError:
+            return False
+        return self._checked(self.folder / name, held.claim_id, held.inbox_name) is not None
+
+    def _forget_gone(self, registry: ClaimRegistry) -> None:
+        """Claims of this worker whose file is no longer here were finished: forget them."""
+        for held in registry.held():
+            if not os.path.lexists(self.folder / f"{held.claim_id}{CLAIM_SEPARATOR}"
+                                   f"{held.inbox_name}"):
+                registry.release(held.claim_id)
+
     def _adopt_orphans(self) -> None:
         try:
             root = os.open(self.root, _FOLDER)
         except OSError:
             return
+        # With claims in the database, a folder no worker there names is a dead worker's.
+        alive = self.registry.live_folders() if self.registry is not None else None
         try:
             for entry in os.scandir(root):
                 if entry.name == self.worker_id or entry.name.startswith("."):
                     continue
                 if not entry.is_dir(follow_symlinks=False):
                     continue  # a link to a folder elsewhere is never a worker's folder
-                if not entry.name.startswith(f"{HOST}-") and _touched_lately(root, entry.name):
+                if alive is not None:
+                    if entry.name in alive:
+                        continue
+                elif not entry.name.startswith(f"{HOST}-") and _touched_lately(root, entry.name):
                     continue  # another machine's worker, alive as far as we can tell
                 with contextlib.suppress(OSError):
                     self._adopt(root, entry.name)

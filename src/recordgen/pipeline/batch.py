@@ -28,19 +28,21 @@ from recordgen.intake.claim import Claimed
 from recordgen.intake.rejected import reject_file
 from recordgen.kinds import DOCUMENT_KINDS, Answer
 from recordgen.pipeline.stages import (
-    ANSWER_REQUEST,
-    COMPLETE,
+    COMPLETING,
     PREPARE,
+    RECORD_ONLY,
     FileStatus,
     Outcome,
     PdfPending,
     Services,
     Stage,
     Stop,
+    WaitForCase,
     WorkItem,
     ask_for_pdf,
     convert,
     declared,
+    declared_by,
     need,
     submission_of,
 )
@@ -67,22 +69,37 @@ def process_batch(batch: Sequence[Claimed], services: Services,
             on_outcome(result)
 
     planned: set[tuple[str, str]] = set()
+    waiting: set[str] = set()  # cases with a review put back to wait: their bundles wait too
     later: list[Claimed] = []
+    declarations = {c.claim_id: declared_by(c, services) for c in batch}
     with PdfQueue[str](services.converter) as pdfs:
         for claimed in batch:
             done = services.store.submission_by_claim(claimed.claim_id)
             if done is not None:  # recorded before a crash or a missing PDF: finish what is left
                 settle(claimed.claim_id, resume(claimed, done, services, time.monotonic()))
                 continue
+            # A review is checked against its case's records: it waits while another file of its
+            # case in this batch (a plan, say) is not recorded yet, before it or after it.
+            pending = frozenset(d.case_ref for claim_id, d in declarations.items()
+                                if claim_id != claimed.claim_id and d.case_ref is not None
+                                and d.may_be_depended_on
+                                and not isinstance(results.get(claim_id), Outcome))
             item = WorkItem(claimed=claimed, received_at=received_at(claimed, services.clock),
-                            started=time.monotonic())
-            result = _run_stages(item, PREPARE, services)
+                            started=time.monotonic(), cases_pending=pending)
+            try:
+                result = _run_stages(item, PREPARE, services)
+            except WaitForCase as wait:
+                waiting.add(wait.case_ref)
+                later.append(claimed)
+                continue
             if isinstance(result, WorkItem) and result.case is not None:
                 # A second file for the same document in one batch is planned again once the
                 # first is recorded, so that it is judged against what the first one made.
-                # Nothing was published under the number it was given: it gives it back.
+                # Nothing was published under the number it was given: it gives it back. A
+                # bundle of a case whose review waits waits too, so that it holds the review.
                 key = (result.case.case_ref, result.case.series)
-                if key in planned:
+                if key in planned or (result.case.case_ref in waiting
+                                      and result.case.answer is Answer.BUNDLE):
                     try:
                         services.store.release_version(claimed.claim_id)
                     except StoreError as fault:
@@ -96,8 +113,7 @@ def process_batch(batch: Sequence[Claimed], services: Services,
             settle(claimed.claim_id, result)
         for item in [r for r in results.values() if isinstance(r, WorkItem)]:
             item = convert(item, pdfs)
-            kind = need(item.case, "a valid case file").kind
-            stages = ANSWER_REQUEST if kind.answer is Answer.BUNDLE else COMPLETE
+            stages = COMPLETING[need(item.case, "a valid case file").answer]
             settle(item.claimed.claim_id, _run_stages(item, stages, services))
     if later:
         results.update((waited.claim_id, outcome) for waited, outcome in
@@ -127,7 +143,9 @@ def _run_stages(item: WorkItem, stages: Sequence[Stage], services: Services) -> 
         return _reject(item, exc, services)
     except _HOLD as exc:
         return _outcome(item, FileStatus.HELD, message=str(exc))
-    return item if stages is PREPARE else _outcome(item, FileStatus.PRODUCED)
+    if stages is PREPARE:
+        return item
+    return _outcome(item, FileStatus.RECORDED if stages is RECORD_ONLY else FileStatus.PRODUCED)
 
 
 def _reject(item: WorkItem, exc: RecordgenError, services: Services) -> Outcome:
@@ -158,8 +176,8 @@ def resume(claimed: Claimed, done: SubmissionRecord, services: Services,
         return Outcome(claimed.original_name, FileStatus.REJECTED, done.case_ref, done.kind,
                        problems=reasons, message="Rejected; finished after a restart.",
                        seconds=time.monotonic() - started)
-    missing = [d for d in services.store.documents(done.case_ref)
-               if d.submission_id == done.id and d.pdf_file_name is None
+    issued = [d for d in services.store.documents(done.case_ref) if d.submission_id == done.id]
+    missing = [d for d in issued if d.pdf_file_name is None
                and d.kind in DOCUMENT_KINDS and output.wants_pdf(d.kind)]
     made = []
     for document in missing:
@@ -176,7 +194,8 @@ def resume(claimed: Claimed, done: SubmissionRecord, services: Services,
         made.append(pdf.relative)
     claimed.path.unlink(missing_ok=True)
     status = FileStatus.DUPLICATE if done.outcome is SubmissionOutcome.DUPLICATE \
-        else FileStatus.PRODUCED
+        else FileStatus.PRODUCED if issued or done.outcome is not SubmissionOutcome.ACCEPTED \
+        else FileStatus.RECORDED
     return Outcome(claimed.original_name, status, done.case_ref, done.kind, documents=tuple(made),
                    message="Finished after a restart.", seconds=time.monotonic() - started)
 

@@ -52,11 +52,13 @@ def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcom
     settings = services.settings
     check_inbox(settings)
     outcomes: list[Outcome] = []
-    with ClaimArea(settings.folders.work, clock=services.clock) as area:
-        left = area.pending()
-        if left:
+    with ClaimArea(settings.folders.work, clock=services.clock,
+                   registry=services.store.claim_registry()) as area:
+        pending = area.pending()
+        if pending:
             warm_up(services.converter)  # LibreOffice starts while the first files render
-        outcomes.extend(process_logged(left, services, seal=False))
+        outcomes.extend(process_logged(pending, services, seal=False))
+        area.forget_finished(pending)
         outcomes.extend(Outcome(r.name, FileStatus.NOT_TAKEN, message=r.reason)
                         for r in area.take_refusals())
         if paths:
@@ -82,6 +84,7 @@ def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcom
                         "It was no longer there, or no longer a plain file, when recordgen came "
                         "to take it (another recordgen, or a person, moved it).")))
             outcomes.extend(process_logged(claimed, services, seal=False))
+            area.forget_finished(claimed)
     return outcomes  # the run's seal is written when its services close
 
 

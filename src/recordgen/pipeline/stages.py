@@ -8,10 +8,14 @@ because it decides which file is next. The stages before conversion (:data:`PREP
 rendered and collected before it is published (:mod:`recordgen.pipeline.batch`), so LibreOffice
 converts one document while the next is rendered and the one before is recorded. A
 subject access request is answered from the store, so its bundle is made and published
-(:data:`ANSWER_REQUEST`) only once the case files before it in the batch are recorded. Reading
-those lists tells the architecture (docs/design.md §3).
+(:data:`ANSWER_REQUEST`) only once the case files before it in the batch are recorded. A case file
+that issues nothing (money secured, a declined referral) has no version to plan, render or
+publish: it is only recorded, with its clocks (:data:`RECORD_ONLY`). :data:`COMPLETING` says which
+list completes each answer. Reading those lists tells the architecture (docs/design.md §3).
 
-A stage stops the chain by raising: :class:`Stop` when there is nothing new to produce, a
+A stage stops the chain by raising: :class:`WaitForCase` when a case file checked against its
+case's records has another file of the same case in the batch not recorded yet (it is taken again
+once that one is), :class:`Stop` when there is nothing new to produce, a
 :class:`CaseFileError` or :class:`TemplateError` to reject the file (moved to the rejected folder
 with a note for admin staff), or a fault of the system (store, outbox, converter) to hold the file,
 claimed, for a retry. Versions are produced by :mod:`recordgen.documents.versions`, the one way to
@@ -51,10 +55,12 @@ from recordgen.errors import (
     InboxError,
     InvariantBroken,
     Problem,
+    RecordgenError,
 )
 from recordgen.intake.claim import Claimed
 from recordgen.intake.load import parse_case_bytes, read_case_bytes
-from recordgen.kinds import Answer
+from recordgen.kinds import KINDS, Answer
+from recordgen.records.case_files import accepted_case_files
 from recordgen.records.store import Store, SubmissionOutcome, SubmissionRecord
 from recordgen.settings import Settings
 from recordgen.subject_access.bundle import BundleRequest, publish_bundle
@@ -77,6 +83,7 @@ class FileStatus(StrEnum):
     """What happened to one file, as the summary and the log say it."""
 
     PRODUCED = "produced"
+    RECORDED = "recorded"  # a case file that issues nothing (money secured): recorded, clocks kept
     UNCHANGED = "unchanged"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
@@ -100,6 +107,9 @@ class WorkItem:
     published: Published | None = None
     attachments: tuple[tuple[str, PublishedFile], ...] = ()  # files beside the document: (what, file)
     submission_id: int | None = None
+    # Cases with another file in this batch that a case file checked against its case's records
+    # may depend on (not a review, not a bundle), not yet recorded: it waits for them.
+    cases_pending: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -122,6 +132,16 @@ class Stop(Exception):
     def __init__(self, status: FileStatus, message: str) -> None:
         super().__init__(message)
         self.status, self.message = status, message
+
+
+class WaitForCase(Exception):
+    """Raised by validation for a case file checked against its case's records (a review, against
+    the current plan) while another file of the same case in the batch is not recorded yet: the
+    batch takes it again once that one is."""
+
+    def __init__(self, case_ref: str) -> None:
+        super().__init__(case_ref)
+        self.case_ref = case_ref
 
 
 class PdfPending(ConversionError):
@@ -157,9 +177,17 @@ def load(item: WorkItem, services: Services) -> WorkItem:
 
 
 def validate(item: WorkItem, services: Services) -> WorkItem:
+    """The schema and the rules; a kind checked against its case reads the case's records (after
+    any file of its case ahead of it in the batch is recorded)."""
     document = need(item.document, "a loaded case file")
-    return replace(item, case=validate_case_file(document, services.schemas, services.settings,
-                                                 item.received_at.date()))
+    kind = KINDS.get(declared(item, "kind") or "")
+    case_ref = declared(item, "case_ref")
+    if kind is not None and kind.checked_against_case and case_ref in item.cases_pending:
+        raise WaitForCase(case_ref or "")
+    store = services.store
+    return replace(item, case=validate_case_file(
+        document, services.schemas, services.settings, item.received_at.date(),
+        case_files=lambda case_ref: accepted_case_files(store, case_ref)))
 
 
 def plan(item: WorkItem, services: Services) -> WorkItem:
@@ -172,6 +200,8 @@ def plan(item: WorkItem, services: Services) -> WorkItem:
         raise Stop(FileStatus.DUPLICATE, f"The same file was already processed on "
                    f"{uk_date(earlier.received_at.date())}; nothing new was produced.")
     start_on_arrival(store, case, services.settings)
+    if case.answer is Answer.RECORD:
+        return item  # nothing is issued, so there is no version to plan
     document_date = document_date_of(case, item.received_at)
     planned = plan_version(store, case, document_date=document_date,
                            deadline=document_clock(case, document_date, services.settings),
@@ -183,10 +213,9 @@ def plan(item: WorkItem, services: Services) -> WorkItem:
 
 
 def render(item: WorkItem, services: Services) -> WorkItem:
-    plan_ = need(item.plan, "a plan")
-    if plan_.case.kind.answer is not Answer.DOCUMENT:
+    if need(item.case, "a valid case file").answer is not Answer.DOCUMENT:
         return item  # a bundle is made from the store, once the batch before it is recorded
-    return replace(item, rendered=render_version(plan_))
+    return replace(item, rendered=render_version(need(item.plan, "a plan")))
 
 
 def ask_for_pdf(item: WorkItem, services: Services, pdfs: PdfQueue[str]) -> None:
@@ -227,21 +256,24 @@ def publish_answer(item: WorkItem, services: Services) -> WorkItem:
 
 
 def record(item: WorkItem, services: Services) -> WorkItem:
-    """Record the case file, the version and its files, and the clocks it starts and stops, in one
-    transaction. A file written beside the document (a redaction log) is recorded by its hash,
-    never its content."""
-    plan_, published = need(item.plan, "a plan"), need(item.published, "published files")
-    store, case = services.store, plan_.case
+    """Record the case file, the version and its files (when it issued one), and the clocks it
+    starts and stops, in one transaction. A file written beside the document (a redaction log) is
+    recorded by its hash, never its content."""
+    store, case = services.store, need(item.case, "a valid case file")
     with store.transaction():
         submission_id = store.record_submission(submission_of(item, SubmissionOutcome.ACCEPTED))
-        document_id = store.record_document(version_record(
-            plan_, published, submission_id=submission_id, rendered=item.rendered,
-            produced_at=services.clock.now()))
-        for what, attached in item.attachments:
-            store.audit(f"{what} written", case.case_ref,
-                        {"document": document_id, "file": attached.relative,
-                         "sha256": attached.sha256})
-        update_clocks(store, case, document_id, plan_.document_date, services.settings)
+        document_id = None
+        if case.answer is not Answer.RECORD:
+            plan_ = need(item.plan, "a plan")
+            document_id = store.record_document(version_record(
+                plan_, need(item.published, "published files"), submission_id=submission_id,
+                rendered=item.rendered, produced_at=services.clock.now()))
+            for what, attached in item.attachments:
+                store.audit(f"{what} written", case.case_ref,
+                            {"document": document_id, "file": attached.relative,
+                             "sha256": attached.sha256})
+        day = item.plan.document_date if item.plan else document_date_of(case, item.received_at)
+        update_clocks(store, case, document_id, day, services.settings)
     return replace(item, submission_id=submission_id)
 
 
@@ -259,7 +291,43 @@ def finish(item: WorkItem, services: Services) -> WorkItem:
 PREPARE: Sequence[Stage] = (load, validate, plan, render)
 COMPLETE: Sequence[Stage] = (publish_outputs, record, finish)
 ANSWER_REQUEST: Sequence[Stage] = (publish_answer, record, finish)
+RECORD_ONLY: Sequence[Stage] = (record, finish)
 
+# Which stages complete a case file after conversion, by what it is answered with.
+COMPLETING: Mapping[Answer, Sequence[Stage]] = {
+    Answer.DOCUMENT: COMPLETE,
+    Answer.BUNDLE: ANSWER_REQUEST,
+    Answer.RECORD: RECORD_ONLY,
+}
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What a claimed file says it is, read ahead of its stages (None where it cannot be read)."""
+
+    case_ref: str | None
+    kind: str | None
+
+    @property
+    def may_be_depended_on(self) -> bool:
+        """Whether a case file checked against its case's records (a review) may need this one
+        recorded first: anything but another such file or a bundle (made from the records)."""
+        found = KINDS.get(self.kind or "")
+        return found is not None and not found.checked_against_case \
+            and found.answer is not Answer.BUNDLE
+
+
+def declared_by(claimed: Claimed, services: Services) -> Declared:
+    """The case and kind a claimed file declares, read ahead of its stages so that a batch can
+    order the files of one case; a file that cannot be read declares nothing (its own stages say
+    why)."""
+    limits = services.settings.limits
+    try:
+        raw = read_case_bytes(claimed.path, limits.max_case_file_bytes)
+        document = parse_case_bytes(raw, limits.max_nesting_depth, claimed.original_name)
+    except (RecordgenError, OSError):
+        return Declared(None, None)
+    return Declared(declared_in(document, "case_ref"), declared_in(document, "kind"))
 
 
 def document_date_of(case: CaseFile, received: dt.datetime) -> dt.date:
@@ -305,7 +373,13 @@ def _hash_unread(item: WorkItem) -> str:
 def declared(item: WorkItem, key: str) -> str | None:
     """What a rejected file says about itself, if it is safe to record (a case reference in its
     canonical form, so the rejection is found under the case it names)."""
-    value = item.document.get(key) if item.document else None
+    return declared_in(item.document, key)
+
+
+def declared_in(document: Mapping[str, Any] | None, key: str) -> str | None:
+    """What a loaded case file says it is (its kind, or its case reference in its canonical form),
+    if it can be taken at its word."""
+    value = document.get(key) if document else None
     if not (isinstance(value, str) and len(value) <= 40 and value.isprintable()):
         return None
     if key == "case_ref":

@@ -49,6 +49,7 @@ from recordgen.intake.claim import ClaimArea, Claimed, is_inbox_file
 from recordgen.pipeline.inbox import BATCH_SIZE, check_inbox, inbox_files, process_logged
 from recordgen.pipeline.stages import Outcome, Services
 from recordgen.settings import Settings, Watch
+from recordgen.status import Command, StatusBoard
 
 log = logging.getLogger("recordgen")
 
@@ -57,6 +58,9 @@ NETWORK_FILESYSTEMS = frozenset({
     "cifs", "smb3", "smbfs", "nfs", "nfs4", "9p", "afs", "ceph", "davfs", "glusterfs",
     "fuse.glusterfs", "fuse.sshfs", "fuse.rclone",
 })
+# With claims in the database (a PostgreSQL store), how often the watcher looks for workers that
+# died, between rescans: their files are taken over within a minute whatever rescan_seconds is.
+TAKEOVER_SECONDS = 10.0
 _EVENTS: list[type[FileSystemEvent]] = [
     FileCreatedEvent, FileModifiedEvent, FileClosedEvent, FileMovedEvent,
 ]
@@ -246,8 +250,12 @@ class Watcher:
         *,
         observer_factory: Callable[[], BaseObserver] = native_observer,
         list_inbox: Callable[[Path], Sequence[Path]] = inbox_files,
+        status: StatusBoard | None = None,
     ) -> None:
         self.services, self.options = services, options
+        # The status page and the note of when the inbox was last looked at (never fatal).
+        self.status = status or StatusBoard(services.settings, services.store, services.clock,
+                                            Command.WATCH)
         self.inbox = services.settings.folders.inbox
         self.settling = Settling(options.settle_seconds)
         self.counts: Counter[str] = Counter()  # outcomes so far, by status
@@ -257,6 +265,7 @@ class Watcher:
         self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()  # put() is signal-safe
         self._stopping = False
         self.stop_reason = ""
+        self._area: ClaimArea | None = None
 
     def stop(self, reason: str = "asked to stop") -> None:
         """Stop after the batch in hand. Safe from another thread and from a signal handler."""
@@ -273,6 +282,7 @@ class Watcher:
             self._warn_if_network_share()
             self._rescan(area)
             self._loop(area)
+            self.status.stopped(self.stop_reason)
         summary = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
         log.info("stopped (%s): %s", self.stop_reason, summary or "no files processed")
         return self.counts
@@ -280,8 +290,10 @@ class Watcher:
     def _loop(self, area: ClaimArea) -> None:
         now = time.monotonic()
         rescan_at, poll_at = now + self.options.rescan_seconds, self._next_poll(now)
+        takeover_at = self._next_takeover(area, now)
         while not self._stopping:
-            self._sleep_until(min(rescan_at, poll_at, self.settling.next_check()))
+            self._sleep_until(min(rescan_at, poll_at, takeover_at, self.settling.next_check(),
+                                  self.status.refresh_due()))
             if self._stopping:
                 break
             now = time.monotonic()
@@ -289,10 +301,19 @@ class Watcher:
                 self._rescan(area)
                 rescan_at = now + self.options.rescan_seconds
                 poll_at = self._next_poll(now)
-            elif now >= poll_at:
-                self._scan()
+            elif now >= poll_at or now >= self.status.refresh_due():
+                self._scan()  # the status page says when the inbox was last looked at
                 poll_at = self._next_poll(now)
+            if now >= takeover_at:  # claims in the database: a dead worker's, within a minute
+                self._process(area.take_over_dead())
+                takeover_at = self._next_takeover(area, now)
             self._process(self._claim(area, self.settling.take_ready(BATCH_SIZE)))
+            if time.monotonic() >= self.status.refresh_due():  # at least once a minute
+                self.status.refresh()
+
+    @staticmethod
+    def _next_takeover(area: ClaimArea, now: float) -> float:
+        return now + TAKEOVER_SECONDS if area.registry is not None else math.inf
 
     def _next_poll(self, now: float) -> float:
         return now + self.options.poll_seconds if self.options.polling else math.inf
@@ -307,12 +328,18 @@ class Watcher:
 
     @contextmanager
     def _claim_area(self) -> Iterator[ClaimArea]:
+        # Claims coordinated through the database when the store is shared (PostgreSQL).
+        registry = self.services.store.claim_registry()
         try:
-            area = ClaimArea(self.services.settings.folders.work, clock=self.services.clock)
+            area = ClaimArea(self.services.settings.folders.work, clock=self.services.clock,
+                             registry=registry)
         except InboxError as exc:
+            if registry is not None:
+                registry.leave()
             cause = exc.__cause__
             reason = (cause.strerror if isinstance(cause, OSError) else None) or str(exc)
             raise InboxNotWritable(_not_writable(self.inbox, reason)) from exc
+        self._area = area
         with area:
             yield area
 
@@ -370,6 +397,7 @@ class Watcher:
                                "a network share, that the share is mounted.") from exc
         for path in paths:
             self.settling.note(path)
+        self.status.looked()
 
     def _check_observer(self) -> None:
         observer = self._observer
@@ -402,11 +430,15 @@ class Watcher:
                       "and are tried again at the next rescan.", len(batch), type(exc).__name__)
             log.debug("details", exc_info=True)
             self.counts["held"] += len(batch)
+            self.status.after_batch(())
             return
         for outcome in outcomes:
             self.counts[outcome.status] += 1
             if outcome.status == "held":
                 _log_held(outcome)
+        if self._area is not None:  # finished files are no longer claimed in the database
+            self._area.forget_finished(list(batch))
+        self.status.after_batch(outcomes)
 
 
 def _log_held(outcome: Outcome) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -141,7 +140,7 @@ class Seal:
 # --- rows to records: a value of the wrong type is named, never a crash ------------------------
 
 
-def _unreadable(table: str, row: sqlite3.Row, column: str, wanted: str) -> StoreError:
+def _unreadable(table: str, row: Mapping[str, Any], column: str, wanted: str) -> StoreError:
     value = row[column]
     held = ("nothing" if value is None else "bytes" if isinstance(value, bytes)
             else "text" if isinstance(value, str) else "a number")
@@ -151,33 +150,33 @@ def _unreadable(table: str, row: sqlite3.Row, column: str, wanted: str) -> Store
         "everything that changed, and tell your information governance lead.")
 
 
-def _text(table: str, row: sqlite3.Row, column: str, *, optional: bool = False) -> Any:
+def _text(table: str, row: Mapping[str, Any], column: str, *, optional: bool = False) -> Any:
     value = row[column]
     if isinstance(value, str) or (optional and value is None):
         return value
     raise _unreadable(table, row, column, "text")
 
 
-def _outcome(table: str, row: sqlite3.Row) -> SubmissionOutcome:
+def _outcome(table: str, row: Mapping[str, Any]) -> SubmissionOutcome:
     try:
         return SubmissionOutcome(_text(table, row, "outcome"))
     except ValueError:
         raise _unreadable(table, row, "outcome", "one of " + ", ".join(SubmissionOutcome)) from None
 
 
-def _number(table: str, row: sqlite3.Row, column: str, *, optional: bool = False) -> Any:
+def _number(table: str, row: Mapping[str, Any], column: str, *, optional: bool = False) -> Any:
     value = row[column]
     if (isinstance(value, int) and not isinstance(value, bool)) or (optional and value is None):
         return value
     raise _unreadable(table, row, column, "a whole number")
 
 
-def _flag(table: str, row: sqlite3.Row, column: str) -> bool | None:
+def _flag(table: str, row: Mapping[str, Any], column: str) -> bool | None:
     value = _number(table, row, column, optional=True)
     return None if value is None else bool(value)
 
 
-def _date(table: str, row: sqlite3.Row, column: str, *, optional: bool = False) -> Any:
+def _date(table: str, row: Mapping[str, Any], column: str, *, optional: bool = False) -> Any:
     value = _text(table, row, column, optional=optional)
     try:
         return None if value is None else dt.date.fromisoformat(value)
@@ -185,14 +184,14 @@ def _date(table: str, row: sqlite3.Row, column: str, *, optional: bool = False) 
         raise _unreadable(table, row, column, "a date") from None
 
 
-def _moment(table: str, row: sqlite3.Row, column: str) -> dt.datetime:
+def _moment(table: str, row: Mapping[str, Any], column: str) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(_text(table, row, column))
     except ValueError:
         raise _unreadable(table, row, column, "a date and time") from None
 
 
-def submission_from_row(row: sqlite3.Row) -> SubmissionRecord:
+def submission_from_row(row: Mapping[str, Any]) -> SubmissionRecord:
     table = "submissions"
     raw = row["raw"]
     if not isinstance(raw, bytes):
@@ -217,7 +216,7 @@ def submission_from_row(row: sqlite3.Row) -> SubmissionRecord:
     )
 
 
-def clock_from_row(row: sqlite3.Row) -> ClockRecord:
+def clock_from_row(row: Mapping[str, Any]) -> ClockRecord:
     table = "clocks"
     return ClockRecord(
         id=row["id"], case_ref=_text(table, row, "case_ref"), clock=_text(table, row, "clock"),
@@ -230,7 +229,7 @@ def clock_from_row(row: sqlite3.Row) -> ClockRecord:
     )
 
 
-def document_from_row(row: sqlite3.Row) -> DocumentRecord:
+def document_from_row(row: Mapping[str, Any]) -> DocumentRecord:
     table = "documents"
     return DocumentRecord(
         id=row["id"],

@@ -1,8 +1,10 @@
 """The records store: what was received, what was produced, and an append-only, hash-chained audit.
 
-:class:`Store` is the interface the rest of recordgen uses; :class:`SqliteStore` implements it on a
-local SQLite file. A PostgreSQL store for several machines sharing one inbox is a second
-implementation of the same interface. What it holds (the records, and how a stored row is read) is
+:class:`Store` is the interface the rest of recordgen uses. :class:`SqlStore` does everything a store
+does, in SQL that SQLite and PostgreSQL both understand, through a few hooks (run a query, insert a
+row, begin, commit, roll back); :class:`SqliteStore` keeps the record in a local SQLite file, and
+:class:`recordgen.records.postgres.PostgresStore` in a PostgreSQL database that several machines
+share. What it holds (the records, and how a stored row is read) is
 in :mod:`recordgen.records.rows`, the schema as a numbered list of migrations in
 :mod:`recordgen.records.migrations`, what the audit chain covers in :mod:`recordgen.records.chain`.
 
@@ -25,7 +27,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Self, cast
 
 from recordgen import permissions
 from recordgen.clock import Clock, SystemClock
@@ -33,6 +35,7 @@ from recordgen.errors import StoreError, StoreMissing
 from recordgen.records.chain import GENESIS_HASH as GENESIS_HASH
 from recordgen.records.chain import audit_hash as audit_hash
 from recordgen.records.chain import reasons_text, row_facts
+from recordgen.records.claims import ClaimRegistry
 from recordgen.records.migrations import MIGRATIONS as MIGRATIONS
 from recordgen.records.migrations import Migration as Migration
 from recordgen.records.migrations import statements
@@ -51,6 +54,8 @@ from recordgen.records.rows import clock_from_row, document_from_row, submission
 WAIT_SECONDS = 60.0
 # Tables a caller may read row by row, exactly as stored (for verify and the migrations).
 _READABLE = ("submissions", "documents", "clocks")
+# Every table of the record, for a copy of the whole store.
+_RECORD_TABLES = ("submissions", "documents", "clocks", "versions", "audit", "seals")
 
 
 class Store(Protocol):
@@ -99,54 +104,65 @@ class Store(Protocol):
 
     def seals(self) -> list[Seal]: ...
 
+    def claim_registry(self) -> ClaimRegistry | None: ...
 
-class SqliteStore:
-    """The store on a local SQLite file (WAL mode, so a reader never blocks the watcher).
 
-    A missing store is an error (:class:`StoreMissing`) unless ``create`` says why this is its
-    first use; that reason is the new store's first audit entry. Opening and migrating take a lock
-    beside the store, so processes starting together wait for each other instead of failing."""
+class SqlStore:
+    """Everything a records store does, on a database reached through the hooks below. Queries
+    are written with ``?`` for each value; a row is read as a mapping of column to value."""
 
-    def __init__(self, path: Path, migrations: Sequence[Migration] = MIGRATIONS,
-                 clock: Clock | None = None, *, create: str | None = None) -> None:
-        self.path = path
-        self.clock: Clock = clock or SystemClock()  # stamps audit entries and migrations
-        self._depth = 0
-        if create is None and not path.exists():
-            raise StoreMissing(f"The records store {path} does not exist. " + MISSING_ADVICE)
-        try:
-            if create is not None:
-                path.parent.mkdir(parents=True, exist_ok=True, mode=permissions.PRIVATE_FOLDER)
-            with _opening_lock(path):
-                new = not path.exists()
-                if new:
-                    if create is None:
-                        raise StoreMissing(f"The records store {path} disappeared while it was "
-                                           "opened. " + MISSING_ADVICE)
-                    # The store holds special-category data: readable by the service account only.
-                    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW,
-                                     permissions.PRIVATE_FILE))
-                self.db = _connect(path)
-                self._migrate(migrations)
-                if new:
-                    self.audit("store created", None, {"why": create})
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"The records store {path} could not be opened: {exc}.") from exc
+    clock: Clock
+    _depth = 0
+    # What the database raises for a broken unique constraint.
+    _unique_violation: tuple[type[Exception], ...] = ()
+
+    # --- the hooks each database fills in ---------------------------------------------------------
 
     def close(self) -> None:
-        self.db.close()
+        raise NotImplementedError
 
-    def __enter__(self) -> SqliteStore:
+    def _one(self, sql: str, args: Sequence[Any] = ()) -> Mapping[str, Any] | None:
+        """The first row a query finds, or None."""
+        raise NotImplementedError
+
+    def _all(self, sql: str, args: Sequence[Any] = ()) -> list[Mapping[str, Any]]:
+        raise NotImplementedError
+
+    def _run(self, sql: str, args: Sequence[Any] = ()) -> int:
+        """Run a statement; how many rows it changed."""
+        raise NotImplementedError
+
+    def _insert(self, sql: str, args: Sequence[Any]) -> int:
+        """Insert one row into a table with an ``id``; the new row's id."""
+        raise NotImplementedError
+
+    def _begin(self) -> None:
+        """Begin a transaction holding the store's write lock."""
+        raise NotImplementedError
+
+    def _commit(self) -> None:
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
+        raise NotImplementedError
+
+    # --- what every store shares ------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    # --- transactions and migrations ------------------------------------------------------------
+    def claim_registry(self) -> ClaimRegistry | None:
+        """Claims coordinated through the database, where machines share it; None where the work
+        folders' own locks decide (one machine)."""
+        return None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One atomic block; nested blocks join the outer one."""
+        """One atomic block; nested blocks join the outer one. It begins by taking the store's
+        write lock (as SQLite's ``BEGIN IMMEDIATE`` does), so writers take turns."""
         if self._depth:
             self._depth += 1
             try:
@@ -154,71 +170,67 @@ class SqliteStore:
             finally:
                 self._depth -= 1
             return
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"The records store {self.path} is busy or locked: {exc}.") from exc
+        self._begin()
         self._depth = 1
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
         else:
-            try:
-                self.db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                raise StoreError(f"The records store could not save: {exc}.") from exc
+            self._commit()
         finally:
             self._depth = 0
-
-    def _migrate(self, migrations: Sequence[Migration]) -> None:
-        with self.transaction():
-            self.db.execute(
-                "CREATE TABLE IF NOT EXISTS migrations "
-                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
-            done = {row[0] for row in self.db.execute("SELECT version FROM migrations")}
-            for migration in sorted(migrations, key=lambda m: m.version):
-                if migration.version in done:
-                    continue
-                for statement in statements(migration.sql):
-                    self.db.execute(statement)
-                if migration.then is not None:
-                    migration.then(self)
-                self.db.execute(
-                    "INSERT INTO migrations VALUES (?, ?, ?)",
-                    (migration.version, migration.name, self._now()),
-                )
 
     def _now(self) -> str:
         return self.clock.now().astimezone(dt.UTC).isoformat(timespec="microseconds")
 
     def applied_migrations(self) -> list[int]:
-        return [row[0] for row in self.db.execute("SELECT version FROM migrations ORDER BY 1")]
+        return [int(row["version"]) for row in self._all(
+            "SELECT version FROM migrations ORDER BY version")]
+
+    def describe(self) -> str:
+        """Where the store is, as it may be shown (never with a password)."""
+        raise NotImplementedError
+
+    def rows_after(self, table: str, after: int, limit: int | None) -> list[dict[str, Any]]:
+        """Rows of any table of the record with an id above ``after``, in order, exactly as
+        stored (for ``recordgen store copy``)."""
+        if table not in _RECORD_TABLES:
+            raise StoreError(f"recordgen does not copy the table {table!r}.")
+        query = f"SELECT * FROM {table} WHERE id > ? ORDER BY id"  # noqa: S608 (a fixed name)
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        return [dict(row) for row in self._all(query, (after,))]
+
+    def last_row(self, table: str) -> dict[str, Any] | None:
+        if table not in _RECORD_TABLES:
+            raise StoreError(f"recordgen does not copy the table {table!r}.")
+        row = self._one(f"SELECT * FROM {table} ORDER BY id DESC LIMIT 1")  # noqa: S608
+        return dict(row) if row is not None else None
 
     # --- submissions ----------------------------------------------------------------------------
 
     def submission_by_claim(self, claim_id: str) -> SubmissionRecord | None:
-        row = self.db.execute("SELECT * FROM submissions WHERE claim_id = ?", (claim_id,)).fetchone()
+        row = self._one("SELECT * FROM submissions WHERE claim_id = ?", (claim_id,))
         return submission_from_row(row) if row else None
 
     def accepted_submission_with_sha(self, sha256: str) -> SubmissionRecord | None:
-        row = self.db.execute(
+        row = self._one(
             "SELECT * FROM submissions WHERE sha256 = ? AND outcome IN ('accepted', 'unchanged') "
             "ORDER BY id LIMIT 1",
             (sha256,),
-        ).fetchone()
+        )
         return submission_from_row(row) if row else None
 
     def record_submission(self, submission: SubmissionRecord) -> int:
         """Record a submission once; recording the same claim again returns the first record's id."""
         with self.transaction():
-            existing = self.db.execute("SELECT id FROM submissions WHERE claim_id = ?",
-                                       (submission.claim_id,)).fetchone()
+            existing = self._one("SELECT id FROM submissions WHERE claim_id = ?",
+                                 (submission.claim_id,))
             if existing is not None:
-                return int(existing[0])
-            cursor = self.db.execute(
+                return int(existing["id"])
+            submission_id = self._insert(
                 "INSERT INTO submissions (claim_id, file_name, sha256, received_at, outcome, "
                 "case_ref, kind, reasons, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -233,7 +245,6 @@ class SqliteStore:
                     submission.raw,
                 ),
             )
-            submission_id = int(cursor.lastrowid or 0)
             self._audit_row(f"submission {submission.outcome}", "submissions", submission_id)
             return submission_id
 
@@ -241,16 +252,16 @@ class SqliteStore:
         query, args = "SELECT * FROM submissions", tuple[str, ...]()
         if case_ref is not None:
             query, args = query + " WHERE case_ref = ?", (case_ref,)
-        return [submission_from_row(row) for row in self.db.execute(query + " ORDER BY id", args)]
+        return [submission_from_row(row) for row in self._all(query + " ORDER BY id", args)]
 
     # --- versions and documents -----------------------------------------------------------------
 
     def latest_document(self, case_ref: str, series: str) -> DocumentRecord | None:
-        row = self.db.execute(
+        row = self._one(
             "SELECT * FROM documents WHERE case_ref = ? AND series = ? ORDER BY version DESC "
             "LIMIT 1",
             (case_ref, series),
-        ).fetchone()
+        )
         return document_from_row(row) if row else None
 
     def reserve_version(self, request: VersionRequest) -> Reservation:
@@ -263,12 +274,12 @@ class SqliteStore:
         is "superseded". Else the next free number is taken: the unique constraint on (case,
         series, version) makes a producer that lost a race try the next number, never share one."""
         with self.transaction():
-            own = self.db.execute(
+            own = self._one(
                 "SELECT version FROM versions WHERE holder = ? AND case_ref = ? AND series = ?",
-                (request.holder, request.case_ref, request.series)).fetchone()
+                (request.holder, request.case_ref, request.series))
             latest = self.latest_document(request.case_ref, request.series)
             if own is not None:
-                return Reservation(ReservationStatus.RESERVED, int(own[0]), latest)
+                return Reservation(ReservationStatus.RESERVED, int(own["version"]), latest)
             if request.based_on is not None and (
                     (latest.version if latest else 0) != request.based_on
                     or self._being_made(request)):
@@ -278,38 +289,44 @@ class SqliteStore:
                 return Reservation(ReservationStatus.UNCHANGED, 0, latest)
             candidate = self._highest_version(request.case_ref, request.series) + 1
             while True:
+                # A savepoint: on PostgreSQL a broken constraint spoils the transaction after it.
+                self._run("SAVEPOINT reserving")
                 try:
-                    self.db.execute(
+                    self._run(
                         "INSERT INTO versions (case_ref, series, version, holder, reserved_at) "
                         "VALUES (?, ?, ?, ?, ?)",
                         (request.case_ref, request.series, candidate, request.holder,
                          self._now()))
-                except sqlite3.IntegrityError:
+                except self._unique_violation:
+                    self._run("ROLLBACK TO SAVEPOINT reserving")
                     candidate += 1  # taken by another producer since we looked: the next one
                     continue
+                finally:
+                    self._run("RELEASE SAVEPOINT reserving")
                 return Reservation(ReservationStatus.RESERVED, candidate, latest)
 
     def _highest_version(self, case_ref: str, series: str) -> int:
-        row = self.db.execute(
-            "SELECT MAX(version) FROM (SELECT version FROM versions WHERE case_ref = ? AND "
-            "series = ? UNION ALL SELECT version FROM documents WHERE case_ref = ? AND series = ?)",
-            (case_ref, series, case_ref, series)).fetchone()
-        return int(row[0]) if row and isinstance(row[0], int) else 0
+        row = self._one(
+            "SELECT MAX(version) AS highest FROM (SELECT version FROM versions WHERE case_ref = ? "
+            "AND series = ? UNION ALL SELECT version FROM documents WHERE case_ref = ? AND "
+            "series = ?) AS used",
+            (case_ref, series, case_ref, series))
+        return int(row["highest"]) if row and isinstance(row["highest"], int) else 0
 
     def _being_made(self, request: VersionRequest) -> bool:
         """Another producer holds a newer number than ``based_on`` and has not recorded it yet."""
-        return self.db.execute(
-            "SELECT 1 FROM versions v WHERE v.case_ref = ? AND v.series = ? AND v.version > ? "
-            "AND v.holder != ? AND NOT EXISTS (SELECT 1 FROM documents d WHERE "
+        return self._one(
+            "SELECT 1 AS made FROM versions v WHERE v.case_ref = ? AND v.series = ? AND "
+            "v.version > ? AND v.holder != ? AND NOT EXISTS (SELECT 1 FROM documents d WHERE "
             "d.case_ref = v.case_ref AND d.series = v.series AND d.version = v.version) LIMIT 1",
             (request.case_ref, request.series, request.based_on or 0, request.holder),
-        ).fetchone() is not None
+        ) is not None
 
     def release_version(self, holder: str) -> None:
         """Give back a number nothing was published under (the file was rejected before it was
         published, or will be planned again), so that version numbers stay without gaps."""
         with self.transaction():
-            self.db.execute(
+            self._run(
                 "DELETE FROM versions WHERE holder = ? AND NOT EXISTS (SELECT 1 FROM documents d "
                 "WHERE d.case_ref = versions.case_ref AND d.series = versions.series AND "
                 "d.version = versions.version)", (holder,))
@@ -319,11 +336,11 @@ class SqliteStore:
         version, file and hash: a retry) returns the first record's id; a different document under
         a version already recorded is refused with :class:`StoreError`, never dropped silently."""
         with self.transaction():
-            row = self.db.execute(
+            row = self._one(
                 "SELECT id, file_name, sha256 FROM documents WHERE case_ref = ? AND series = ? "
                 "AND version = ?",
                 (document.case_ref, document.series, document.version),
-            ).fetchone()
+            )
             if row is not None:
                 if (row["file_name"], row["sha256"]) == (document.file_name, document.sha256):
                     return int(row["id"])
@@ -333,7 +350,7 @@ class SqliteStore:
                     f"{document.file_name} was not recorded. Two producers were given the same "
                     "version number; the case file is kept and will be tried again. Tell the "
                     "system administrator.")
-            cursor = self.db.execute(
+            document_id = self._insert(
                 "INSERT INTO documents (submission_id, case_ref, kind, series, version, "
                 "document_date, file_name, sha256, content_sha256, template_sha256, "
                 "context_sha256, software_version, produced_at, pdf_file_name, pdf_sha256, "
@@ -361,11 +378,10 @@ class SqliteStore:
                     document.reason,
                 ),
             )
-            document_id = int(cursor.lastrowid or 0)
             # A version recorded without asking first (older callers, tests) still takes its number.
-            self.db.execute(
-                "INSERT OR IGNORE INTO versions (case_ref, series, version, holder, reserved_at) "
-                "VALUES (?, ?, ?, ?, ?)",
+            self._run(
+                "INSERT INTO versions (case_ref, series, version, holder, reserved_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (document.case_ref, document.series, document.version,
                  f"documents row {document_id}", self._now()))
             self._audit_row("document produced", "documents", document_id)
@@ -374,11 +390,11 @@ class SqliteStore:
     def attach_pdf(self, document_id: int, file_name: str, sha256: str) -> None:
         """Record the PDF of a document whose PDF was made later than its Word file."""
         with self.transaction():
-            changed = self.db.execute(
+            changed = self._run(
                 "UPDATE documents SET pdf_file_name = ?, pdf_sha256 = ? WHERE id = ? "
                 "AND pdf_file_name IS NULL",
                 (file_name, sha256, document_id),
-            ).rowcount
+            )
             if changed:
                 self._audit_row("pdf produced", "documents", document_id)
 
@@ -386,27 +402,26 @@ class SqliteStore:
         query, args = "SELECT * FROM documents", tuple[str, ...]()
         if case_ref is not None:
             query, args = query + " WHERE case_ref = ?", (case_ref,)
-        return [document_from_row(row) for row in self.db.execute(query + " ORDER BY id", args)]
+        return [document_from_row(row) for row in self._all(query + " ORDER BY id", args)]
 
     # --- clocks ---------------------------------------------------------------------------------
 
     def open_clock(self, clock: ClockRecord) -> int:
         """Record a clock once; the same (case, clock, subject, start) again is a no-op."""
         with self.transaction():
-            row = self.db.execute(
+            row = self._one(
                 "SELECT id FROM clocks WHERE case_ref = ? AND clock = ? AND subject = ? AND "
                 "started = ?", (clock.case_ref, clock.clock, clock.subject, clock.started),
-            ).fetchone()
+            )
             if row is not None:
-                return int(row[0])
-            cursor = self.db.execute(
+                return int(row["id"])
+            clock_id = self._insert(
                 "INSERT INTO clocks (case_ref, clock, subject, started, due, closed, met, "
                 "working_days_late, opened_by, closed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (clock.case_ref, clock.clock, clock.subject, clock.started, clock.due,
                  clock.closed, None if clock.met is None else int(clock.met),
                  clock.working_days_late, clock.opened_by, clock.closed_by),
             )
-            clock_id = int(cursor.lastrowid or 0)
             self._audit_row("clock started" if clock.closed is None else "clock recorded",
                             "clocks", clock_id)
             return clock_id
@@ -415,11 +430,11 @@ class SqliteStore:
                     closed_by: int | None) -> None:
         """Close a clock still open; closing one already closed changes nothing."""
         with self.transaction():
-            changed = self.db.execute(
+            changed = self._run(
                 "UPDATE clocks SET closed = ?, met = ?, working_days_late = ?, closed_by = ? "
                 "WHERE id = ? AND closed IS NULL",
                 (closed, int(met), working_days_late, closed_by, clock_id),
-            ).rowcount
+            )
             if changed:
                 self._audit_row("clock closed", "clocks", clock_id)
 
@@ -429,33 +444,37 @@ class SqliteStore:
             query, args = query + " AND case_ref = ?", (case_ref,)
         if open_only:
             query += " AND closed IS NULL"
-        return [clock_from_row(row) for row in self.db.execute(query + " ORDER BY due, id", args)]
+        return [clock_from_row(row) for row in self._all(query + " ORDER BY due, id", args)]
 
     # --- audit ----------------------------------------------------------------------------------
 
     def audit(self, action: str, case_ref: str | None, detail: Mapping[str, Any]) -> None:
+        """Append one entry after the head of the trail. Inside a transaction, which holds the
+        store's write lock until it commits, so two writers never read the same head: the trail
+        has no fork and no gap however many processes write at once."""
         with self.transaction():
-            row = self.db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-            prev = row[0] if row else GENESIS_HASH
+            row = self._one("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
+            number, prev = (int(row["id"]) + 1, str(row["hash"])) if row else (1, GENESIS_HASH)
             at = self._now()
             text = json.dumps(detail, ensure_ascii=False, sort_keys=True)
-            self.db.execute(
-                "INSERT INTO audit (at, action, case_ref, detail, prev_hash, hash) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (at, action, case_ref, text, prev, audit_hash(prev, at, action, case_ref, text)),
+            self._run(
+                "INSERT INTO audit (id, at, action, case_ref, detail, prev_hash, hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (number, at, action, case_ref, text, prev,
+                 audit_hash(prev, at, action, case_ref, text)),
             )
 
     def _audit_row(self, action: str, table: str, row_id: int) -> None:
         """An entry carrying every fact of a row as it now stands (see recordgen.records.chain)."""
-        row = dict(self.db.execute(f"SELECT * FROM {table} WHERE id = ?",  # noqa: S608
-                                   (row_id,)).fetchone())
+        found = self._one(f"SELECT * FROM {table} WHERE id = ?", (row_id,))  # noqa: S608
+        row = dict(found or {})
         case_ref = row.get("case_ref")
         self.audit(action, case_ref if isinstance(case_ref, str) else None,
                    {"table": table, "id": row_id, "row": row_facts(row)})
 
     def audit_entries(self) -> list[AuditEntry]:
         entries = []
-        for row in self.db.execute("SELECT * FROM audit ORDER BY id"):
+        for row in self._all("SELECT * FROM audit ORDER BY id"):
             text = _as_text(row["detail"])
             try:
                 detail = json.loads(text)
@@ -473,30 +492,120 @@ class SqliteStore:
         """Every row of a table exactly as stored (a number stays a number, text stays text)."""
         if table not in _READABLE:
             raise StoreError(f"recordgen does not read the table {table!r} row by row.")
-        return [dict(row) for row in self.db.execute(
+        return [dict(row) for row in self._all(
             f"SELECT * FROM {table} ORDER BY id")]  # noqa: S608 (a fixed table name)
 
     # --- seals ----------------------------------------------------------------------------------
 
     def chain_head(self, sealed_at: str = "") -> Seal | None:
         """The seal of the audit chain as it stands (None while it is empty)."""
-        row = self.db.execute(
-            "SELECT id, hash, (SELECT COUNT(*) FROM audit) FROM audit ORDER BY id DESC LIMIT 1"
-        ).fetchone()
+        row = self._one(
+            "SELECT id, hash, (SELECT COUNT(*) FROM audit) AS entries FROM audit "
+            "ORDER BY id DESC LIMIT 1")
         if row is None:
             return None
-        return Seal(sealed_at or self._now(), int(row[0]), int(row[2]), _as_text(row[1]))
+        return Seal(sealed_at or self._now(), int(row["id"]), int(row["entries"]),
+                    _as_text(row["hash"]))
 
     def record_seal(self, seal: Seal) -> None:
         """Note in the store that ``seal`` was written outside it."""
         with self.transaction():
-            self.db.execute("INSERT INTO seals (sealed_at, entry, entries, hash) VALUES "
-                            "(?, ?, ?, ?)", (seal.sealed_at, seal.entry, seal.entries, seal.hash))
+            self._run("INSERT INTO seals (sealed_at, entry, entries, hash) VALUES "
+                      "(?, ?, ?, ?)", (seal.sealed_at, seal.entry, seal.entries, seal.hash))
 
     def seals(self) -> list[Seal]:
-        return [Seal(_as_text(r[0]), r[1], r[2], _as_text(r[3])) for r in self.db.execute(
-            "SELECT sealed_at, entry, entries, hash FROM seals ORDER BY id")]
+        return [Seal(_as_text(r["sealed_at"]), r["entry"], r["entries"], _as_text(r["hash"]))
+                for r in self._all("SELECT sealed_at, entry, entries, hash FROM seals ORDER BY id")]
 
+
+class SqliteStore(SqlStore):
+    """The store on a local SQLite file (WAL mode, so a reader never blocks the watcher).
+
+    A missing store is an error (:class:`StoreMissing`) unless ``create`` says why this is its
+    first use; that reason is the new store's first audit entry. Opening and migrating take a lock
+    beside the store, so processes starting together wait for each other instead of failing."""
+
+    backend = "sqlite"
+    _unique_violation = (sqlite3.IntegrityError,)
+
+    def __init__(self, path: Path, migrations: Sequence[Migration] = MIGRATIONS,
+                 clock: Clock | None = None, *, create: str | None = None) -> None:
+        self.path = path
+        self.clock = clock or SystemClock()  # stamps audit entries and migrations
+        self._depth = 0
+        if create is None and not path.exists():
+            raise StoreMissing(f"The records store {path} does not exist. " + MISSING_ADVICE)
+        try:
+            if create is not None:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=permissions.PRIVATE_FOLDER)
+            with _opening_lock(path):
+                new = not path.exists()
+                if new:
+                    if create is None:
+                        raise StoreMissing(f"The records store {path} disappeared while it was "
+                                           "opened. " + MISSING_ADVICE)
+                    # The store holds special-category data: readable by the service account only.
+                    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW,
+                                     permissions.PRIVATE_FILE))
+                self.db = _connect(path)
+                self._migrate(migrations)
+                if new:
+                    self.audit("store created", None, {"why": create})
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"The records store {path} could not be opened: {exc}.") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def describe(self) -> str:
+        return str(self.path)
+
+    def _one(self, sql: str, args: Sequence[Any] = ()) -> Mapping[str, Any] | None:
+        # sqlite3.Row reads by column name as a mapping does.
+        return cast(Mapping[str, Any] | None, self.db.execute(sql, tuple(args)).fetchone())
+
+    def _all(self, sql: str, args: Sequence[Any] = ()) -> list[Mapping[str, Any]]:
+        return cast(list[Mapping[str, Any]], self.db.execute(sql, tuple(args)).fetchall())
+
+    def _run(self, sql: str, args: Sequence[Any] = ()) -> int:
+        return self.db.execute(sql, tuple(args)).rowcount
+
+    def _insert(self, sql: str, args: Sequence[Any]) -> int:
+        return int(self.db.execute(sql, tuple(args)).lastrowid or 0)
+
+    def _begin(self) -> None:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"The records store {self.path} is busy or locked: {exc}.") from exc
+
+    def _commit(self) -> None:
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"The records store could not save: {exc}.") from exc
+
+    def _rollback(self) -> None:
+        self.db.execute("ROLLBACK")
+
+    def _migrate(self, migrations: Sequence[Migration]) -> None:
+        with self.transaction():
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            done = {row[0] for row in self.db.execute("SELECT version FROM migrations")}
+            for migration in sorted(migrations, key=lambda m: m.version):
+                if migration.version in done:
+                    continue
+                for statement in statements(migration.sql_for(self.backend)):
+                    self.db.execute(statement)
+                if migration.then is not None:
+                    migration.then(self)
+                self.db.execute(
+                    "INSERT INTO migrations VALUES (?, ?, ?)",
+                    (migration.version, migration.name, self._now()),
+                )
 
 MISSING_ADVICE = (
     "Check that the disk or folder holding it is mounted, that [folders] store in the settings "

@@ -105,7 +105,7 @@ def _scope_parts(request: CaseFile) -> list[str]:
     scope = request.data["scope"]
     parts = []
     if "record_types" in scope:
-        names = [KINDS[t].title.lower() if t != SUBJECT_ACCESS_REQUEST.name
+        names = [KINDS[t].request_title.lower() if t != SUBJECT_ACCESS_REQUEST.name
                  else "subject access requests" for t in scope["record_types"]]
         parts.append("records of these kinds: " + ", ".join(names))
     if "from" in scope and "to" in scope:
