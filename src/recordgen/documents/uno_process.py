@@ -129,6 +129,17 @@ class Office:
         finally:
             document.close(True)
 
+    def answers(self) -> bool:
+        """Whether this LibreOffice still runs and answers. One killed a moment ago may not be
+        reaped yet (its process still looks alive) while its bridge is already gone."""
+        if self.process.poll() is not None:
+            return False
+        try:
+            self.desktop.getFrames()  # type: ignore[attr-defined]
+        except Exception:
+            return False
+        return True
+
     def kill(self) -> None:
         try:
             self.process.kill()
@@ -173,7 +184,9 @@ def main(argv: list[str]) -> int:
             request = json.loads(line)
             office[0].convert(request["source"], request["target"])
         except Exception as exc:
-            alive = office[0].process.poll() is None
+            alive = office[0].answers()
+            if not alive:
+                office[0].kill()
             _say({"ok": False, "error": str(exc) or type(exc).__name__, "alive": alive})
             if not alive:
                 return 1
