@@ -136,11 +136,11 @@ class Story:
                                               tzinfo=UK))
 
     def clocks(self) -> dict[tuple[str, str], ClockRecord]:
-        with open_records(self.settings, self.clock("2026-11-20"), read_only=True) as store:
+        with open_records(self.settings, self.clock("2026-11-20"), seal=False) as store:
             return {(c.clock, c.started): c for c in store.clocks(CASE)}
 
     def status(self, day: str) -> tuple[Stage, str]:
-        with open_records(self.settings, self.clock(day), read_only=True) as store:
+        with open_records(self.settings, self.clock(day), seal=False) as store:
             found = case_status(store, CASE, dt.date.fromisoformat(day))
         return found.stage, found.words
 

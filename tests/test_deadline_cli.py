@@ -231,3 +231,19 @@ def test_without_settings_the_nation_must_be_given(tmp_path: Path) -> None:
 
 def test_there_is_a_subcommand_for_every_clock() -> None:
     assert set(deadline.commands) == {clock.value for clock in ClockName}
+
+
+def test_every_clock_recordgen_keeps_can_be_asked_about(tmp_path: Path) -> None:
+    # Staff can ask "when is it due?" of every clock `recordgen due` lists, each by one command
+    # whose only required option is where the clock starts.
+    asked = {}
+    settings = service(tmp_path, {"rules": {"review_at_least_every": "4 weeks"}})
+    for name, command in deadline.commands.items():
+        start = command.params[0]
+        assert start.required and start.name == "started"
+        when = "2026-11-23 10:00" if start.type.name == "DATETIME" else "2026-11-23"
+        result = run([name, start.opts[0], when, "--today", "2026-11-23", "--json"], settings)
+        assert result.exit_code == 0, result.output
+        asked[name] = json.loads(result.output)["clock"]
+    assert sorted(asked.values()) == sorted(c.value for c in ClockName)
+    assert len(set(asked.values())) == len(asked)

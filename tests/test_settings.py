@@ -398,3 +398,24 @@ def test_returns_targets_default_to_the_specifications(tmp_path: Path) -> None:
 def test_a_bad_returns_setting_is_refused_plainly(tmp_path: Path, text: str,
                                                    expected: str) -> None:
     assert expected in refused(write_settings(tmp_path, text))
+
+
+# --- how many LibreOffice processes convert at once ---------------------------------------------
+
+
+def test_conversion_processes_default_to_one_per_core(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 6)
+    assert load_settings(write_settings(tmp_path, "")).output.processes == 6
+    chosen = load_settings(write_settings(tmp_path, "[output]\nconversion_processes = 3\n"))
+    assert chosen.output.processes == 3
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    ("-1", "[output] conversion_processes must be a number of zero or more"),
+    ("1.5", "[output] conversion_processes must be a whole number, not 1.5"),
+    ('"two"', "[output] conversion_processes must be a number of zero or more"),
+])
+def test_a_wrong_number_of_conversion_processes_is_named(tmp_path: Path, value: str,
+                                                         said: str) -> None:
+    assert said in refused(write_settings(tmp_path, f"[output]\nconversion_processes = {value}\n"))

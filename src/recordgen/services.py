@@ -18,13 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from recordgen.clock import Clock, SystemClock
-from recordgen.documents.convert import (
-    Converter,
-    LibreOfficeConverter,
-    NoPdfConverter,
-    ParallelConverter,
-)
+from recordgen.documents.convert import Converter, NoPdfConverter
 from recordgen.documents.validate import SchemaSet
+from recordgen.documents.warm import WarmConverter
 from recordgen.pipeline import Services
 from recordgen.records.opening import open_store, seal_quietly
 from recordgen.records.store import Store
@@ -42,22 +38,21 @@ class Producers:
     converter: Converter
 
 
-def make_converter(settings: Settings, processes: int = 1) -> Converter:
-    """LibreOffice, in ``processes`` processes for bulk work; none when PDF output is off."""
-    timeout = settings.output.conversion_timeout_seconds
+def make_converter(settings: Settings, processes: int | None = None) -> Converter:
+    """LibreOffice kept running between documents, in ``processes`` processes (default: the
+    setting ``[output] conversion_processes``, one per core); none when PDF output is off."""
     if not settings.output.pdf:
         return NoPdfConverter()
-    if processes > 1:
-        return ParallelConverter(processes, timeout)
-    return LibreOfficeConverter(timeout)
+    return WarmConverter(processes or settings.output.processes,
+                         settings.output.conversion_timeout_seconds)
 
 
 @contextmanager
 def open_services(settings: Settings, clock: Clock | None = None,
-                  pdf_processes: int = 1) -> Iterator[Services]:
+                  pdf_processes: int | None = None) -> Iterator[Services]:
     """Everything the pipeline needs: the store, the schemas and a converter; afterwards the audit
-    trail is sealed and the store closed. ``pdf_processes`` > 1 spreads PDF conversion over that
-    many LibreOffice processes."""
+    trail is sealed and the store closed. PDF conversion is spread over ``pdf_processes``
+    LibreOffice processes (default: the setting)."""
     clock = clock or SystemClock()
     with open_records(settings, clock) as store, _converter(settings, pdf_processes) as converter:
         yield Services(settings=settings, store=store, schemas=SchemaSet(settings.folders.schemas),
@@ -66,7 +61,7 @@ def open_services(settings: Settings, clock: Clock | None = None,
 
 @contextmanager
 def open_producers(settings: Settings, clock: Clock | None = None,
-                   pdf_processes: int = 1) -> Iterator[Producers]:
+                   pdf_processes: int | None = None) -> Iterator[Producers]:
     """The store and a converter, for regeneration; the trail is sealed afterwards."""
     clock = clock or SystemClock()
     with open_records(settings, clock) as store, _converter(settings, pdf_processes) as converter:
@@ -98,7 +93,7 @@ def open_converter(settings: Settings) -> Iterator[Converter]:
 
 
 @contextmanager
-def _converter(settings: Settings, processes: int) -> Iterator[Converter]:
+def _converter(settings: Settings, processes: int | None) -> Iterator[Converter]:
     converter = make_converter(settings, processes)
     try:
         yield converter

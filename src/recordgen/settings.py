@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -122,6 +123,12 @@ class Output:
     pdf: bool = True
     pdf_off_for: tuple[str, ...] = ()
     conversion_timeout_seconds: float = 120.0
+    conversion_processes: int = 0  # LibreOffice processes converting at once; 0: one per core
+
+    @property
+    def processes(self) -> int:
+        """How many LibreOffice processes convert at once: the setting, or one per core."""
+        return self.conversion_processes or max(1, os.cpu_count() or 1)
 
     def wants_pdf(self, kind: str) -> bool:
         """Whether a document of ``kind`` gets a PDF beside its Word document."""
@@ -301,6 +308,8 @@ def settings_from_mapping(
         conversion_timeout_seconds=reader.number(
             "output", "conversion_timeout_seconds", Output.conversion_timeout_seconds
         ),
+        conversion_processes=reader.whole("output", "conversion_processes",
+                                          Output.conversion_processes),
     )
     closures = tuple(_date(d, "service", "closure_days") for d in reader.lines("service", "closure_days", ()))
     store = _store_settings(reader, base_dir)

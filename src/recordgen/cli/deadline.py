@@ -10,9 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -89,30 +88,6 @@ _STARTED_BY = {
     ClockName.SUPPORT_LIMIT: "for support that started on {}",
     ClockName.OUTCOMES_FORM: "for support that ended on {}",
 }
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _clock_options(command: F) -> F:
-    """The options every clock takes: --nation, --json, and the hidden --today."""
-    command = click.option(
-        "--today",
-        type=DATE,
-        default=None,
-        hidden=True,
-        help="Count working days left from this date instead of today (for tests).",
-    )(command)
-    command = click.option(
-        "--json", "as_json", is_flag=True, help="Print a JSON object instead of a sentence."
-    )(command)
-    command = click.option(
-        "--nation",
-        type=click.Choice(NATIONS),
-        default=None,
-        help="Use this nation's bank holidays instead of the one in the settings.",
-    )(command)
-    return command
-
 
 @click.group()
 def deadline() -> None:
@@ -213,182 +188,96 @@ def _answer(
         click.echo(describe(clock, started, due, rule, today, left, extended))
 
 
-@deadline.command("exit-letter")
-@click.option("--received", type=DATE, required=True, help="The day the request to leave arrived.")
-@_clock_options
-@click.pass_context
-def exit_letter(
-    ctx: click.Context, received: dt.date, nation: str | None, today: dt.date | None, as_json: bool
-) -> None:
-    """Exit confirmation letter, from the request to leave.
+@dataclass(frozen=True)
+class _Question:
+    """One ``recordgen deadline`` subcommand: the clock, the option giving its start, and its help
+    (the first line is the one ``recordgen deadline --help`` lists)."""
 
-    Due the set number of working days after the request arrived (7 in Service standard)."""
-    _answer(ctx, ClockName.EXIT_LETTER, received, nation, today, as_json)
-
-
-@deadline.command("sar")
-@click.option("--received", type=DATE, required=True, help="The day the request arrived.")
-@click.option("--extended", is_flag=True, help="The person was told of the two-month extension in time.")
-@_clock_options
-@click.pass_context
-def sar(
-    ctx: click.Context,
-    received: dt.date,
-    extended: bool,
-    nation: str | None,
-    today: dt.date | None,
-    as_json: bool,
-) -> None:
-    """Subject access response, from the request.
-
-    Due one calendar month from receipt, or three with the extension, as the ICO counts them."""
-    _answer(ctx, ClockName.SAR, received, nation, today, as_json, extended=extended)
+    command: str
+    clock: ClockName
+    option: str
+    starts: _DateParam | _DateTimeParam
+    option_help: str
+    help: str
+    extendable: bool = False  # the ICO's two-month extension (--extended)
 
 
-@deadline.command("assessment")
-@click.option("--entered", type=DATE, required=True, help="The day the person entered the service.")
-@_clock_options
-@click.pass_context
-def assessment(
-    ctx: click.Context, entered: dt.date, nation: str | None, today: dt.date | None, as_json: bool
-) -> None:
-    """Needs and risk assessment, from entering the service.
-
-    Due the set number of days after the person entered the service (7 in Service standard)."""
-    _answer(ctx, ClockName.ASSESSMENT, entered, nation, today, as_json)
-
-
-@deadline.command("review")
-@click.option("--plan-date", type=DATE, required=True, help="The date of the current plan.")
-@_clock_options
-@click.pass_context
-def review(
-    ctx: click.Context, plan_date: dt.date, nation: str | None, today: dt.date | None, as_json: bool
-) -> None:
-    """Support plan review, from the plan's date.
-
-    Due no later than the service's review interval (12 weeks in the Service standard; the Support
-    planning policy allows 6 or 12 months)."""
-    _answer(ctx, ClockName.REVIEW, plan_date, nation, today, as_json)
-
-
-@deadline.command("hard-copy")
-@click.option("--requested", type=DATE, required=True, help="The day the hard copy was asked for.")
-@_clock_options
-@click.pass_context
-def hard_copy(
-    ctx: click.Context, requested: dt.date, nation: str | None, today: dt.date | None, as_json: bool
-) -> None:
-    """Hard copy of the support plan, from the request.
-
-    Due the set number of working days after the request (5 in Support planning policy §5.10)."""
-    _answer(ctx, ClockName.HARD_COPY, requested, nation, today, as_json)
-
-
-@deadline.command("incident")
-@click.option("--occurred", type=DATETIME, required=True, help="When the incident happened.")
-@_clock_options
-@click.pass_context
-def incident(
-    ctx: click.Context,
-    occurred: dt.datetime,
-    nation: str | None,
-    today: dt.date | None,
-    as_json: bool,
-) -> None:
-    """Serious incident notification, from the incident.
-
-    Due to the commissioning team within the set number of hours ("as soon as practical",
-    Employment development project specification, "Additional reporting")."""
-    _answer(ctx, ClockName.INCIDENT, occurred, nation, today, as_json)
+_QUESTIONS = (
+    _Question("exit-letter", ClockName.EXIT_LETTER, "--received", DATE,
+              "The day the request to leave arrived.",
+              "Exit confirmation letter, from the request to leave.\n\nDue the set number of "
+              "working days after the request arrived (7 in Service standard)."),
+    _Question("sar", ClockName.SAR, "--received", DATE, "The day the request arrived.",
+              "Subject access response, from the request.\n\nDue one calendar month from receipt, "
+              "or three with the extension, as the ICO counts them.", extendable=True),
+    _Question("assessment", ClockName.ASSESSMENT, "--entered", DATE,
+              "The day the person entered the service.",
+              "Needs and risk assessment, from entering the service.\n\nDue the set number of days "
+              "after the person entered the service (7 in Service standard)."),
+    _Question("review", ClockName.REVIEW, "--plan-date", DATE, "The date of the current plan.",
+              "Support plan review, from the plan's date.\n\nDue no later than the service's review "
+              "interval (12 weeks in the Service standard; the Support planning policy allows 6 or "
+              "12 months)."),
+    _Question("hard-copy", ClockName.HARD_COPY, "--requested", DATE,
+              "The day the hard copy was asked for.",
+              "Hard copy of the support plan, from the request.\n\nDue the set number of working "
+              "days after the request (5 in Support planning policy §5.10)."),
+    _Question("incident", ClockName.INCIDENT, "--occurred", DATETIME, "When the incident happened.",
+              "Serious incident notification, from the incident.\n\nDue to the commissioning team "
+              'within the set number of hours ("as soon as practical", Employment development '
+              'project specification, "Additional reporting").'),
+    _Question("referral", ClockName.REFERRAL, "--received", DATETIME,
+              "When the referral arrived.",
+              "First contact after a referral, from the referral.\n\nDue within the set number of "
+              "hours (48 in Floating support specification §4.3.1)."),
+    _Question("crisis", ClockName.CRISIS, "--received", DATETIME, "When the referral arrived.",
+              "Crisis support after a referral, from the referral.\n\nDue within the set number of "
+              "hours (24 in the Service standard)."),
+    _Question("plan", ClockName.PLAN, "--entered", DATE, "The day the person entered the service.",
+              "First support plan, from entering the service.\n\nDue the set number of days after "
+              "the person entered the service (7 in the Service standard; the Support planning "
+              "policy §5.1 gives 4 weeks)."),
+    _Question("regular-review", ClockName.REGULAR_REVIEW, "--since", DATE,
+              "The date of the plan or of the last review.",
+              "Regular review, from the plan or the last review, where the service sets one.\n\n"
+              "Due the service's regular review interval later (\"a minimum period of every four "
+              'weeks" in the Service standard).'),
+    _Question("support-limit", ClockName.SUPPORT_LIMIT, "--started", DATE,
+              "The day support started.",
+              "End of the support time limit, from the start of support.\n\nThe set number of years "
+              "after support started (2 in Floating support specification §1.8); staff are warned "
+              "the set number of weeks before it."),
+    _Question("outcomes-form", ClockName.OUTCOMES_FORM, "--ended", DATE,
+              "The day support ended (or the day the service learned of it, if later).",
+              "Leaver's outcomes form, from the end of support.\n\nDue the set number of working "
+              "days after support ended (a setting: 10 by default)."),
+)
 
 
-@deadline.command("referral")
-@click.option("--received", type=DATETIME, required=True, help="When the referral arrived.")
-@_clock_options
-@click.pass_context
-def referral(
-    ctx: click.Context,
-    received: dt.datetime,
-    nation: str | None,
-    today: dt.date | None,
-    as_json: bool,
-) -> None:
-    """First contact after a referral, from the referral.
+def _command(question: _Question) -> click.Command:
+    """The subcommand asking ``question``: its start option, then the options every clock takes."""
 
-    Due within the set number of hours (48 in Floating support specification §4.3.1)."""
-    _answer(ctx, ClockName.REFERRAL, received, nation, today, as_json)
+    @click.pass_context
+    def answer(ctx: click.Context, started: dt.date, nation: str | None, today: dt.date | None,
+               as_json: bool, extended: bool = False) -> None:
+        _answer(ctx, question.clock, started, nation, today, as_json, extended=extended)
 
-
-@deadline.command("crisis")
-@click.option("--received", type=DATETIME, required=True, help="When the referral arrived.")
-@_clock_options
-@click.pass_context
-def crisis(
-    ctx: click.Context,
-    received: dt.datetime,
-    nation: str | None,
-    today: dt.date | None,
-    as_json: bool,
-) -> None:
-    """Crisis support after a referral, from the referral.
-
-    Due within the set number of hours (24 in the Service standard)."""
-    _answer(ctx, ClockName.CRISIS, received, nation, today, as_json)
+    params: list[click.Parameter] = [
+        click.Option([question.option, "started"], type=question.starts, required=True,
+                     help=question.option_help)]
+    if question.extendable:
+        params.append(click.Option(["--extended"], is_flag=True,
+                                   help="The person was told of the two-month extension in time."))
+    params += [
+        click.Option(["--nation"], type=click.Choice(NATIONS), default=None,
+                     help="Use this nation's bank holidays instead of the one in the settings."),
+        click.Option(["--json", "as_json"], is_flag=True,
+                     help="Print a JSON object instead of a sentence."),
+        click.Option(["--today"], type=DATE, default=None, hidden=True,
+                     help="Count working days left from this date instead of today (for tests)."),
+    ]
+    return click.Command(question.command, callback=answer, params=params, help=question.help)
 
 
-@deadline.command("plan")
-@click.option("--entered", type=DATE, required=True, help="The day the person entered the service.")
-@_clock_options
-@click.pass_context
-def plan(
-    ctx: click.Context, entered: dt.date, nation: str | None, today: dt.date | None, as_json: bool
-) -> None:
-    """First support plan, from entering the service.
-
-    Due the set number of days after the person entered the service (7 in the Service standard;
-    the Support planning policy §5.1 gives 4 weeks)."""
-    _answer(ctx, ClockName.PLAN, entered, nation, today, as_json)
-
-
-@deadline.command("regular-review")
-@click.option("--since", "held", type=DATE, required=True,
-              help="The date of the plan or of the last review.")
-@_clock_options
-@click.pass_context
-def regular_review(
-    ctx: click.Context, held: dt.date, nation: str | None, today: dt.date | None, as_json: bool
-) -> None:
-    """Regular review, from the plan or the last review, where the service sets one.
-
-    Due the service's regular review interval later ("a minimum period of every four weeks" in the
-    Service standard)."""
-    _answer(ctx, ClockName.REGULAR_REVIEW, held, nation, today, as_json)
-
-
-@deadline.command("support-limit")
-@click.option("--started", type=DATE, required=True, help="The day support started.")
-@_clock_options
-@click.pass_context
-def support_limit(
-    ctx: click.Context, started: dt.date, nation: str | None, today: dt.date | None, as_json: bool
-) -> None:
-    """End of the support time limit, from the start of support.
-
-    The set number of years after support started (2 in Floating support specification §1.8);
-    staff are warned the set number of weeks before it."""
-    _answer(ctx, ClockName.SUPPORT_LIMIT, started, nation, today, as_json)
-
-
-@deadline.command("outcomes-form")
-@click.option("--ended", type=DATE, required=True,
-              help="The day support ended (or the day the service learned of it, if later).")
-@_clock_options
-@click.pass_context
-def outcomes_form(
-    ctx: click.Context, ended: dt.date, nation: str | None, today: dt.date | None, as_json: bool
-) -> None:
-    """Leaver's outcomes form, from the end of support.
-
-    Due the set number of working days after support ended (a setting: 10 by default)."""
-    _answer(ctx, ClockName.OUTCOMES_FORM, ended, nation, today, as_json)
+for _question in _QUESTIONS:
+    deadline.add_command(_command(_question))

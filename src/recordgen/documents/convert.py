@@ -25,10 +25,10 @@ import time
 import weakref
 import zipfile
 from collections.abc import Hashable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import NamedTuple, Protocol, Self, TypeVar
+from typing import Generic, NamedTuple, Protocol, Self, TypeVar, runtime_checkable
 
 from pypdf import PdfReader
 
@@ -60,6 +60,25 @@ class Converter(Protocol):
     def close(self) -> None:
         """Release processes and temporary folders."""
         ...
+
+
+@runtime_checkable
+class Warming(Protocol):
+    """A converter that keeps LibreOffice running: it can start it ahead of the first document,
+    and converts ``processes`` calls at once, so one document at a time costs nothing extra."""
+
+    processes: int
+
+    def warm_up(self) -> None:
+        """Start LibreOffice now, in the background."""
+        ...
+
+
+def warm_up(converter: Converter) -> None:
+    """Start the converter's LibreOffice now if it keeps one running (the watcher at start-up,
+    ``recordgen process`` when files are waiting), so it starts while the first files render."""
+    if isinstance(converter, Warming):
+        converter.warm_up()
 
 
 class _Closing:
@@ -111,7 +130,7 @@ def verify_pdf(path: Path) -> int:
     return pages
 
 
-def _checked_inputs(docx_paths: Sequence[Path]) -> list[Path]:
+def checked_inputs(docx_paths: Sequence[Path]) -> list[Path]:
     """The inputs, after the checks LibreOffice does not make: it converts an empty or non-ZIP
     ".docx" as plain text, and two inputs with one stem would make one PDF."""
     sources = [Path(p) for p in docx_paths]
@@ -132,7 +151,7 @@ def _checked_inputs(docx_paths: Sequence[Path]) -> list[Path]:
     return sources
 
 
-def _failed(failures: dict[Path, str]) -> ConversionError:
+def conversion_failed(failures: dict[Path, str]) -> ConversionError:
     listed = "; ".join(f"{src}: {why}" for src, why in failures.items())
     return ConversionError(
         f"{len(failures)} Word document(s) could not be turned into PDF, so no PDFs were delivered "
@@ -163,14 +182,14 @@ class LibreOfficeConverter(_Closing):
         self._cleanup: weakref.finalize[[Path], LibreOfficeConverter] | None = None
 
     def convert(self, docx_paths: Sequence[Path], out_dir: Path) -> dict[Path, Path]:
-        sources = _checked_inputs(docx_paths)
+        sources = checked_inputs(docx_paths)
         if not sources:
             return {}
         with tempfile.TemporaryDirectory(prefix="recordgen-pdf-") as staging:
             made, failures = self._convert_into(sources, Path(staging))
             if failures:
-                raise _failed(failures)
-            return _publish(made, out_dir)
+                raise conversion_failed(failures)
+            return publish_pdfs(made, out_dir)
 
     def close(self) -> None:
         """Remove the profile; a later convert() builds a fresh one (a cold start)."""
@@ -193,7 +212,7 @@ class LibreOfficeConverter(_Closing):
     ) -> tuple[dict[Path, Path], dict[Path, str]]:
         """Convert into ``staging``: (input -> verified PDF there, input -> why it failed)."""
         soffice = find_soffice(self._soffice)
-        pending, pdf_folder = _copy_inputs(sources, staging), staging / "out"
+        pending, pdf_folder = copy_inputs(sources, staging), staging / "out"
         pdf_folder.mkdir()
         made: dict[Path, Path] = {}
         failures: dict[Path, str] = {}
@@ -282,7 +301,7 @@ class LibreOfficeConverter(_Closing):
                 return True
 
 
-def _copy_inputs(sources: list[Path], staging: Path) -> list[tuple[Path, Path]]:
+def copy_inputs(sources: list[Path], staging: Path) -> list[tuple[Path, Path]]:
     """Copies under plain names: the caller's names may hold characters LibreOffice reads as
     options or URLs, and a copy cannot change while LibreOffice reads it."""
     given = staging / "in"
@@ -308,7 +327,7 @@ def _progress(pdf_folder: Path) -> list[tuple[str, int]]:
     return sorted(found)
 
 
-def _publish(made: dict[Path, Path], out_dir: Path) -> dict[Path, Path]:
+def publish_pdfs(made: dict[Path, Path], out_dir: Path) -> dict[Path, Path]:
     """Move verified PDFs into ``out_dir`` as ``<input stem>.pdf``, never half written there."""
     placed: dict[Path, Path] = {}
     try:
@@ -347,7 +366,7 @@ class ParallelConverter(_Closing):
         self._workers = [LibreOfficeConverter(timeout_seconds, soffice) for _ in range(processes)]
 
     def convert(self, docx_paths: Sequence[Path], out_dir: Path) -> dict[Path, Path]:
-        sources = _checked_inputs(docx_paths)
+        sources = checked_inputs(docx_paths)
         count = min(len(self._workers), len(sources))
         if count == 0:
             return {}
@@ -367,8 +386,8 @@ class ParallelConverter(_Closing):
                 made.update(worker_made)
                 failures.update(worker_failures)
             if failures:
-                raise _failed({src: failures[src] for src in sources if src in failures})
-            return _publish({src: made[src] for src in sources}, out_dir)
+                raise conversion_failed({src: failures[src] for src in sources if src in failures})
+            return publish_pdfs({src: made[src] for src in sources}, out_dir)
 
     def close(self) -> None:
         for worker in self._workers:
@@ -428,3 +447,52 @@ def pdfs_of(
         return ({key: made[path].read_bytes() for key, path in sources.items() if path in made},
                 {key: problems.get(path, "no PDF was made") for key, path in sources.items()
                  if path not in made})
+
+
+class PdfQueue(Generic[Key]):
+    """PDFs of Word documents held in memory, asked for one by one as each is rendered and
+    collected, in any order, before publishing.
+
+    A converter that keeps LibreOffice running (:class:`Warming`) starts on each document at once,
+    ``processes`` at a time, so conversion overlaps the rendering (and the publishing and
+    recording) of the documents around it. Any other converter is given every document asked for
+    in one call when the first is collected: one LibreOffice start per batch.
+    """
+
+    def __init__(self, converter: Converter) -> None:
+        self._converter = converter
+        self._pool = ThreadPoolExecutor(converter.processes, thread_name_prefix="recordgen-pdf") \
+            if isinstance(converter, Warming) else None
+        self._asked: dict[Key, Future[tuple[dict[Key, bytes], dict[Key, str]]]] = {}
+        self._waiting: dict[Key, tuple[str, bytes]] = {}
+        self._done: dict[Key, tuple[bytes | None, str | None]] = {}
+
+    def ask(self, key: Key, stem: str, content: bytes) -> None:
+        """Ask for the PDF of ``content`` (a .docx), known by ``key``, named ``stem``.pdf."""
+        if self._pool is not None:
+            self._asked[key] = self._pool.submit(pdfs_of, self._converter, {key: (stem, content)})
+        else:
+            self._waiting[key] = (stem, content)
+
+    def collect(self, key: Key) -> tuple[bytes | None, str | None]:
+        """The PDF's bytes, or why there is none (both None if none was asked for); waits for
+        it if need be."""
+        if key in self._waiting:
+            pdfs, problems = pdfs_of(self._converter, self._waiting)
+            self._done.update((k, (pdfs.get(k), problems.get(k))) for k in self._waiting)
+            self._waiting.clear()
+        if key in self._asked:
+            pdfs, problems = self._asked.pop(key).result()
+            return pdfs.get(key), problems.get(key)
+        return self._done.pop(key, (None, None))  # none was asked for
+
+    def close(self) -> None:
+        """Drop what has not started converting, and wait for what has (on the way out)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

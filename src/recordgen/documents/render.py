@@ -14,12 +14,14 @@ attribute, item and call the sandbox sees, and at every piece of text the templa
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import hashlib
 import io
 import json
 import operator
+import threading
 import time
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -32,10 +34,12 @@ import jinja2.sandbox
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import nodes
+from lxml import etree  # type: ignore[import-untyped]  # python-docx's own XML library; no stubs
 from markupsafe import Markup, escape
 
 from recordgen import dates
 from recordgen.cases import CaseFile
+from recordgen.documents.prepared import PreparedTemplate, prepare
 from recordgen.errors import TemplateError, TemplateTooCostly
 from recordgen.settings import Settings
 
@@ -325,56 +329,107 @@ def render_document(template_path: Path, context: Mapping[str, Any],
     """Render one Word document from ``template_path``; raise :class:`TemplateError` on any
     template fault (missing file, bad syntax, an attempt to reach Python internals), and
     :class:`TemplateTooCostly` when it goes past ``limits``. ``images`` (PNG bytes by name) are
-    offered to the template as ``charts.<name>``, each the width of the text."""
+    offered to the template as ``charts.<name>``, each the width of the text.
+
+    The template is prepared once (:mod:`recordgen.documents.prepared`) and then costs only the
+    parts that carry data; a template that cannot be prepared exactly, or a document with
+    pictures (which need docxtpl's own relationships), is rendered by docxtpl."""
+    template_bytes = _read_template(template_path)
+    template_sha256 = hashlib.sha256(template_bytes).hexdigest()
+    with _template_faults(template_path.name, limits):
+        prepared = None if images else _prepared(template_sha256, template_bytes)
+        if prepared is not None:
+            content, content_sha256 = prepared.fill(dict(context))
+            return RenderedDocument(content, content_sha256, template_sha256)
+        content = normalise_docx(render_with_docxtpl(template_bytes, context, images))
+    return RenderedDocument(content=content, content_sha256=docx_content_sha256(content),
+                            template_sha256=template_sha256)
+
+
+def render_with_docxtpl(template_bytes: bytes, context: Mapping[str, Any],
+                        images: Mapping[str, bytes] | None = None) -> bytes:
+    """docxtpl's own way, the reference the prepared templates are held to: a fresh copy of the
+    template, rendered whole and saved whole (zip entries stamped with the time of saving)."""
+    template = DocxTemplate(io.BytesIO(template_bytes))
+    filled = dict(context)
+    if images:
+        filled["charts"] = {name: InlineImage(template, io.BytesIO(png), width=Mm(_IMAGE_MM))
+                            for name, png in images.items()}
+    template.render(filled, jinja_env=make_environment(), autoescape=True)
+    out = io.BytesIO()
+    template.save(out)
+    return out.getvalue()
+
+
+def render_docxtpl_document(template_path: Path, context: Mapping[str, Any],
+                            limits: RenderLimits | None = None) -> RenderedDocument:
+    """:func:`render_document` by docxtpl alone, with the same limits and errors (the reference
+    in the tests, and the benchmarks' "before")."""
+    template_bytes = _read_template(template_path)
+    with _template_faults(template_path.name, limits):
+        content = normalise_docx(render_with_docxtpl(template_bytes, context))
+    return RenderedDocument(content=content, content_sha256=docx_content_sha256(content),
+                            template_sha256=hashlib.sha256(template_bytes).hexdigest())
+
+
+_PREPARED: dict[str, PreparedTemplate | None] = {}
+_PREPARED_LOCK = threading.Lock()
+
+
+def _prepared(template_sha256: str, template_bytes: bytes) -> PreparedTemplate | None:
+    """The prepared template for these bytes (a changed template is a new entry); the last few
+    are kept. Preparing raises what rendering would (a damaged file, a syntax error)."""
+    with _PREPARED_LOCK:
+        if template_sha256 in _PREPARED:
+            return _PREPARED[template_sha256]
+    prepared = prepare(template_bytes, make_environment())
+    with _PREPARED_LOCK:
+        if len(_PREPARED) >= 16:
+            _PREPARED.pop(next(iter(_PREPARED)))
+        _PREPARED[template_sha256] = prepared
+    return prepared
+
+
+def _read_template(template_path: Path) -> bytes:
     try:
-        template_bytes = template_path.read_bytes()
+        return template_path.read_bytes()
     except OSError as exc:
         raise TemplateError(
             f"The Word template {template_path} could not be read ({exc.strerror or exc})."
         ) from exc
-    budget = _BUDGET.set(_Budget(limits or RenderLimits(), template_path.name))
+
+
+@contextlib.contextmanager
+def _template_faults(name: str, limits: RenderLimits | None) -> Iterator[None]:
+    """Within, the document's budget runs, and a template's fault becomes a TemplateError (or
+    TemplateTooCostly) saying what to do."""
+    budget = _BUDGET.set(_Budget(limits or RenderLimits(), name))
     try:
-        template = DocxTemplate(io.BytesIO(template_bytes))
-        filled = dict(context)
-        if images:
-            filled["charts"] = {name: InlineImage(template, io.BytesIO(png), width=Mm(_IMAGE_MM))
-                                for name, png in images.items()}
-        template.render(filled, jinja_env=make_environment(), autoescape=True)
-        out = io.BytesIO()
-        template.save(out)
+        yield
     except RecursionError as exc:
-        raise template_too_costly(template_path.name, "called itself over and over (a macro "
-                                  "that calls itself, say)") from exc
+        raise template_too_costly(name, "called itself over and over (a macro that calls "
+                                  "itself, say)") from exc
     except MemoryError as exc:
-        raise template_too_costly(template_path.name, "needed more memory than the service "
-                                  "has") from exc
+        raise template_too_costly(name, "needed more memory than the service has") from exc
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(
-            f"The Word template {template_path.name} tried to do something templates may not do "
+            f"The Word template {name} tried to do something templates may not do "
             f"({exc}). Remove that part of the template."
         ) from exc
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(
-            f"The Word template {template_path.name} has a mistake in a {{{{ }}}} or {{% %}} tag: "
+            f"The Word template {name} has a mistake in a {{{{ }}}} or {{% %}} tag: "
             f"{exc.message}. Run 'recordgen templates check' to find it."
         ) from exc
     except jinja2.TemplateError as exc:
+        raise TemplateError(f"The Word template {name} could not be filled in: {exc}.") from exc
+    except (zipfile.BadZipFile, KeyError, ValueError, etree.LxmlError) as exc:
         raise TemplateError(
-            f"The Word template {template_path.name} could not be filled in: {exc}."
-        ) from exc
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise TemplateError(
-            f"The Word template {template_path.name} is not a Word document recordgen can open "
+            f"The Word template {name} is not a Word document recordgen can open "
             f"({exc}). Save it from Word as a .docx file."
         ) from exc
     finally:
         _BUDGET.reset(budget)
-    content = normalise_docx(out.getvalue())
-    return RenderedDocument(
-        content=content,
-        content_sha256=docx_content_sha256(content),
-        template_sha256=hashlib.sha256(template_bytes).hexdigest(),
-    )
 
 
 def normalise_docx(content: bytes) -> bytes:

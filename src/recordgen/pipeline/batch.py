@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from recordgen.clock import UK, Clock
-from recordgen.documents.convert import pdfs_of
+from recordgen.documents.convert import PdfQueue, pdfs_of
 from recordgen.documents.problems import cap_problems
 from recordgen.documents.publish import PublishedFile, publish
 from recordgen.errors import (
@@ -39,6 +39,7 @@ from recordgen.pipeline.stages import (
     Stop,
     WaitForCase,
     WorkItem,
+    ask_for_pdf,
     convert,
     declared,
     declared_by,
@@ -55,9 +56,11 @@ OutcomeListener = Callable[[Outcome], None]
 
 def process_batch(batch: Sequence[Claimed], services: Services,
                   on_outcome: OutcomeListener | None = None) -> list[Outcome]:
-    """Run claimed files through the stages, converting their documents to PDF together.
-    ``on_outcome`` hears each file's outcome as soon as it is settled (the log line of each file
-    carries its own time), and each outcome's seconds are that file's own."""
+    """Run claimed files through the stages. Each document's PDF is asked for as soon as it is
+    rendered, so LibreOffice converts while the next file is rendered and the ones before are
+    published and recorded (with a converter that starts LibreOffice for each call, the batch is
+    converted in one call). ``on_outcome`` hears each file's outcome as soon as it is settled (the
+    log line of each file carries its own time), and each outcome's seconds are that file's own."""
     results: dict[str, WorkItem | Outcome] = {}
 
     def settle(claim_id: str, result: WorkItem | Outcome) -> None:
@@ -69,46 +72,49 @@ def process_batch(batch: Sequence[Claimed], services: Services,
     waiting: set[str] = set()  # cases with a review put back to wait: their bundles wait too
     later: list[Claimed] = []
     declarations = {c.claim_id: declared_by(c, services) for c in batch}
-    for claimed in batch:
-        done = services.store.submission_by_claim(claimed.claim_id)
-        if done is not None:  # recorded before a crash or a missing PDF: finish what is left
-            settle(claimed.claim_id, resume(claimed, done, services, time.monotonic()))
-            continue
-        # A review is checked against its case's records: it waits while another file of its
-        # case in this batch (a plan, say) is not recorded yet, before it or after it.
-        pending = frozenset(d.case_ref for claim_id, d in declarations.items()
-                            if claim_id != claimed.claim_id and d.case_ref is not None
-                            and d.may_be_depended_on
-                            and not isinstance(results.get(claim_id), Outcome))
-        item = WorkItem(claimed=claimed, received_at=received_at(claimed, services.clock),
-                        started=time.monotonic(), cases_pending=pending)
-        try:
-            result = _run_stages(item, PREPARE, services)
-        except WaitForCase as wait:
-            waiting.add(wait.case_ref)
-            later.append(claimed)
-            continue
-        if isinstance(result, WorkItem) and result.case is not None:
-            # A second file for the same document in one batch is planned again once the first
-            # is recorded, so that it is judged against what the first one made. Nothing was
-            # published under the number it was given: it gives it back. A bundle of a case
-            # whose review waits waits too, so that it holds the review.
-            key = (result.case.case_ref, result.case.series)
-            if key in planned or (result.case.case_ref in waiting
-                                  and result.case.answer is Answer.BUNDLE):
-                try:
-                    services.store.release_version(claimed.claim_id)
-                except StoreError as fault:
-                    settle(claimed.claim_id, _outcome(result, FileStatus.HELD, message=str(fault)))
-                    continue
+    with PdfQueue[str](services.converter) as pdfs:
+        for claimed in batch:
+            done = services.store.submission_by_claim(claimed.claim_id)
+            if done is not None:  # recorded before a crash or a missing PDF: finish what is left
+                settle(claimed.claim_id, resume(claimed, done, services, time.monotonic()))
+                continue
+            # A review is checked against its case's records: it waits while another file of its
+            # case in this batch (a plan, say) is not recorded yet, before it or after it.
+            pending = frozenset(d.case_ref for claim_id, d in declarations.items()
+                                if claim_id != claimed.claim_id and d.case_ref is not None
+                                and d.may_be_depended_on
+                                and not isinstance(results.get(claim_id), Outcome))
+            item = WorkItem(claimed=claimed, received_at=received_at(claimed, services.clock),
+                            started=time.monotonic(), cases_pending=pending)
+            try:
+                result = _run_stages(item, PREPARE, services)
+            except WaitForCase as wait:
+                waiting.add(wait.case_ref)
                 later.append(claimed)
                 continue
-            planned.add(key)
-        settle(claimed.claim_id, result)
-    ready = [r for r in results.values() if isinstance(r, WorkItem)]
-    for item in convert(ready, services):
-        stages = COMPLETING[need(item.case, "a valid case file").answer]
-        settle(item.claimed.claim_id, _run_stages(item, stages, services))
+            if isinstance(result, WorkItem) and result.case is not None:
+                # A second file for the same document in one batch is planned again once the
+                # first is recorded, so that it is judged against what the first one made.
+                # Nothing was published under the number it was given: it gives it back. A
+                # bundle of a case whose review waits waits too, so that it holds the review.
+                key = (result.case.case_ref, result.case.series)
+                if key in planned or (result.case.case_ref in waiting
+                                      and result.case.answer is Answer.BUNDLE):
+                    try:
+                        services.store.release_version(claimed.claim_id)
+                    except StoreError as fault:
+                        settle(claimed.claim_id,
+                               _outcome(result, FileStatus.HELD, message=str(fault)))
+                        continue
+                    later.append(claimed)
+                    continue
+                planned.add(key)
+                ask_for_pdf(result, services, pdfs)
+            settle(claimed.claim_id, result)
+        for item in [r for r in results.values() if isinstance(r, WorkItem)]:
+            item = convert(item, pdfs)
+            stages = COMPLETING[need(item.case, "a valid case file").answer]
+            settle(item.claimed.claim_id, _run_stages(item, stages, services))
     if later:
         results.update((waited.claim_id, outcome) for waited, outcome in
                        zip(later, process_batch(later, services, on_outcome), strict=True))

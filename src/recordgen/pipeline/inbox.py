@@ -15,6 +15,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from recordgen.documents.convert import warm_up
 from recordgen.errors import InboxMissing, RecordgenError
 from recordgen.intake.claim import ClaimArea, Claimed, is_inbox_file, is_junk_name
 from recordgen.intake.foreign import describe_by_name, identify
@@ -54,6 +55,8 @@ def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcom
     with ClaimArea(settings.folders.work, clock=services.clock,
                    registry=services.store.claim_registry()) as area:
         pending = area.pending()
+        if pending:
+            warm_up(services.converter)  # LibreOffice starts while the first files render
         outcomes.extend(process_logged(pending, services, seal=False))
         area.forget_finished(pending)
         outcomes.extend(Outcome(r.name, FileStatus.NOT_TAKEN, message=r.reason)
@@ -68,6 +71,8 @@ def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcom
                     outcomes.append(Outcome(str(path), FileStatus.NOT_TAKEN, message=reason))
         else:
             waiting = inbox_files(settings.folders.inbox)
+        if waiting:
+            warm_up(services.converter)
         for start in range(0, len(waiting), BATCH_SIZE):
             claimed = []
             for path in waiting[start:start + BATCH_SIZE]:

@@ -4,8 +4,9 @@
 
 Claiming is done by the caller (:mod:`recordgen.pipeline.inbox`, :mod:`recordgen.pipeline.watch`),
 because it decides which file is next. The stages before conversion (:data:`PREPARE`) and after it
-(:data:`COMPLETE`) run one file at a time; conversion runs once over a whole batch
-(:mod:`recordgen.pipeline.batch`), because one LibreOffice start should serve many documents. A
+(:data:`COMPLETE`) run one file at a time; each document's PDF is asked for as soon as it is
+rendered and collected before it is published (:mod:`recordgen.pipeline.batch`), so LibreOffice
+converts one document while the next is rendered and the one before is recorded. A
 subject access request is answered from the store, so its bundle is made and published
 (:data:`ANSWER_REQUEST`) only once the case files before it in the batch are recorded. A case file
 that issues nothing (money secured, a declined referral) has no version to plan, render or
@@ -36,7 +37,7 @@ from recordgen.cases import CaseFile, canonical_case_ref
 from recordgen.clock import Clock
 from recordgen.dates import date_field, uk_date
 from recordgen.deadlines.tracking import document_clock, start_on_arrival, update_clocks
-from recordgen.documents.convert import Converter, pdfs_of
+from recordgen.documents.convert import Converter, PdfQueue
 from recordgen.documents.publish import PublishedFile
 from recordgen.documents.render import RenderedDocument
 from recordgen.documents.validate import SchemaSet, validate_case_file
@@ -217,18 +218,24 @@ def render(item: WorkItem, services: Services) -> WorkItem:
     return replace(item, rendered=render_version(need(item.plan, "a plan")))
 
 
-def convert(items: Sequence[WorkItem], services: Services) -> list[WorkItem]:
-    """Turn every rendered document of the batch into PDF with one converter call, so one
-    LibreOffice start serves many documents. A conversion fault never loses the Word document: the
-    item goes on without its PDF, and its case file is kept for a retry."""
-    output = services.settings.output
-    documents = {i.claimed.claim_id: (i.plan.file_stem, i.rendered.content) for i in items
-                 if i.plan is not None and i.rendered is not None
-                 and output.wants_pdf(i.plan.case.kind.name)}
-    pdfs, problems = pdfs_of(services.converter, documents)
-    return [replace(i, pdf=pdfs[i.claimed.claim_id]) if i.claimed.claim_id in pdfs
-            else replace(i, pdf_problem=problems[i.claimed.claim_id])
-            if i.claimed.claim_id in problems else i for i in items]
+def ask_for_pdf(item: WorkItem, services: Services, pdfs: PdfQueue[str]) -> None:
+    """Ask for the PDF of a rendered document as soon as it is rendered: a converter that keeps
+    LibreOffice running starts on it at once, while the next file of the batch is rendered;
+    another converts every document of the batch in one call (one LibreOffice start)."""
+    if item.plan is not None and item.rendered is not None \
+            and services.settings.output.wants_pdf(item.plan.case.kind.name):
+        pdfs.ask(item.claimed.claim_id, item.plan.file_stem, item.rendered.content)
+
+
+def convert(item: WorkItem, pdfs: PdfQueue[str]) -> WorkItem:
+    """The PDF asked for by :func:`ask_for_pdf`. A conversion fault never loses the Word document:
+    the item goes on without its PDF, and its case file is kept for a retry."""
+    if item.plan is None or item.rendered is None:
+        return item
+    pdf, problem = pdfs.collect(item.claimed.claim_id)
+    if pdf is not None:
+        return replace(item, pdf=pdf)
+    return item if problem is None else replace(item, pdf_problem=problem)
 
 
 def publish_outputs(item: WorkItem, services: Services) -> WorkItem:

@@ -43,6 +43,7 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
+from recordgen.documents.convert import warm_up
 from recordgen.errors import CannotWatch, InboxError, InboxMissing, InboxNotWritable, SettingsError
 from recordgen.intake.claim import ClaimArea, Claimed, is_inbox_file
 from recordgen.pipeline.inbox import BATCH_SIZE, check_inbox, inbox_files, process_logged
@@ -275,6 +276,7 @@ class Watcher:
     def run(self) -> Counter[str]:
         """Watch until stopped; return how many files had each outcome."""
         check_inbox_usable(self.services.settings)
+        warm_up(self.services.converter)  # kept running between files: a PDF in a tenth of a second
         with self._claim_area() as area, self._events():
             log.info("watching %s: %s", self.inbox, self.options.describe())
             self._warn_if_network_share()
