@@ -9,6 +9,8 @@ import datetime as dt
 import io
 import shutil
 import subprocess
+import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,14 +23,16 @@ from openpyxl import load_workbook
 
 from recordgen.cli import cli
 from recordgen.clock import UK, FixedClock
+from recordgen.documents.publish import publish
 from recordgen.errors import ConverterMissing
 from recordgen.records.case_files import StoredCaseFile, accepted_case_files
 from recordgen.records.rows import SubmissionOutcome, SubmissionRecord
 from recordgen.records.store import SqliteStore
+from recordgen.returns import filing
 from recordgen.returns.build import monitoring_return
 from recordgen.returns.facts import all_case_facts, case_facts, case_facts_of_store
 from recordgen.returns.figures import MonitoringReturn, Result
-from recordgen.returns.filing import file_return
+from recordgen.returns.filing import file_counted, file_return
 from recordgen.returns.period import between, month, quarter
 from recordgen.settings import Returns, Settings
 from returns_fixture import case_file, fill_store, record
@@ -612,3 +616,49 @@ def test_a_case_is_its_worker_s_from_the_day_a_case_file_names_them() -> None:
     assert facts.worker_on(dt.date(2026, 9, 14)) == "Priya Natarajan"
     assert facts.worker_on(dt.date(2026, 9, 15)) == "Tom Reilly"
     assert facts.worker_on(dt.date(2026, 12, 31)) == "Tom Reilly"
+
+
+@pytest.mark.real_clock
+def test_two_filers_of_one_period_over_different_records_get_a_version_each(
+        store: SqliteStore, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two people ask for November's return at the same moment, one before a money-secured record
+    # arrived and one after: each return is filed whole under its own version, none is lost.
+    # Writing a file is slowed, so that both would have chosen a version before either wrote.
+    def slow_publish(*args: Any) -> Any:
+        time.sleep(0.2)
+        return publish(*args)
+
+    monkeypatch.setattr(filing, "publish", slow_publish)
+    before = monitoring_return(store, settings.returns, month("2026-11"), TODAY, quarterly=False)
+    record(store, [case_file("money_secured", "P01", "Priya Natarajan", money_ref="DHP-9",
+                             type="Discretionary Housing Payment", status="awarded",
+                             amount=10.0, decided_on="2026-11-02", applied_on=None)],
+           start=1000)
+    after = monitoring_return(store, settings.returns, month("2026-11"), TODAY, quarterly=False)
+    store.close()
+    start = threading.Barrier(2)
+    filed: dict[str, int] = {}
+    failed: list[BaseException] = []
+
+    def file(name: str, found: MonitoringReturn) -> None:
+        try:
+            with SqliteStore(settings.folders.store, clock=FixedClock(
+                    dt.datetime(2027, 1, 15, 9, 0, tzinfo=UK))) as own:
+                start.wait()
+                filed[name] = file_counted(own, settings, found, "monthly",
+                                           MissingConverter()).version
+        except BaseException as exc:  # reported below
+            failed.append(exc)
+
+    threads = [threading.Thread(target=file, args=pair)
+               for pair in (("before", before), ("after", after))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []
+    assert sorted(filed.values()) == [1, 2]
+    folder = settings.folders.outbox / "_returns"
+    for version in (1, 2):
+        assert (folder / f"2026-11_monthly-return_v{version}_internal.xlsx").is_file()
+    assert run(settings, "verify").exit_code == 0  # every file filed is recorded

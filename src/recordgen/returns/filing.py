@@ -50,6 +50,8 @@ class FilesRecords(HoldsRecords, Protocol):
 
     def audit_entries(self, action: str | None = None) -> list[AuditEntry]: ...
 
+    def transaction(self) -> Any: ...
+
 
 _MOST_VERSIONS = 999
 
@@ -97,34 +99,46 @@ def file_counted(store: FilesRecords, settings: Settings, found: MonitoringRetur
     Word report when that is new."""
     files = return_files(found, settings, kind)
     outbox = settings.folders.outbox
-    for version in range(1, _MOST_VERSIONS + 1):
-        report = render_report(found, settings, kind, version)
-        prefix = f"{found.period.key}_{kind}-return_v{version}_"
-        names = {prefix + part: content
-                 for part, content in {**files, "report.docx": report.content}.items()}
-        filed = {name: read_published(outbox, RETURNS_FOLDER, name) for name in names}
-        if not all(old is None or old == names[name] for name, old in filed.items()):
-            continue
+    # One filer at a time chooses the version and files it (the store's write lock, which every
+    # recordgen sharing the store takes, on one server or several): two asking for the same
+    # period over different records get a version each, never the same name.
+    with store.transaction():
+        for version in range(1, _MOST_VERSIONS + 1):
+            report = render_report(found, settings, kind, version)
+            prefix = f"{found.period.key}_{kind}-return_v{version}_"
+            names = {prefix + part: content
+                     for part, content in {**files, "report.docx": report.content}.items()}
+            filed = {name: read_published(outbox, RETURNS_FOLDER, name) for name in names}
+            if all(old is None or old == names[name] for name, old in filed.items()):
+                break
+        else:
+            raise PublishError(f"{found.period.label} has {_MOST_VERSIONS} versions of its {kind} "
+                               "return already; move the old ones out of the outbox's _returns "
+                               "folder.")
         for name, content in names.items():
             if filed[name] is None:
                 publish(outbox, RETURNS_FOLDER, name, content)
         # Recorded before the PDF is made: a converter that fails leaves no unrecorded file.
         _record(store, found.period, kind, version, names, report.template_sha256)
-        pdf_name = prefix + "report.pdf"
-        if settings.output.wants_pdf(REPORT_KIND):
-            pdf = read_published(outbox, RETURNS_FOLDER, pdf_name)
-            if pdf is None:
-                pdf = _pdf(converter, report.content, prefix + "report")
-                if pdf is not None:
-                    publish(outbox, RETURNS_FOLDER, pdf_name, pdf)
+    pdf_name = prefix + "report.pdf"
+    if settings.output.wants_pdf(REPORT_KIND):
+        pdf = read_published(outbox, RETURNS_FOLDER, pdf_name)
+        if pdf is None:
+            pdf = _pdf(converter, report.content, prefix + "report")
             if pdf is not None:
-                names[pdf_name] = pdf
+                try:
+                    publish(outbox, RETURNS_FOLDER, pdf_name, pdf)
+                except PublishError:  # another filer of this very return made its PDF meanwhile
+                    pdf = read_published(outbox, RETURNS_FOLDER, pdf_name)
+                    if pdf is None:
+                        raise
+        if pdf is not None:
+            names[pdf_name] = pdf
+            with store.transaction():
                 _record(store, found.period, kind, version, {pdf_name: pdf},
                         report.template_sha256)
-        return FiledReturn(found, _relative(names), version,
-                           already_filed=all(old is not None for old in filed.values()))
-    raise PublishError(f"{found.period.label} has {_MOST_VERSIONS} versions of its {kind} "
-                       "return already; move the old ones out of the outbox's _returns folder.")
+    return FiledReturn(found, _relative(names), version,
+                       already_filed=all(old is not None for old in filed.values()))
 
 
 def _pdf(converter: Converter, docx: bytes, stem: str) -> bytes | None:
