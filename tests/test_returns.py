@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import re
 import shutil
 import subprocess
 import threading
@@ -662,3 +664,19 @@ def test_two_filers_of_one_period_over_different_records_get_a_version_each(
     for version in (1, 2):
         assert (folder / f"2026-11_monthly-return_v{version}_internal.xlsx").is_file()
     assert run(settings, "verify").exit_code == 0  # every file filed is recorded
+
+
+def test_each_return_prints_the_seal_written_outside_the_store(
+        store: SqliteStore, settings: Settings) -> None:
+    store.close()
+    filed = run(settings, "report", "quarterly", "--quarter", "2026-Q3")
+    assert filed.exit_code == 0, filed.output
+    printed = re.search(r"The records store's seal after filing it, made at .*?: audit entry "
+                        r"(\d+), (\d+) entries in all, SHA-256 ([0-9a-f]{64})\. Keep this line",
+                        " ".join(filed.output.split()))
+    assert printed is not None, filed.output
+    # The same seal as the one written to the outbox's seal file, which verify checks against.
+    seals = (settings.folders.outbox / ".recordgen-seals").read_text(encoding="utf-8")
+    last = json.loads(seals.splitlines()[-1])
+    assert (str(last["entry"]), str(last["entries"]), last["hash"]) == printed.groups()
+    assert run(settings, "verify").exit_code == 0

@@ -10,6 +10,8 @@ from rich.table import Table
 
 from recordgen.cli.context import clock_of, console, settings_of
 from recordgen.records.case_files import pounds
+from recordgen.records.seal import current_seal
+from recordgen.records.seal import describe as describe_seal
 from recordgen.returns.figures import Unit
 from recordgen.returns.filing import FiledReturn, file_return
 from recordgen.returns.period import Period, between, month, quarter
@@ -46,7 +48,13 @@ def _run(ctx: click.Context, period: Period, quarterly: bool) -> None:
             open_converter(settings) as converter:
         filed = file_return(store, settings, period, today, quarterly=quarterly,
                             converter=converter)
+        seal = current_seal(store)
     _show(filed)
+    if seal is not None:
+        # The witness outside the store: kept with the return, it lets `recordgen verify` show
+        # later that the records the return was counted from were not rewritten.
+        click.echo(f"The records store's seal after filing it, {describe_seal(seal)}. Keep this "
+                   "line with the return.")
 
 
 def _show(filed: FiledReturn) -> None:
