@@ -11,7 +11,7 @@ from recordgen.returns.facts import ReadsByCase, case_facts_of_store
 from recordgen.returns.figures import (
     MonitoringReturn,
     clock_figures,
-    month_counts,
+    month_history,
     monthly_figures,
     quarterly_figures,
     worker_figures,
@@ -48,5 +48,5 @@ def monitoring_return(store: HoldsRecords, settings: Returns, period: Period, to
         clocks=clock_figures(records, period, as_of),
         workers=worker_figures(cases, records, period, as_of),
         kpi_history=history,
-        month_history=tuple(month_counts(cases, m) for m in months_before(period, 12)),
+        month_history=month_history(cases, months_before(period, 12)),
     )

@@ -113,8 +113,9 @@ class CaseFacts:
 
     def gp_registered_on(self, day: dt.date) -> bool | None:
         """Registration with a GP as last recorded on or before ``day``; None: never recorded."""
-        found = [registered for on, registered in self.gp_records if on <= day]
-        return found[-1] if found else None
+        # The records are in date order, one a day.
+        index = bisect.bisect_right(self.gp_records, day, key=lambda record: record[0])
+        return self.gp_records[index - 1][1] if index else None
 
     def worker_on(self, day: dt.date) -> str | None:
         """The support worker named on the case's latest case file about a day on or before
