@@ -4,6 +4,9 @@ calls to count (:func:`monitoring_return`)."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 from recordgen.records.rows import ClockRecord
@@ -33,8 +36,9 @@ def monitoring_return(store: HoldsRecords, settings: Returns, period: Period, to
     "Open" and "overdue" are judged at the end of the period, or on ``today`` when the period has
     not ended yet; the Appendix 1 items are counted when ``quarterly``."""
     as_of = min(period.last, today)
-    cases = list(case_facts_of_store(store))
-    records = store.clocks()
+    with _no_cycle_collection():
+        cases = list(case_facts_of_store(store))
+        records = store.clocks()
     kpis, counts = quarterly_figures(cases, period, settings) if quarterly else ((), ())
     history = tuple((q.key, quarterly_figures(cases, q, settings)[0])
                     for q in quarters_before(period, 4, settings.year_starts_in)) \
@@ -50,3 +54,19 @@ def monitoring_return(store: HoldsRecords, settings: Returns, period: Period, to
         kpi_history=history,
         month_history=month_history(cases, months_before(period, 12)),
     )
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while every case's facts are read: that makes
+    millions of small objects that all live until the return is counted, and the collector's
+    passes over them took a quarter of the time over 200,000 case files. Reading makes no
+    reference cycles, so nothing waits longer to be freed; the collector is restarted after, as
+    it was."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
