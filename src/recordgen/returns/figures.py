@@ -364,9 +364,17 @@ class _DatedClock:
 
 
 def _dated(records: Iterable[ClockRecord]) -> list[_DatedClock]:
-    return [_DatedClock(r, day_of(parse_when(r.started)), day_of(parse_when(r.due)),
-                        day_of(parse_when(r.closed)) if r.closed is not None else None)
-            for r in records]
+    """Each clock with its days, each date or moment read once however many clocks share it."""
+    days: dict[str, dt.date] = {}
+
+    def day(text: str) -> dt.date:
+        found = days.get(text)
+        if found is None:
+            found = days[text] = day_of(parse_when(text))
+        return found
+
+    return [_DatedClock(r, day(r.started), day(r.due), day(r.closed) if r.closed is not None
+                        else None) for r in records]
 
 
 def clock_figures(records: Sequence[ClockRecord], period: Period, as_of: dt.date
@@ -420,14 +428,18 @@ def worker_figures(cases: Sequence[CaseFacts], records: Sequence[ClockRecord], p
     columns = {ClockName.PLAN.value: "plans", ClockName.REVIEW.value: "reviews"}
     for dated in _dated(records):
         record = dated.record
+        column = columns.get(record.clock)
+        due_in_period = column is not None and period.holds(dated.due_on)
+        overdue = record.clock in reported and dated.overdue_on(as_of)
+        if not due_in_period and not overdue:
+            continue  # most clocks: whose they were need not be looked up
         owner = by_ref.get(record.case_ref)
         worker = owner.worker_on(min(dated.due_on, as_of)) if owner else None
-        column = columns.get(record.clock)
-        if column is not None and period.holds(dated.due_on):
+        if due_in_period:
             add(worker, f"{column}_due", record.case_ref)
             if record.met is True and dated.answered_by(as_of):
                 add(worker, f"{column}_on_time", record.case_ref)
-        if record.clock in reported and dated.overdue_on(as_of):
+        if overdue:
             add(worker, "overdue", record.case_ref)
     return tuple(
         WorkerFigures(name, *(tuple(columns.get(key, ())) for key in (
