@@ -88,6 +88,9 @@ class HospitalStay:
     discharged_on: dt.date | None  # None: still in hospital when last recorded
 
 
+_FIRST = operator.itemgetter(0)  # the day of a (day, ...) record
+
+
 @dataclass(frozen=True)
 class CaseFacts:
     """Everything the returns count about one case."""
@@ -115,7 +118,7 @@ class CaseFacts:
     def gp_registered_on(self, day: dt.date) -> bool | None:
         """Registration with a GP as last recorded on or before ``day``; None: never recorded."""
         # The records are in date order, one a day.
-        index = bisect.bisect_right(self.gp_records, day, key=lambda record: record[0])
+        index = bisect.bisect_right(self.gp_records, day, key=_FIRST)
         return self.gp_records[index - 1][1] if index else None
 
     def worker_on(self, day: dt.date) -> str | None:
@@ -124,7 +127,7 @@ class CaseFacts:
         if not self.workers:
             return None
         # The last named on or before the day (workers are in date order), else the first.
-        index = bisect.bisect_right(self.workers, day, key=lambda worker: worker[0])
+        index = bisect.bisect_right(self.workers, day, key=_FIRST)
         return self.workers[max(index, 1) - 1][1]
 
 

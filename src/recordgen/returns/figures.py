@@ -223,9 +223,13 @@ def monthly_figures(cases: Sequence[CaseFacts], period: Period, year_from: dt.da
         Figure("Cases closed", len(closed), Unit.CASES,
                "Spells of support that ended in the period.", tuple(closed)),
     ]
-    for money_type in MONEY_TYPES:
-        awards = [(c.case_ref, m.in_pence) for c in cases for m in c.money
-                  if m.type == money_type and m.status == "awarded" and period.holds(m.decided_on)]
+    awarded: dict[str, list[tuple[str, int]]] = {money_type: [] for money_type in MONEY_TYPES}
+    for case in cases:  # one pass for every type, each type's awards in case order
+        for money in case.money:
+            if money.type in awarded and money.status == "awarded" \
+                    and period.holds(money.decided_on):
+                awarded[money.type].append((case.case_ref, money.in_pence))
+    for money_type, awards in awarded.items():
         found.append(Figure(f"Money secured: {money_type}", sum(p for _, p in awards), Unit.PENCE,
                             f"{money_type} awarded in the period, in pounds.",
                             tuple(ref for ref, _ in awards)))
