@@ -184,6 +184,19 @@ _ENDINGS = ((EXIT_LETTER.name, "leaving_date"), (SUPPORT_ENDED.name, "support_en
             (LEAVER_OUTCOMES.name, "support_ended_on"))
 
 
+def _boundaries() -> dict[str, tuple[tuple[_Order, str], ...]]:
+    """For each kind that starts or ends support, its fields in the order they are read: the one
+    that starts it first (a leaver's outcomes form gives both)."""
+    found: dict[str, tuple[tuple[_Order, str], ...]] = {}
+    for order, pairs in ((_Order.OPENED, _OPENINGS), (_Order.ENDED, _ENDINGS)):
+        for kind, key in pairs:
+            found[kind] = (*found.get(kind, ()), (order, key))
+    return found
+
+
+_BOUNDARIES = _boundaries()  # read once for each case file, not once for each pair
+
+
 def _end_reason(case_file: StoredCaseFile) -> str:
     data = case_file.data
     if case_file.kind == EXIT_LETTER.name:
@@ -203,14 +216,14 @@ def _events(case_files: Sequence[StoredCaseFile]) -> list[_Event]:
             events.append(_Event(referral.decided_on, _Order.DECLINED, REFERRAL.name, -1,
                                  referral))
     for arrived, case_file in enumerate(case_files):
-        for kind, key in _OPENINGS:
-            day = _day(case_file.data, key) if case_file.kind == kind else None
-            if day is not None:
-                events.append(_Event(day, _Order.OPENED, kind, arrived))
-        for kind, key in _ENDINGS:
-            day = _day(case_file.data, key) if case_file.kind == kind else None
-            if day is not None:
-                events.append(_Event(day, _Order.ENDED, kind, arrived,
+        for order, key in _BOUNDARIES.get(case_file.kind, ()):
+            day = _day(case_file.data, key)
+            if day is None:
+                continue
+            if order is _Order.OPENED:
+                events.append(_Event(day, order, case_file.kind, arrived))
+            else:
+                events.append(_Event(day, order, case_file.kind, arrived,
                                      reason=_end_reason(case_file)))
     return _corrected(events)
 

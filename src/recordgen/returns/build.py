@@ -4,6 +4,9 @@ calls to count (:func:`monitoring_return`)."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 from recordgen.records.rows import ClockRecord
@@ -11,7 +14,7 @@ from recordgen.returns.facts import ReadsByCase, case_facts_of_store
 from recordgen.returns.figures import (
     MonitoringReturn,
     clock_figures,
-    month_counts,
+    month_history,
     monthly_figures,
     quarterly_figures,
     worker_figures,
@@ -32,6 +35,12 @@ def monitoring_return(store: HoldsRecords, settings: Returns, period: Period, to
     """Count the return for ``period`` from the store's accepted case files and clocks.
     "Open" and "overdue" are judged at the end of the period, or on ``today`` when the period has
     not ended yet; the Appendix 1 items are counted when ``quarterly``."""
+    with _no_cycle_collection():
+        return _counted(store, settings, period, today, quarterly=quarterly)
+
+
+def _counted(store: HoldsRecords, settings: Returns, period: Period, today: dt.date,
+             *, quarterly: bool) -> MonitoringReturn:
     as_of = min(period.last, today)
     cases = list(case_facts_of_store(store))
     records = store.clocks()
@@ -48,5 +57,21 @@ def monitoring_return(store: HoldsRecords, settings: Returns, period: Period, to
         clocks=clock_figures(records, period, as_of),
         workers=worker_figures(cases, records, period, as_of),
         kpi_history=history,
-        month_history=tuple(month_counts(cases, m) for m in months_before(period, 12)),
+        month_history=month_history(cases, months_before(period, 12)),
     )
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a return is counted: reading every case's
+    facts makes millions of small objects that all live until the count ends (and are then freed
+    as soon as nothing refers to them), and the collector's passes over them took about a third
+    of the time over 200,000 case files. Counting makes no reference cycles, so nothing waits
+    longer to be freed; the collector is restarted after, as it was, even after an error."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

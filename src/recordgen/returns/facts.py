@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -87,6 +88,9 @@ class HospitalStay:
     discharged_on: dt.date | None  # None: still in hospital when last recorded
 
 
+_FIRST = operator.itemgetter(0)  # the day of a (day, ...) record
+
+
 @dataclass(frozen=True)
 class CaseFacts:
     """Everything the returns count about one case."""
@@ -113,8 +117,9 @@ class CaseFacts:
 
     def gp_registered_on(self, day: dt.date) -> bool | None:
         """Registration with a GP as last recorded on or before ``day``; None: never recorded."""
-        found = [registered for on, registered in self.gp_records if on <= day]
-        return found[-1] if found else None
+        # The records are in date order, one a day.
+        index = bisect.bisect_right(self.gp_records, day, key=_FIRST)
+        return self.gp_records[index - 1][1] if index else None
 
     def worker_on(self, day: dt.date) -> str | None:
         """The support worker named on the case's latest case file about a day on or before
@@ -122,7 +127,7 @@ class CaseFacts:
         if not self.workers:
             return None
         # The last named on or before the day (workers are in date order), else the first.
-        index = bisect.bisect_right(self.workers, day, key=lambda worker: worker[0])
+        index = bisect.bisect_right(self.workers, day, key=_FIRST)
         return self.workers[max(index, 1) - 1][1]
 
 
@@ -132,6 +137,7 @@ def case_facts(case_ref: str, case_files: Sequence[StoredCaseFile]) -> CaseFacts
     # Each helper reads only the kinds it counts from (most of a case's files are reviews).
     money = [c for c in case_files if c.kind == MONEY_SECURED.name]
     health = [c for c in case_files if c.kind in (SUPPORT_REVIEW.name, LEAVER_OUTCOMES.name)]
+    hard = [found for found in map(_hard_outcomes, health) if found is not None]
     return CaseFacts(
         case_ref=case_ref,
         spells=spells,
@@ -139,8 +145,8 @@ def case_facts(case_ref: str, case_files: Sequence[StoredCaseFile]) -> CaseFacts
         money=_money(money),
         leavings=_leavings(case_ref, spells,
                            [c for c in health if c.kind == LEAVER_OUTCOMES.name]),
-        gp_records=_gp_records(health),
-        stays=_stays(health),
+        gp_records=_gp_records(hard),
+        stays=_stays(hard),
         workers=_workers(case_files),
     )
 
@@ -199,8 +205,13 @@ def case_facts_of_store(store: ReadsByCase, page: int = PAGE) -> Iterator[CaseFa
 
 
 def _in_order(case_files: list[StoredCaseFile]) -> list[StoredCaseFile]:
-    """As :func:`recordgen.records.case_files.of_submissions` orders them: as they arrived."""
-    return sorted(case_files, key=lambda c: (c.received_at, c.submission_id or 0))
+    """As :func:`recordgen.records.case_files.of_submissions` orders them: as they arrived, by
+    when they were received and then by row. The store gives them by row, and a sort keeps the
+    order of those received at the same moment, so sorting by when received is enough."""
+    return sorted(case_files, key=_RECEIVED)
+
+
+_RECEIVED = operator.attrgetter("received_at")
 
 
 def _money(case_files: Sequence[StoredCaseFile]) -> tuple[Money, ...]:
@@ -259,33 +270,36 @@ def _leavings(case_ref: str, spells: Sequence[Episode],
     return tuple(found)
 
 
-def _hard_outcomes(case_file: StoredCaseFile) -> tuple[dt.date | None, Mapping[str, Any] | None]:
+def _hard_outcomes(case_file: StoredCaseFile
+                   ) -> tuple[dt.date | None, Mapping[str, Any]] | None:
+    """The hard outcomes a review or an outcomes form records, and the day they are recorded for
+    (None: the file gives none); None when it records no hard outcomes."""
     data = case_file.data
     hard = data.get("hard_outcomes")
     if not isinstance(hard, Mapping):
-        return None, None
+        return None
     if case_file.kind == SUPPORT_REVIEW.name:
         return parse_date(data.get("review_date")), hard
     if case_file.kind == LEAVER_OUTCOMES.name:
         return parse_date(data.get("support_ended_on")), hard
-    return None, None
+    return None
 
 
-def _gp_records(case_files: Sequence[StoredCaseFile]) -> tuple[tuple[dt.date, bool], ...]:
+def _gp_records(hard: Sequence[tuple[dt.date | None, Mapping[str, Any]]]
+                ) -> tuple[tuple[dt.date, bool], ...]:
     found: dict[dt.date, bool] = {}
-    for case_file in case_files:  # oldest first: a correction for the same day replaces
-        on, hard = _hard_outcomes(case_file)
-        if on is not None and hard is not None and isinstance(hard.get("registered_with_gp"), bool):
-            found[on] = hard["registered_with_gp"]
+    for on, outcomes in hard:  # oldest first: a correction for the same day replaces
+        if on is not None and isinstance(outcomes.get("registered_with_gp"), bool):
+            found[on] = outcomes["registered_with_gp"]
     return tuple(sorted(found.items()))
 
 
-def _stays(case_files: Sequence[StoredCaseFile]) -> tuple[HospitalStay, ...]:
+def _stays(hard: Sequence[tuple[dt.date | None, Mapping[str, Any]]]
+           ) -> tuple[HospitalStay, ...]:
     """Each admission once, by the day it began; the latest record giving a discharge day wins."""
     found: dict[dt.date, dt.date | None] = {}
-    for case_file in case_files:
-        _, hard = _hard_outcomes(case_file)
-        stays = hard.get("hospital_stays") if hard is not None else None
+    for _, outcomes in hard:
+        stays = outcomes.get("hospital_stays")
         for stay in stays if isinstance(stays, list) else []:
             admitted = parse_date(stay.get("admitted_on")) if isinstance(stay, Mapping) else None
             if admitted is None or not isinstance(stay, Mapping):

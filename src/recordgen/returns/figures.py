@@ -27,6 +27,7 @@ The definitions (the README's table repeats them, with the policy and section):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import statistics
 from collections.abc import Iterable, Sequence
@@ -172,10 +173,23 @@ class MonthCounts:
 
 def month_counts(cases: Sequence[CaseFacts], month: Period) -> MonthCounts:
     """Referrals received and spells closed in ``month``, as :func:`monthly_figures` counts them."""
-    return MonthCounts(f"{month.first:%b %Y}",
-                       sum(1 for c in cases for r in c.referrals
-                           if month.holds(r.received_at.date())),
-                       sum(1 for c in cases for s in c.spells if month.holds(s.closed_on)))
+    return month_history(cases, [month])[0]
+
+
+def month_history(cases: Sequence[CaseFacts], months: Sequence[Period]
+                  ) -> tuple[MonthCounts, ...]:
+    """:func:`month_counts` for each of ``months``, from one pass over the cases: the days
+    referrals were received and spells closed are gathered once, in order, and each month's
+    count is the number of those days it holds."""
+    received = sorted(r.received_at.date() for c in cases for r in c.referrals)
+    closed = sorted(s.closed_on for c in cases for s in c.spells if s.closed_on is not None)
+    return tuple(MonthCounts(f"{m.first:%b %Y}", _days_within(received, m), _days_within(closed, m))
+                 for m in months)
+
+
+def _days_within(days: Sequence[dt.date], period: Period) -> int:
+    """How many of ``days`` (in order) the period holds."""
+    return bisect.bisect_right(days, period.last) - bisect.bisect_left(days, period.first)
 
 
 # --- The Service standard's monthly list --------------------------------------------------------
@@ -209,9 +223,13 @@ def monthly_figures(cases: Sequence[CaseFacts], period: Period, year_from: dt.da
         Figure("Cases closed", len(closed), Unit.CASES,
                "Spells of support that ended in the period.", tuple(closed)),
     ]
-    for money_type in MONEY_TYPES:
-        awards = [(c.case_ref, m.in_pence) for c in cases for m in c.money
-                  if m.type == money_type and m.status == "awarded" and period.holds(m.decided_on)]
+    awarded: dict[str, list[tuple[str, int]]] = {money_type: [] for money_type in MONEY_TYPES}
+    for case in cases:  # one pass for every type, each type's awards in case order
+        for money in case.money:
+            if money.type in awarded and money.status == "awarded" \
+                    and period.holds(money.decided_on):
+                awarded[money.type].append((case.case_ref, money.in_pence))
+    for money_type, awards in awarded.items():
         found.append(Figure(f"Money secured: {money_type}", sum(p for _, p in awards), Unit.PENCE,
                             f"{money_type} awarded in the period, in pounds.",
                             tuple(ref for ref, _ in awards)))
@@ -249,8 +267,9 @@ def quarterly_figures(cases: Sequence[CaseFacts], period: Period, targets: Retur
     occupation_done = refs(lv for lv, f in forms
                            if (f.paid_work_needed and f.paid_work_achieved)
                            or (f.training_needed and f.training_achieved))
-    registered = tuple(c.case_ref for c in supported if c.gp_registered_on(period.last) is True)
-    unrecorded = tuple(c.case_ref for c in supported if c.gp_registered_on(period.last) is None)
+    gp = [(c.case_ref, c.gp_registered_on(period.last)) for c in supported]
+    registered = tuple(ref for ref, on_record in gp if on_record is True)
+    unrecorded = tuple(ref for ref, on_record in gp if on_record is None)
     admitted = tuple(c.case_ref for c in supported
                      if any(period.holds(s.admitted_on) for s in c.stays))
     admissions = [c.case_ref for c in supported for s in c.stays if period.holds(s.admitted_on)]
@@ -330,8 +349,36 @@ def _nights_within(admitted: dt.date, discharged: dt.date | None, period: Period
 REPORTED_CLOCKS = tuple(c for c in ClockName if c is not ClockName.SUPPORT_LIMIT)
 
 
-def _answered_by(record: ClockRecord, day: dt.date) -> bool:
-    return record.closed is not None and day_of(parse_when(record.closed)) <= day
+@dataclass(frozen=True, slots=True)
+class _DatedClock:
+    """A clock with its days read once (a clock in hours falls due on the day of its due moment):
+    the day it started, fell due, and was answered (None: not answered)."""
+
+    record: ClockRecord
+    started_on: dt.date
+    due_on: dt.date
+    closed_on: dt.date | None
+
+    def answered_by(self, day: dt.date) -> bool:
+        return self.closed_on is not None and self.closed_on <= day
+
+    def overdue_on(self, day: dt.date) -> bool:
+        """Started by ``day``, due before it and not answered by it."""
+        return self.due_on < day and not self.answered_by(day) and self.started_on <= day
+
+
+def _dated(records: Iterable[ClockRecord]) -> list[_DatedClock]:
+    """Each clock with its days, each date or moment read once however many clocks share it."""
+    days: dict[str, dt.date] = {}
+
+    def day(text: str) -> dt.date:
+        found = days.get(text)
+        if found is None:
+            found = days[text] = day_of(parse_when(text))
+        return found
+
+    return [_DatedClock(r, day(r.started), day(r.due), day(r.closed) if r.closed is not None
+                        else None) for r in records]
 
 
 def clock_figures(records: Sequence[ClockRecord], period: Period, as_of: dt.date
@@ -342,23 +389,23 @@ def clock_figures(records: Sequence[ClockRecord], period: Period, as_of: dt.date
     A clock falls due on the day it is due (a clock in hours, on the day of its due moment). It was
     met when it was answered in time; it was late when answered after its due date or time; one
     still unanswered at ``as_of`` is counted as still open, not as met or late."""
+    by_clock: dict[str, list[_DatedClock]] = {}
+    for dated in _dated(records):
+        by_clock.setdefault(dated.record.clock, []).append(dated)
     found = []
     for name in REPORTED_CLOCKS:
-        mine = [r for r in records if r.clock == name.value]
-        due = [r for r in mine if period.holds(day_of(parse_when(r.due)))]
-        answered = [r for r in due if _answered_by(r, as_of)]
+        mine = by_clock.get(name.value, [])
+        due = [d for d in mine if period.holds(d.due_on)]
+        answered = [d.record for d in due if d.answered_by(as_of)]
         late = [r for r in answered if r.met is False]
-        overdue = [r for r in mine if day_of(parse_when(r.due)) < as_of
-                   and not _answered_by(r, as_of)
-                   and day_of(parse_when(r.started)) <= as_of]
         found.append(ClockFigures(
             name,
-            fell_due=tuple(r.case_ref for r in due),
+            fell_due=tuple(d.record.case_ref for d in due),
             met=tuple(r.case_ref for r in answered if r.met is True),
             late=tuple(r.case_ref for r in late),
             late_days=tuple(r.working_days_late or 0 for r in late),
-            still_open=tuple(r.case_ref for r in due if not _answered_by(r, as_of)),
-            overdue=tuple(r.case_ref for r in overdue)))
+            still_open=tuple(d.record.case_ref for d in due if not d.answered_by(as_of)),
+            overdue=tuple(d.record.case_ref for d in mine if d.overdue_on(as_of))))
     return tuple(found)
 
 
@@ -381,17 +428,22 @@ def worker_figures(cases: Sequence[CaseFacts], records: Sequence[ClockRecord], p
     for case in cases:
         if case.open_on(period.last):
             add(case.worker_on(period.last), "caseload", case.case_ref)
-    for record in records:
+    reported = {c.value for c in REPORTED_CLOCKS}
+    columns = {ClockName.PLAN.value: "plans", ClockName.REVIEW.value: "reviews"}
+    for dated in _dated(records):
+        record = dated.record
+        column = columns.get(record.clock)
+        due_in_period = column is not None and period.holds(dated.due_on)
+        overdue = record.clock in reported and dated.overdue_on(as_of)
+        if not due_in_period and not overdue:
+            continue  # most clocks: whose they were need not be looked up
         owner = by_ref.get(record.case_ref)
-        due_on = day_of(parse_when(record.due))
-        worker = owner.worker_on(min(due_on, as_of)) if owner else None
-        if period.holds(due_on) and record.clock in (ClockName.PLAN.value, ClockName.REVIEW.value):
-            column = "plans" if record.clock == ClockName.PLAN.value else "reviews"
+        worker = owner.worker_on(min(dated.due_on, as_of)) if owner else None
+        if due_in_period:
             add(worker, f"{column}_due", record.case_ref)
-            if record.met is True and _answered_by(record, as_of):
+            if record.met is True and dated.answered_by(as_of):
                 add(worker, f"{column}_on_time", record.case_ref)
-        if record.clock in {c.value for c in REPORTED_CLOCKS} and due_on < as_of \
-                and not _answered_by(record, as_of) and day_of(parse_when(record.started)) <= as_of:
+        if overdue:
             add(worker, "overdue", record.case_ref)
     return tuple(
         WorkerFigures(name, *(tuple(columns.get(key, ())) for key in (
