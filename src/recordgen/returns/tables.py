@@ -48,6 +48,9 @@ class Table:
     headings: tuple[str, ...]
     formats: tuple[Format, ...]
     rows: tuple[tuple[Cell, ...], ...]
+    # Long words wrap in their cells (definitions); a list to filter (the "Counted" sheets)
+    # keeps each row on one line, its columns as wide as their longest words.
+    wrap: bool = True
 
     @property
     def file_stem(self) -> str:
@@ -162,4 +165,5 @@ def counted_rows(found: MonitoringReturn, copy: Copy) -> list[tuple[str, str, st
 
 def counted_table(found: MonitoringReturn, copy: Copy) -> Table:
     return Table("Counted", ("Table", "Figure", "Case reference"),
-                 (Format.TEXT, Format.TEXT, Format.TEXT), tuple(counted_rows(found, copy)))
+                 (Format.TEXT, Format.TEXT, Format.TEXT), tuple(counted_rows(found, copy)),
+                 wrap=False)
