@@ -1,6 +1,7 @@
-"""The report's charts, drawn with matplotlib (its Agg backend: no screen, no window) as PNG
-bytes: each KPI against its target over the last four quarters, referrals and closures month by
-month over the last year, and each statutory clock met and missed in the period.
+"""The report's charts, drawn with matplotlib as PNG bytes: each KPI against its target over the
+last four quarters, referrals and closures month by month over the last year, and each statutory
+clock met and missed in the period. Drawn with the Agg renderer (no screen, no window) and
+without pyplot, whose figures are shared by the whole process.
 
 The PNG carries no date or time, so the same figures always make the same picture (and the same
 report). A chart shows figures only: no names and no case references.
@@ -10,11 +11,7 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
-
-matplotlib.use("Agg")  # before pyplot is imported: draw to memory, never to a screen
-
-from matplotlib import pyplot
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -25,18 +22,22 @@ _DPI = 150
 _BLUE, _GREY, _RED, _GREEN = "#1F4E79", "#8C8C8C", "#B22222", "#2E7D32"
 
 
+def _drawing() -> tuple[Figure, Axes]:
+    figure = Figure(figsize=_SIZE)
+    return figure, figure.subplots()
+
+
 def _png(figure: Figure) -> bytes:
     out = io.BytesIO()
     figure.tight_layout()
     figure.savefig(out, format="png", dpi=_DPI, metadata={"Software": None})
-    pyplot.close(figure)
     return out.getvalue()
 
 
 def kpi_chart(found: MonitoringReturn) -> bytes:
     """For each KPI with a target, its percentage in each of the last four quarters (a bar, or
     "no leavers" written where there is nothing to count), and the target as a line."""
-    figure, axes = pyplot.subplots(figsize=_SIZE)
+    figure, axes = _drawing()
     quarters = [label for label, _ in found.kpi_history]
     targeted = [k.name for k in (found.kpi_history[-1][1] if found.kpi_history else ())
                 if k.target is not None]
@@ -72,7 +73,7 @@ def _short(name: str) -> str:
 
 def month_chart(found: MonitoringReturn) -> bytes:
     """Referrals received and cases closed in each of the last twelve months."""
-    figure, axes = pyplot.subplots(figsize=_SIZE)
+    figure, axes = _drawing()
     labels = [m.label for m in found.month_history]
     positions = range(len(labels))
     axes.bar([p - 0.2 for p in positions], [m.referrals for m in found.month_history], 0.4,
@@ -88,7 +89,7 @@ def month_chart(found: MonitoringReturn) -> bytes:
 
 def clocks_chart(found: MonitoringReturn) -> bytes:
     """For each statutory clock that fell due in the period: met, late, not answered by the end."""
-    figure, axes = pyplot.subplots(figsize=_SIZE)
+    figure, axes = _drawing()
     shown = [c for c in found.clocks if c.fell_due] or list(found.clocks)
     names = [c.clock.description for c in shown]
     met = [len(c.met) for c in shown]

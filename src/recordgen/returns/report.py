@@ -6,12 +6,12 @@ charts put in as images.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from recordgen.documents.render import RenderedDocument, render_document
 from recordgen.documents.template_check import REPORT_TEMPLATE
 from recordgen.records.case_files import pounds
-from recordgen.returns.charts import charts
 from recordgen.returns.figures import Figure, MonitoringReturn, Unit
 from recordgen.settings import Settings
 
@@ -52,8 +52,17 @@ def report_context(found: MonitoringReturn, settings: Settings, kind: str,
     }
 
 
-def render_report(found: MonitoringReturn, settings: Settings, kind: str,
-                  version: int) -> RenderedDocument:
-    """The Word report of a return, with its charts."""
+def report_charts(found: MonitoringReturn) -> dict[str, bytes]:
+    """The report's charts, as PNG pictures by the names its template uses. matplotlib is
+    imported here, when a report is drawn, not whenever recordgen starts (it took half a second
+    of every command's start)."""
+    from recordgen.returns.charts import charts
+
+    return charts(found)
+
+
+def render_report(found: MonitoringReturn, settings: Settings, kind: str, version: int,
+                  pictures: Mapping[str, bytes]) -> RenderedDocument:
+    """The Word report of a return, with its charts (:func:`report_charts`)."""
     return render_document(settings.folders.templates / REPORT_TEMPLATE,
-                           report_context(found, settings, kind, version), images=charts(found))
+                           report_context(found, settings, kind, version), images=pictures)
