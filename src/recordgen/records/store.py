@@ -713,7 +713,11 @@ def _connect(path: Path) -> sqlite3.Connection:
     when another connection is looking at it; such a failure is retried until WAIT_SECONDS."""
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
-        db = sqlite3.connect(path, isolation_level=None, timeout=WAIT_SECONDS)
+        # A store is used by one thread at a time, but not always by the thread that opened it:
+        # counting a return reads its next page in a helper thread while the page before is
+        # counted (returns/facts.py), and nothing else uses the store meanwhile.
+        db = sqlite3.connect(path, isolation_level=None, timeout=WAIT_SECONDS,
+                             check_same_thread=False)
         try:
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
