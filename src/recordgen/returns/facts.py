@@ -193,7 +193,8 @@ def case_facts_of_store(store: ReadsByCase, page: int = PAGE) -> list[CaseFacts]
 
     The next page is read in a helper thread while the facts of the page before are worked out
     here: the database finds a page's rows without holding Python's lock, so on a machine with
-    two cores the reading and the counting overlap (a second off 4.7 over 200,000 case files).
+    two cores the reading and the counting overlap (about a second of 4.7 over 200,000 case
+    files, when the second core is free).
     The store is still used by one thread at a time: the helper reads a page only after the
     page before it is in hand, nothing else uses the store until this returns, and an error
     reading any page is raised here, after which no other page is read."""
