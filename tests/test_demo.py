@@ -7,6 +7,7 @@ import datetime as dt
 import importlib.util
 import json
 import re
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +20,7 @@ from recordgen.deadlines.due import run_notes
 from recordgen.kinds import KINDS, Answer
 from recordgen.pipeline.inbox import process_inbox
 from recordgen.services import open_services
+from recordgen.settings import load_settings
 
 from conftest import REPO, make_settings
 from docx_text import docx_text
@@ -88,3 +90,18 @@ def test_dates_in_words_and_iso_dates_move_together() -> None:
     assert moved == {"on": "2026-11-23", "at": "2026-11-26T02:20",
                      "note": "A visit on 4 December 2026, ref THS-2026-0142.",
                      "list": ["2027-01-07"], "count": 3}
+
+
+
+def test_a_fresh_checkout_ships_no_outbox_so_the_demo_s_first_run_is_a_first_run() -> None:
+    """recordgen refuses to start a new records store beside an outbox that holds anything (a
+    store gone missing must not silently start again), so a placeholder shipped in the outbox
+    made `./scripts/demo` stop at once on a fresh checkout."""
+    listed = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z"], capture_output=True,
+                            check=False)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout: what it ships cannot be listed")
+    outbox = load_settings(REPO / "recordgen.toml").folders.outbox.resolve()
+    shipped = [name for name in listed.stdout.decode().split("\0")
+               if name and (REPO / name).resolve().is_relative_to(outbox)]
+    assert shipped == []
