@@ -408,6 +408,18 @@ def test_the_watchers_note_of_its_last_look_is_read_back(tmp_path: Path) -> None
     assert len(read_looks(notes_folder(settings.folders.inbox))) == 1
 
 
+def test_the_notes_are_written_for_the_service_account_and_leave_nothing_half_written(
+        tmp_path: Path) -> None:
+    config = shared_folder(tmp_path)
+    settings = load_settings(config)
+    notes = notes_folder(settings.folders.inbox)
+    note_watcher(settings, MORNING)
+    note_results(notes, [_Result("a.json", "held", "THS-1", "disk full")], MORNING)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in notes.iterdir()}
+    assert modes == {"look-watch-housing-srv1.json": 0o640, "held.json": 0o600}
+    assert stat.S_IMODE(notes.stat().st_mode) == 0o700
+
+
 def test_only_the_soonest_open_clocks_are_counted_out_and_ties_are_kept() -> None:
     clocks = [ClockRecord(f"THS-{n}", "review", "support_plan", "2026-01-01",
                           f"2027-{1 + n % 12:02d}-{1 + n % 28:02d}") for n in range(500)]
