@@ -317,6 +317,16 @@ def test_why_a_file_is_held_is_kept_without_its_name_and_forgotten_when_it_is_se
     assert read_reasons(work) == {}
 
 
+def test_a_held_note_with_a_moment_without_its_offset_is_passed_over(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "held.json").write_text(json.dumps({"old.json": {
+        "case_ref": "THS-0", "reason": "x", "at": "2026-11-23T09:00:00"}}), encoding="utf-8")
+    assert read_reasons(work) == {}
+    note_results(work, [_Result("new.json", "held", "THS-1", "disk full")], MORNING)
+    assert list(read_reasons(work)) == ["new.json"]
+
+
 # --- the rejection notes ------------------------------------------------------------------------
 
 

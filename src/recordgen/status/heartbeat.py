@@ -143,9 +143,9 @@ def _read_note(folder: int, name: str) -> Look | None:
         return Look(
             command=Command(raw["command"]),
             host=str(raw["host"])[:100],
-            looked_at=_moment(raw["looked_at"]),
-            started_at=_moment(raw["started_at"]),
-            stopped_at=_moment(stopped) if stopped else None,
+            looked_at=moment_with_offset(raw["looked_at"]),
+            started_at=moment_with_offset(raw["started_at"]),
+            stopped_at=moment_with_offset(stopped) if stopped else None,
             stop_reason=str(raw.get("stop_reason") or "")[:100],
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -153,7 +153,8 @@ def _read_note(folder: int, name: str) -> Look | None:
         return None
 
 
-def _moment(value: object) -> dt.datetime:
+def moment_with_offset(value: object) -> dt.datetime:
+    """A moment as a note keeps it (ISO 8601 with its offset); ValueError for anything else."""
     moment = dt.datetime.fromisoformat(str(value))
     if moment.tzinfo is None:
         raise ValueError("a moment without its offset")

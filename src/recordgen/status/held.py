@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from recordgen import permissions
-from recordgen.status.heartbeat import write_whole
+from recordgen.status.heartbeat import moment_with_offset, write_whole
 
 NOTE_NAME = "held.json"
 _NOTE_BYTES = 1 << 20
@@ -95,7 +95,7 @@ def read_reasons(notes: Path) -> Mapping[str, HeldReason]:
                 reasons[str(name)] = HeldReason(
                     case_ref if isinstance(case_ref, str) else None,
                     str(entry["reason"])[:_REASON_CHARACTERS],
-                    dt.datetime.fromisoformat(str(entry["at"])))
+                    moment_with_offset(entry["at"]))
     return reasons
 
 
