@@ -430,6 +430,19 @@ def test_the_notes_are_written_for_the_service_account_and_leave_nothing_half_wr
     assert stat.S_IMODE(notes.stat().st_mode) == 0o700
 
 
+def test_process_notes_its_look_only_when_it_looked_at_the_whole_inbox(tmp_path: Path) -> None:
+    config = shared_folder(tmp_path)
+    notes = notes_folder(load_settings(config).folders.inbox)
+    letter = config.parent / "inbox" / "letter.json"
+    letter.write_text(json.dumps(example("exit_letter")), encoding="utf-8")
+    assert run(config, "process", str(letter)).exit_code == 0
+    assert read_looks(notes) == []
+    assert "Produced today (1)" in page_text(config)
+    run(config, "process")
+    assert [(look.command, look.looked_at) for look in read_looks(notes)] == [
+        (Command.PROCESS, MORNING)]
+
+
 def test_only_the_soonest_open_clocks_are_counted_out_and_ties_are_kept() -> None:
     clocks = [ClockRecord(f"THS-{n}", "review", "support_plan", "2026-01-01",
                           f"2027-{1 + n % 12:02d}-{1 + n % 28:02d}") for n in range(500)]
