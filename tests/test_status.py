@@ -374,6 +374,22 @@ def test_a_page_that_cannot_be_written_is_logged_once_and_processing_goes_on(
                         "tried again after the next batch."]
 
 
+def test_a_page_written_again_after_failing_is_logged_once_more(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    config = shared_folder(tmp_path, '[status]\npage = "not mounted/status.html"\n')
+    settings = load_settings(config)
+    board = StatusBoard(settings, None, FixedClock(MORNING), Command.WATCH)  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO, logger="recordgen"):
+        board.refresh()
+        board.refresh()
+        settings.status_page.parent.mkdir()
+        board.refresh()
+        board.refresh()
+    assert [r.levelname for r in caplog.records] == ["WARNING", "INFO"]
+    assert caplog.records[1].getMessage() == "The status page can be written again."
+    assert "recordgen status" in settings.status_page.read_text(encoding="utf-8")
+
+
 def test_a_link_in_the_pages_place_is_replaced_not_followed(tmp_path: Path) -> None:
     config = shared_folder(tmp_path)
     target = tmp_path / "elsewhere.html"
