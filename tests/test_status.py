@@ -317,6 +317,16 @@ def test_why_a_file_is_held_is_kept_without_its_name_and_forgotten_when_it_is_se
     assert read_reasons(work) == {}
 
 
+def test_a_held_note_with_a_moment_without_its_offset_is_passed_over(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "held.json").write_text(json.dumps({"old.json": {
+        "case_ref": "THS-0", "reason": "x", "at": "2026-11-23T09:00:00"}}), encoding="utf-8")
+    assert read_reasons(work) == {}
+    note_results(work, [_Result("new.json", "held", "THS-1", "disk full")], MORNING)
+    assert list(read_reasons(work)) == ["new.json"]
+
+
 # --- the rejection notes ------------------------------------------------------------------------
 
 
@@ -364,6 +374,22 @@ def test_a_page_that_cannot_be_written_is_logged_once_and_processing_goes_on(
                         "tried again after the next batch."]
 
 
+def test_a_page_written_again_after_failing_is_logged_once_more(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    config = shared_folder(tmp_path, '[status]\npage = "not mounted/status.html"\n')
+    settings = load_settings(config)
+    board = StatusBoard(settings, None, FixedClock(MORNING), Command.WATCH)  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO, logger="recordgen"):
+        board.refresh()
+        board.refresh()
+        settings.status_page.parent.mkdir()
+        board.refresh()
+        board.refresh()
+    assert [r.levelname for r in caplog.records] == ["WARNING", "INFO"]
+    assert caplog.records[1].getMessage() == "The status page can be written again."
+    assert "recordgen status" in settings.status_page.read_text(encoding="utf-8")
+
+
 def test_a_link_in_the_pages_place_is_replaced_not_followed(tmp_path: Path) -> None:
     config = shared_folder(tmp_path)
     target = tmp_path / "elsewhere.html"
@@ -406,6 +432,31 @@ def test_the_watchers_note_of_its_last_look_is_read_back(tmp_path: Path) -> None
     assert (look.host, look.looked_at, look.stopped_at) == ("srv/with odd:name", MORNING, None)
     (notes_folder(settings.folders.inbox) / "look-watch-broken.json").write_text("{not json")
     assert len(read_looks(notes_folder(settings.folders.inbox))) == 1
+
+
+def test_the_notes_are_written_for_the_service_account_and_leave_nothing_half_written(
+        tmp_path: Path) -> None:
+    config = shared_folder(tmp_path)
+    settings = load_settings(config)
+    notes = notes_folder(settings.folders.inbox)
+    note_watcher(settings, MORNING)
+    note_results(notes, [_Result("a.json", "held", "THS-1", "disk full")], MORNING)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in notes.iterdir()}
+    assert modes == {"look-watch-housing-srv1.json": 0o640, "held.json": 0o600}
+    assert stat.S_IMODE(notes.stat().st_mode) == 0o700
+
+
+def test_process_notes_its_look_only_when_it_looked_at_the_whole_inbox(tmp_path: Path) -> None:
+    config = shared_folder(tmp_path)
+    notes = notes_folder(load_settings(config).folders.inbox)
+    letter = config.parent / "inbox" / "letter.json"
+    letter.write_text(json.dumps(example("exit_letter")), encoding="utf-8")
+    assert run(config, "process", str(letter)).exit_code == 0
+    assert read_looks(notes) == []
+    assert "Produced today (1)" in page_text(config)
+    run(config, "process")
+    assert [(look.command, look.looked_at) for look in read_looks(notes)] == [
+        (Command.PROCESS, MORNING)]
 
 
 def test_only_the_soonest_open_clocks_are_counted_out_and_ties_are_kept() -> None:

@@ -7,10 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,19 +17,12 @@ from recordgen.services import open_services
 from recordgen.settings import Settings
 from recordgen.status.board import StatusBoard
 from recordgen.status.heartbeat import Command, notes_folder, read_looks
+from test_watch import wait_for
 
 from conftest import example, make_settings
 
 # A real watcher in a thread, waited on with the real clock.
 pytestmark = pytest.mark.real_clock
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.05)
 
 
 class Watching(threading.Thread):
@@ -68,13 +58,9 @@ class Watching(threading.Thread):
             raise self.error
 
 
-def settings_for(tmp_path: Path, **sections: Any) -> Settings:
-    return make_settings(tmp_path, **sections)
-
-
 def test_the_watcher_writes_the_page_after_a_batch_and_every_interval_and_when_it_stops(
         tmp_path: Path) -> None:
-    settings = settings_for(tmp_path)
+    settings = make_settings(tmp_path)
     page = settings.status_page
     thread = Watching(settings, refresh=0.5)
     thread.start()
@@ -101,7 +87,7 @@ def test_the_watcher_writes_the_page_after_a_batch_and_every_interval_and_when_i
 
 def test_a_page_that_cannot_be_written_never_stops_the_watcher(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    settings = settings_for(tmp_path, status={"page": str(tmp_path / "gone" / "status.html")})
+    settings = make_settings(tmp_path, status={"page": str(tmp_path / "gone" / "status.html")})
     thread = Watching(settings, refresh=0.2)
     with caplog.at_level(logging.INFO, logger="recordgen"):
         thread.start()

@@ -10,10 +10,7 @@ renamed over it, so a reader never sees half a page.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import secrets
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -23,7 +20,14 @@ from recordgen.clock import Clock
 from recordgen.records.store import Store
 from recordgen.settings import Settings
 from recordgen.status.facts import StatusReport, gather
-from recordgen.status.heartbeat import Command, Look, notes_folder, this_host, write_look
+from recordgen.status.heartbeat import (
+    Command,
+    Look,
+    notes_folder,
+    this_host,
+    write_look,
+    write_whole,
+)
 from recordgen.status.held import FileResult, note_results
 from recordgen.status.page import render_page
 
@@ -34,29 +38,13 @@ REFRESH_SECONDS = 60.0  # the page is written at least this often by a running w
 PAGE_SHARE_LIMIT = 10.0
 LOOK_SECONDS = 10.0  # a look is noted at most this often (polling may look every second)
 PAGE_MODE = permissions.GROUP_READABLE  # staff read it; never everyone
-_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 def write_page(page: Path, html: str) -> None:
     """Write the page whole: to a hidden temporary name in its folder, flushed, then renamed over
     the page (a link in its place is replaced, never followed). Raises OSError."""
-    folder = os.open(page.parent, _FOLDER)
-    try:
-        temporary = f".{page.name}.{secrets.token_hex(4)}.tmp"
-        descriptor = os.open(temporary, _NEW, PAGE_MODE, dir_fd=folder)
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(html.encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.rename(temporary, page.name, src_dir_fd=folder, dst_dir_fd=folder)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary, dir_fd=folder)
-            raise
-    finally:
-        os.close(folder)
+    write_whole(page.parent, page.name, html.encode("utf-8"), PAGE_MODE, through_link=True,
+                fsync=True)
 
 
 class StatusBoard:

@@ -189,7 +189,7 @@ def held_files(work: Path, reasons: Mapping[str, HeldReason], now: dt.datetime,
                 continue  # not a folder (a note), or a link: not a worker's
             try:
                 for name in _names(folder):
-                    if name == ".lock" or name.startswith("."):
+                    if name.startswith("."):  # the lock, a copy being made
                         continue
                     found.append(_held(name, reasons, now, in_hand_for))
             finally:

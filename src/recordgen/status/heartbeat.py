@@ -83,21 +83,33 @@ def write_look(notes: Path, look: Look) -> None:
     """Write ``look`` as its server's note in the notes folder, replacing the last one. Raises
     OSError if it cannot (the caller logs it: a note is never worth stopping for)."""
     notes.mkdir(mode=permissions.PRIVATE_FOLDER, exist_ok=True)
-    folder = os.open(notes, _FOLDER)
+    write_whole(notes, _file_name(look.command, look.host), json.dumps(look.as_json()).encode(),
+                permissions.GROUP_READABLE)
+
+
+def write_whole(folder: Path, name: str, content: bytes, mode: int, *,
+                through_link: bool = False, fsync: bool = False) -> None:
+    """Write ``content`` as ``name`` in ``folder`` whole: to a hidden temporary name beside it,
+    then renamed over it (a link in its place is replaced, never followed), so a reader never sees
+    half of it. ``folder`` itself may be a link only if ``through_link``. Raises OSError."""
+    folder_flags = _FOLDER & ~os.O_NOFOLLOW if through_link else _FOLDER
+    directory = os.open(folder, folder_flags)
     try:
-        name = _file_name(look.command, look.host)
-        temporary = f".tmp-{secrets.token_hex(4)}{name}"
-        descriptor = os.open(temporary, _NEW, permissions.GROUP_READABLE, dir_fd=folder)
+        temporary = f".{name}.{secrets.token_hex(4)}.tmp"
+        descriptor = os.open(temporary, _NEW, mode, dir_fd=directory)
         try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                json.dump(look.as_json(), handle)
-            os.rename(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(content)
+                if fsync:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            os.rename(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
         except BaseException:
             with contextlib.suppress(OSError):
-                os.unlink(temporary, dir_fd=folder)
+                os.unlink(temporary, dir_fd=directory)
             raise
     finally:
-        os.close(folder)
+        os.close(directory)
 
 
 def read_looks(notes: Path) -> list[Look]:
@@ -131,9 +143,9 @@ def _read_note(folder: int, name: str) -> Look | None:
         return Look(
             command=Command(raw["command"]),
             host=str(raw["host"])[:100],
-            looked_at=_moment(raw["looked_at"]),
-            started_at=_moment(raw["started_at"]),
-            stopped_at=_moment(stopped) if stopped else None,
+            looked_at=moment_with_offset(raw["looked_at"]),
+            started_at=moment_with_offset(raw["started_at"]),
+            stopped_at=moment_with_offset(stopped) if stopped else None,
             stop_reason=str(raw.get("stop_reason") or "")[:100],
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -141,7 +153,8 @@ def _read_note(folder: int, name: str) -> Look | None:
         return None
 
 
-def _moment(value: object) -> dt.datetime:
+def moment_with_offset(value: object) -> dt.datetime:
+    """A moment as a note keeps it (ISO 8601 with its offset); ValueError for anything else."""
     moment = dt.datetime.fromisoformat(str(value))
     if moment.tzinfo is None:
         raise ValueError("a moment without its offset")

@@ -14,20 +14,19 @@ import contextlib
 import datetime as dt
 import json
 import os
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from recordgen import permissions
+from recordgen.status.heartbeat import moment_with_offset, write_whole
 
 NOTE_NAME = "held.json"
 _NOTE_BYTES = 1 << 20
 _MAX_REASONS = 500  # the newest are kept; a reason is at most a few hundred characters
 _REASON_CHARACTERS = 600
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class FileResult(Protocol):
@@ -96,23 +95,11 @@ def read_reasons(notes: Path) -> Mapping[str, HeldReason]:
                 reasons[str(name)] = HeldReason(
                     case_ref if isinstance(case_ref, str) else None,
                     str(entry["reason"])[:_REASON_CHARACTERS],
-                    dt.datetime.fromisoformat(str(entry["at"])))
+                    moment_with_offset(entry["at"]))
     return reasons
 
 
 def _write(notes: Path, content: Mapping[str, object]) -> None:
     notes.mkdir(mode=permissions.PRIVATE_FOLDER, exist_ok=True)
-    folder = os.open(notes, _FOLDER)
-    try:
-        temporary = f".tmp-{secrets.token_hex(4)}{NOTE_NAME}"
-        descriptor = os.open(temporary, _NEW, permissions.PRIVATE_FILE, dir_fd=folder)
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                json.dump(content, handle, ensure_ascii=False)
-            os.rename(temporary, NOTE_NAME, src_dir_fd=folder, dst_dir_fd=folder)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary, dir_fd=folder)
-            raise
-    finally:
-        os.close(folder)
+    write_whole(notes, NOTE_NAME, json.dumps(content, ensure_ascii=False).encode("utf-8"),
+                permissions.PRIVATE_FILE)
