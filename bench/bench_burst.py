@@ -34,25 +34,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from harness import REPO, write_settings
+
 RESULTS = Path(__file__).parent / "results" / "burst.json"
 RECORDGEN = [sys.executable, "-m", "recordgen"]
 KINDS = ("needs_assessment", "support_plan", "exit_letter", "serious_incident")
 GOAL = 0.9
-
-
-def write_settings(folder: Path, *, pdf: bool, processes: int) -> Path:
-    path = folder / "recordgen.toml"
-    path.write_text(
-        '[folders]\ninbox = "inbox"\noutbox = "outbox"\nrejected = "rejected"\n'
-        'store = "var/store.sqlite3"\n'
-        f"templates = {json.dumps(str(REPO / 'templates'))}\n"
-        f"schemas = {json.dumps(str(REPO / 'schemas'))}\n"
-        f"[output]\npdf = {'true' if pdf else 'false'}\nconversion_processes = {processes}\n",
-        encoding="utf-8",
-    )
-    (folder / "inbox").mkdir()
-    return path
 
 
 def drop_files(inbox: Path, count: int) -> None:
@@ -73,7 +60,8 @@ def pinned(cores: int) -> list[str]:
 def run_recordgen(files: int, *, pdf: bool, cores: int) -> tuple[float, Path]:
     """Seconds for ``recordgen process`` over ``files`` fresh case files, and the folder."""
     folder = Path(tempfile.mkdtemp(prefix="recordgen-bench-burst-"))
-    config = write_settings(folder, pdf=pdf, processes=cores)
+    config = write_settings(folder, f"[output]\npdf = {'true' if pdf else 'false'}\n"
+                                    f"conversion_processes = {cores}\n")
     drop_files(folder / "inbox", files)
     started = time.perf_counter()
     done = subprocess.run([*pinned(cores), *RECORDGEN, "--config", str(config), "process"],

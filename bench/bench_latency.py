@@ -21,46 +21,17 @@ import os
 import platform
 import random
 import signal
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from harness import REPO, start_watcher, summary, write_settings
+
 RESULTS = Path(__file__).parent / "results" / "latency.json"
 sys.path.insert(0, str(REPO / "src"))
 KINDS = ("exit_letter", "support_plan", "needs_assessment", "serious_incident")
 GOAL_P50, GOAL_P95 = 0.35, 0.6
-
-
-def write_settings(folder: Path) -> Path:
-    path = folder / "recordgen.toml"
-    path.write_text(
-        '[folders]\ninbox = "inbox"\noutbox = "outbox"\nrejected = "rejected"\n'
-        'store = "var/store.sqlite3"\n'
-        f"templates = {json.dumps(str(REPO / 'templates'))}\n"
-        f"schemas = {json.dumps(str(REPO / 'schemas'))}\n"
-        "[output]\npdf = true\n",
-        encoding="utf-8",
-    )
-    (folder / "inbox").mkdir()
-    (folder / "staging").mkdir()
-    return path
-
-
-def start_watcher(config: Path, log_path: Path) -> subprocess.Popen[bytes]:
-    with log_path.open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "recordgen", "--config", str(config),
-                                    "watch"], stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while "watching" not in log_path.read_text(encoding="utf-8", errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"the watcher did not start:\n{log_path.read_text()}")
-        time.sleep(0.05)
-    return process
 
 
 def wait_for_pdf(case_folder: Path, timeout: float = 60.0) -> Path:
@@ -77,13 +48,6 @@ def wait_for_pdf(case_folder: Path, timeout: float = 60.0) -> Path:
         time.sleep(0.002)
 
 
-def summary(values: list[float]) -> dict[str, Any]:
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
-    return {"p50": round(statistics.median(values), 4), "p95": round(cuts[94], 4),
-            "mean": round(statistics.fmean(values), 4), "min": round(min(values), 4),
-            "max": round(max(values), 4)}
-
-
 def main() -> None:
     from recordgen.documents.warm import WarmConverter
 
@@ -98,7 +62,9 @@ def main() -> None:
     limits: list[float] = []
     with tempfile.TemporaryDirectory(prefix="recordgen-bench-latency-") as name:
         folder = Path(name)
-        watcher = start_watcher(write_settings(folder), folder / "watch.log")
+        config = write_settings(folder, "[output]\npdf = true\n", staging=True)
+        watcher = start_watcher([sys.executable, "-m", "recordgen", "--config", str(config),
+                                 "watch"], folder / "watch.log")
         limit = WarmConverter(processes=1, timeout_seconds=60)
         limit.warm_up()
         try:

@@ -177,16 +177,16 @@ def main() -> None:
         data_file.write_text(json.dumps(data(), ensure_ascii=False), encoding="utf-8")
         (folder / "render.js").write_text(NODE_RENDER, encoding="utf-8")
         (folder / "render.py").write_text(PYTHON_RENDER, encoding="utf-8")
-        n = str(args.documents)
-        engines = {
-            "recordgen": [sys.executable, "render.py", "recordgen", str(jinja_template),
-                          str(data_file), n],
-            "docxtemplater": ["node", "render.js", str(docxtemplater_template), str(data_file), n],
-            "docxtpl": [sys.executable, "render.py", "docxtpl", str(jinja_template),
-                        str(data_file), str(max(20, args.documents // 10))],
-        }
         counts = {"recordgen": args.documents, "docxtemplater": args.documents,
                   "docxtpl": max(20, args.documents // 10)}
+        engines = {
+            "recordgen": [sys.executable, "render.py", "recordgen", str(jinja_template),
+                          str(data_file), str(counts["recordgen"])],
+            "docxtemplater": ["node", "render.js", str(docxtemplater_template), str(data_file),
+                              str(counts["docxtemplater"])],
+            "docxtpl": [sys.executable, "render.py", "docxtpl", str(jinja_template),
+                        str(data_file), str(counts["docxtpl"])],
+        }
         seconds: dict[str, dict[int, list[float]]] = {e: {1: [], 2: []} for e in engines}
         for number in range(args.rounds):
             for engine, command in engines.items():

@@ -22,26 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from harness import REPO, write_settings
+
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "src"))
 
-from pg_cluster import Cluster, start_cluster  # noqa: E402
-from shared_store_harness import HOSTS, config_for, drop, start_watcher  # noqa: E402
-
-
-def sqlite_config(root: Path) -> Path:
-    path = root / "recordgen.toml"
-    path.write_text(
-        '[folders]\ninbox = "inbox"\noutbox = "outbox"\nrejected = "rejected"\n'
-        'store = "var/store.sqlite3"\n'
-        f"templates = {json.dumps(str(REPO / 'templates'))}\n"
-        f"schemas = {json.dumps(str(REPO / 'schemas'))}\n"
-        "[output]\npdf = false\n"
-        "[watch]\nsettle_seconds = 0.2\npoll_seconds = 0\nrescan_seconds = 5\n",
-        encoding="utf-8")
-    (root / "inbox").mkdir(exist_ok=True)
-    return path
+from pg_cluster import Cluster, start_cluster
+from shared_store_harness import HOSTS, config_for, drop, start_watcher
 
 
 def recorded(root: Path, cluster: Cluster | None, database: str) -> int:
@@ -61,7 +48,8 @@ def measure(files: int, watchers: int, cluster: Cluster | None, database: str) -
     with tempfile.TemporaryDirectory(prefix="recordgen-bench-") as folder:
         root = Path(folder)
         if cluster is None:
-            config = sqlite_config(root)
+            config = write_settings(root, "[output]\npdf = false\n[watch]\nsettle_seconds = 0.2\n"
+                                          "poll_seconds = 0\nrescan_seconds = 5\n")
         else:
             config = config_for(root, cluster.url(database), cluster.password, rescan=5)
         running = [start_watcher(config, HOSTS[n], root / f"watch-{n}.log")

@@ -26,14 +26,14 @@ import random
 import re
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from harness import REPO, start_watcher, summary, write_settings
+
 RESULTS = Path(__file__).parent / "results" / "watch.json"
 EXAMPLE = REPO / "examples" / "2026-11-19_THS-2026-0097_serious_incident.json"
 RUN_WATCH = (
@@ -44,34 +44,6 @@ RUN_WATCH = (
     "cli(prog_name='recordgen')\n"
 )
 GOAL_SECONDS = 0.5  # plus the settle time: native p50 for a renamed-in file
-
-
-def write_settings(folder: Path, settle: float, poll: float) -> Path:
-    path = folder / "recordgen.toml"
-    path.write_text(
-        '[folders]\ninbox = "inbox"\noutbox = "outbox"\nrejected = "rejected"\n'
-        'store = "var/store.sqlite3"\n'
-        f"templates = {json.dumps(str(REPO / 'templates'))}\n"
-        f"schemas = {json.dumps(str(REPO / 'schemas'))}\n"
-        "[output]\npdf = false\n"
-        f"[watch]\nsettle_seconds = {settle}\npoll_seconds = {poll}\nrescan_seconds = 60\n",
-        encoding="utf-8",
-    )
-    (folder / "inbox").mkdir()
-    (folder / "staging").mkdir()
-    return path
-
-
-def start_watcher(config: Path, log_path: Path) -> subprocess.Popen[bytes]:
-    with log_path.open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-c", RUN_WATCH, "--config", str(config),
-                                    "watch"], stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while "watching" not in log_path.read_text(encoding="utf-8", errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"the watcher did not start:\n{log_path.read_text()}")
-        time.sleep(0.05)
-    return process
 
 
 def drop(folder: Path, number: int, how: str) -> tuple[str, float]:
@@ -108,7 +80,11 @@ def measure(mode: str, poll: float, settle: float, files: int, rng: random.Rando
         with tempfile.TemporaryDirectory(prefix="recordgen-bench-watch-") as name:
             folder = Path(name)
             log_path = folder / "watch.log"
-            process = start_watcher(write_settings(folder, settle, poll), log_path)
+            config = write_settings(folder, "[output]\npdf = false\n"
+                                    f"[watch]\nsettle_seconds = {settle}\npoll_seconds = {poll}\n"
+                                    "rescan_seconds = 60\n", staging=True)
+            process = start_watcher([sys.executable, "-c", RUN_WATCH, "--config", str(config),
+                                     "watch"], log_path)
             latencies = []
             try:
                 for number in range(files):
@@ -127,12 +103,9 @@ def measure(mode: str, poll: float, settle: float, files: int, rng: random.Rando
 
 def summarise(mode: str, poll: float, how: str, latencies: list[float],
               processing: list[float]) -> dict[str, Any]:
-    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     return {
         "mode": mode, "poll_seconds": poll, "drop": how, "files": len(latencies),
-        "p50": round(statistics.median(latencies), 4), "p95": round(cuts[94], 4),
-        "mean": round(statistics.fmean(latencies), 4), "min": round(min(latencies), 4),
-        "max": round(max(latencies), 4),
+        **summary(latencies),
         "processing_p50": round(statistics.median(processing), 4) if processing else None,
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import threading
@@ -56,15 +57,16 @@ def alive(pid: int) -> bool:
     return status.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def soffice_processes_using(folder: Path) -> list[int]:
-    """Pids of processes whose command line names ``folder`` (a LibreOffice profile)."""
+def processes_mentioning(text: str) -> list[int]:
+    """Live processes, other than this one, whose command line contains ``text`` (a LibreOffice
+    profile's folder, say)."""
     found = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             cmdline = (proc / "cmdline").read_bytes()
         except OSError:
             continue
-        if str(folder).encode() in cmdline and alive(int(proc.name)):
+        if text.encode() in cmdline and int(proc.name) != os.getpid() and alive(int(proc.name)):
             found.append(int(proc.name))
     return found
 
@@ -106,7 +108,7 @@ def test_one_start_converts_a_batch_and_leaves_nothing_else(tmp_path: Path) -> N
         assert result[source] == out / f"{source.stem}.pdf"
         assert f"Letter number {n}" in pdf_text(result[source])
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{s.stem}.pdf" for s in sources)
-    assert soffice_processes_using(profile) == []
+    assert processes_mentioning(str(profile)) == []
 
 
 @pytest.mark.libreoffice

@@ -164,6 +164,38 @@ def test_one_document_that_cannot_be_converted_does_not_hold_back_the_others(
     assert by_kind["exit_letter"].pdf_file_name is None
 
 
+class WarmFakeConverter(FakeConverter):
+    """Keeps its LibreOffice running (:class:`recordgen.documents.convert.Warming`)."""
+
+    processes = 2
+    warmed = False
+
+    def warm_up(self) -> None:
+        self.warmed = True
+
+
+def test_a_converter_kept_running_is_started_early_and_given_each_document_as_it_is_rendered(
+    pdf_services: Services, pdf_settings: Settings
+) -> None:
+    drop_into(pdf_settings, example("support_plan"), "plan.json")
+    drop_into(pdf_settings, example("needs_assessment"), "assessment.json")
+    drop_into(pdf_settings, example("exit_letter"), "letter.json")
+    warm = WarmFakeConverter(refuse="exit-confirmation-letter")
+    outcomes = {o.file_name: o for o in process_inbox(replace(pdf_services, converter=warm))}
+    assert warm.warmed
+    assert sorted(len(call) for call in warm.calls) == [1, 1, 1]  # one call a document
+    assert outcomes["plan.json"].status == outcomes["assessment.json"].status == "produced"
+    assert outcomes["letter.json"].status == "held"
+    assert "stopped responding" in outcomes["letter.json"].message
+    by_kind = {d.kind: d for d in pdf_services.store.documents()}
+    for kind in ("support_plan", "needs_assessment"):
+        pdf_name = by_kind[kind].pdf_file_name
+        assert pdf_name is not None
+        assert len(PdfReader(pdf_settings.folders.outbox / pdf_name).pages) == 1
+    assert by_kind["exit_letter"].pdf_file_name is None
+    assert (pdf_settings.folders.outbox / by_kind["exit_letter"].file_name).exists()
+
+
 def test_pdf_can_be_switched_off_for_one_kind(tmp_path: Path, clock: FixedClock) -> None:
     settings = make_settings(tmp_path, output={"pdf": True, "pdf_off_for": ["support_plan"]})
     drop_into(settings, example("support_plan"), "plan.json")

@@ -20,7 +20,7 @@ from recordgen.documents.warm import HELPER, SYSTEM_PYTHON, WarmConverter
 from recordgen.errors import ConversionError, ConverterMissing
 
 from conftest import REPO, example
-from test_convert import TRICKY, alive, make_docx, pdf_text
+from test_convert import TRICKY, alive, make_docx, pdf_text, processes_mentioning
 
 pytestmark = pytest.mark.real_clock
 
@@ -28,19 +28,6 @@ has_uno = shutil.which("soffice") is not None and subprocess.run(
     [SYSTEM_PYTHON, "-c", "import uno"], capture_output=True, check=False).returncode == 0
 needs_uno = pytest.mark.skipif(not has_uno, reason="LibreOffice or python3-uno is not installed: "
                                                    "run scripts/setup")
-
-
-def processes_mentioning(text: str) -> list[int]:
-    """Live processes whose command line contains ``text``."""
-    found = []
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            cmdline = (proc / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if text.encode() in cmdline and int(proc.name) != os.getpid() and alive(int(proc.name)):
-            found.append(int(proc.name))
-    return found
 
 
 def gone(pids: list[int], timeout: float = 15.0) -> list[int]:
