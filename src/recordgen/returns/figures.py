@@ -171,16 +171,11 @@ class MonthCounts:
     closed: int
 
 
-def month_counts(cases: Sequence[CaseFacts], month: Period) -> MonthCounts:
-    """Referrals received and spells closed in ``month``, as :func:`monthly_figures` counts them."""
-    return month_history(cases, [month])[0]
-
-
 def month_history(cases: Sequence[CaseFacts], months: Sequence[Period]
                   ) -> tuple[MonthCounts, ...]:
-    """:func:`month_counts` for each of ``months``, from one pass over the cases: the days
-    referrals were received and spells closed are gathered once, in order, and each month's
-    count is the number of those days it holds."""
+    """Referrals received and spells closed in each of ``months``, as :func:`monthly_figures`
+    counts them, from one pass over the cases: the days referrals were received and spells closed
+    are gathered once, in order, and each month's count is the number of those days it holds."""
     received = sorted(r.received_at.date() for c in cases for r in c.referrals)
     closed = sorted(s.closed_on for c in cases for s in c.spells if s.closed_on is not None)
     return tuple(MonthCounts(f"{m.first:%b %Y}", _days_within(received, m), _days_within(closed, m))
