@@ -481,14 +481,20 @@ def test_the_report_is_filed_as_pdf_too_and_says_what_the_word_report_says(
     assert run(pdf_settings, "verify").exit_code == 0
 
 
-def test_regenerate_remakes_a_return_whose_template_changed(
-        store: SqliteStore, tmp_path: Path) -> None:
+def with_own_templates(tmp_path: Path) -> tuple[Settings, Path]:
+    """Settings whose settings file names a copy of the bundled templates, to edit; the copy."""
     templates = tmp_path / "templates"
     shutil.copytree(REPO / "templates", templates)
     settings = make_settings(tmp_path)
-    settings_path = settings_file(settings)
-    settings_path.write_text(settings_path.read_text(encoding="utf-8").replace(
-        str(REPO / "templates"), str(templates)), encoding="utf-8")
+    path = settings_file(settings)
+    path.write_text(path.read_text(encoding="utf-8").replace(str(REPO / "templates"),
+                                                             str(templates)), encoding="utf-8")
+    return settings, templates
+
+
+def test_regenerate_remakes_a_return_whose_template_changed(
+        store: SqliteStore, tmp_path: Path) -> None:
+    settings, templates = with_own_templates(tmp_path)
     store.close()
     assert run(settings, "report", "monthly", "--month", "2026-11").exit_code == 0
     dry = run(settings, "regenerate", "--dry-run")
@@ -590,12 +596,7 @@ def test_without_libreoffice_the_rest_is_filed_and_recorded_and_asking_again_add
 
 
 def test_templates_check_looks_at_the_report_template_too(tmp_path: Path) -> None:
-    templates = tmp_path / "templates"
-    shutil.copytree(REPO / "templates", templates)
-    settings = make_settings(tmp_path)
-    path = settings_file(settings)
-    path.write_text(path.read_text(encoding="utf-8").replace(str(REPO / "templates"),
-                                                             str(templates)), encoding="utf-8")
+    settings, templates = with_own_templates(tmp_path)
     assert run(settings, "templates", "check").exit_code == 0
     report = templates / "monitoring_return.docx"
     edited = docx.Document(str(report))
