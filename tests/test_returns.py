@@ -26,7 +26,7 @@ from openpyxl import load_workbook
 from recordgen.cli import cli
 from recordgen.clock import UK, FixedClock
 from recordgen.documents.publish import publish
-from recordgen.errors import ConverterMissing
+from recordgen.errors import ConverterMissing, PublishError
 from recordgen.records.case_files import StoredCaseFile, accepted_case_files
 from recordgen.records.rows import SubmissionOutcome, SubmissionRecord
 from recordgen.records.store import SqliteStore
@@ -593,6 +593,25 @@ def test_without_libreoffice_the_rest_is_filed_and_recorded_and_asking_again_add
     assert not (folder / "2026-11_monthly-return_v1_report.pdf").exists()
     store.close()
     assert run(pdf_settings, "verify").exit_code == 0  # nothing filed is unrecorded
+
+
+def test_a_return_with_no_version_left_is_refused_plainly_and_the_filed_ones_are_kept(
+        store: SqliteStore, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(filing, "_MOST_VERSIONS", 1)
+    file_return(store, settings, month("2026-11"), TODAY, quarterly=False,
+                converter=MissingConverter())
+    folder = settings.folders.outbox / "_returns"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    record(store, [case_file("money_secured", "P01", "Priya Natarajan", money_ref="DHP-9",
+                             type="Discretionary Housing Payment", status="awarded",
+                             amount=10.0, decided_on="2026-11-02", applied_on=None)],
+           start=1000)
+    with pytest.raises(PublishError, match="November 2026 has 1 versions of its monthly return "
+                                           "already; move the old ones out of the outbox's "
+                                           "_returns folder"):
+        file_return(store, settings, month("2026-11"), TODAY, quarterly=False,
+                    converter=MissingConverter())
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
 def test_templates_check_looks_at_the_report_template_too(tmp_path: Path) -> None:
