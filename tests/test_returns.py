@@ -614,6 +614,17 @@ def test_a_return_with_no_version_left_is_refused_plainly_and_the_filed_ones_are
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 
+def test_pdf_off_for_monitoring_return_files_the_word_report_without_a_pdf(
+        store: SqliteStore, tmp_path: Path) -> None:
+    no_pdf = make_settings(tmp_path, output={"pdf": True, "pdf_off_for": ["monitoring_return"]})
+    filed = file_return(store, no_pdf, month("2026-11"), TODAY, quarterly=False,
+                        converter=MissingConverter())  # never asked to convert
+    folder = no_pdf.folders.outbox / "_returns"
+    assert (folder / "2026-11_monthly-return_v1_report.docx").is_file()
+    assert not list(folder.glob("*.pdf"))
+    assert not any(name.endswith(".pdf") for name in filed.files)
+
+
 def test_templates_check_looks_at_the_report_template_too(tmp_path: Path) -> None:
     settings, templates = with_own_templates(tmp_path)
     assert run(settings, "templates", "check").exit_code == 0
