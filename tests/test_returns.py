@@ -26,7 +26,7 @@ from openpyxl import load_workbook
 from recordgen.cli import cli
 from recordgen.clock import UK, FixedClock
 from recordgen.documents.publish import publish
-from recordgen.errors import ConverterMissing
+from recordgen.errors import ConverterMissing, PublishError
 from recordgen.records.case_files import StoredCaseFile, accepted_case_files
 from recordgen.records.rows import SubmissionOutcome, SubmissionRecord
 from recordgen.records.store import SqliteStore
@@ -481,14 +481,20 @@ def test_the_report_is_filed_as_pdf_too_and_says_what_the_word_report_says(
     assert run(pdf_settings, "verify").exit_code == 0
 
 
-def test_regenerate_remakes_a_return_whose_template_changed(
-        store: SqliteStore, tmp_path: Path) -> None:
+def with_own_templates(tmp_path: Path) -> tuple[Settings, Path]:
+    """Settings whose settings file names a copy of the bundled templates, to edit; the copy."""
     templates = tmp_path / "templates"
     shutil.copytree(REPO / "templates", templates)
     settings = make_settings(tmp_path)
-    settings_path = settings_file(settings)
-    settings_path.write_text(settings_path.read_text(encoding="utf-8").replace(
-        str(REPO / "templates"), str(templates)), encoding="utf-8")
+    path = settings_file(settings)
+    path.write_text(path.read_text(encoding="utf-8").replace(str(REPO / "templates"),
+                                                             str(templates)), encoding="utf-8")
+    return settings, templates
+
+
+def test_regenerate_remakes_a_return_whose_template_changed(
+        store: SqliteStore, tmp_path: Path) -> None:
+    settings, templates = with_own_templates(tmp_path)
     store.close()
     assert run(settings, "report", "monthly", "--month", "2026-11").exit_code == 0
     dry = run(settings, "regenerate", "--dry-run")
@@ -589,13 +595,38 @@ def test_without_libreoffice_the_rest_is_filed_and_recorded_and_asking_again_add
     assert run(pdf_settings, "verify").exit_code == 0  # nothing filed is unrecorded
 
 
+def test_a_return_with_no_version_left_is_refused_plainly_and_the_filed_ones_are_kept(
+        store: SqliteStore, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(filing, "_MOST_VERSIONS", 1)
+    file_return(store, settings, month("2026-11"), TODAY, quarterly=False,
+                converter=MissingConverter())
+    folder = settings.folders.outbox / "_returns"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    record(store, [case_file("money_secured", "P01", "Priya Natarajan", money_ref="DHP-9",
+                             type="Discretionary Housing Payment", status="awarded",
+                             amount=10.0, decided_on="2026-11-02", applied_on=None)],
+           start=1000)
+    with pytest.raises(PublishError, match="November 2026 has 1 versions of its monthly return "
+                                           "already; move the old ones out of the outbox's "
+                                           "_returns folder"):
+        file_return(store, settings, month("2026-11"), TODAY, quarterly=False,
+                    converter=MissingConverter())
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_pdf_off_for_monitoring_return_files_the_word_report_without_a_pdf(
+        store: SqliteStore, tmp_path: Path) -> None:
+    no_pdf = make_settings(tmp_path, output={"pdf": True, "pdf_off_for": ["monitoring_return"]})
+    filed = file_return(store, no_pdf, month("2026-11"), TODAY, quarterly=False,
+                        converter=MissingConverter())  # never asked to convert
+    folder = no_pdf.folders.outbox / "_returns"
+    assert (folder / "2026-11_monthly-return_v1_report.docx").is_file()
+    assert not list(folder.glob("*.pdf"))
+    assert not any(name.endswith(".pdf") for name in filed.files)
+
+
 def test_templates_check_looks_at_the_report_template_too(tmp_path: Path) -> None:
-    templates = tmp_path / "templates"
-    shutil.copytree(REPO / "templates", templates)
-    settings = make_settings(tmp_path)
-    path = settings_file(settings)
-    path.write_text(path.read_text(encoding="utf-8").replace(str(REPO / "templates"),
-                                                             str(templates)), encoding="utf-8")
+    settings, templates = with_own_templates(tmp_path)
     assert run(settings, "templates", "check").exit_code == 0
     report = templates / "monitoring_return.docx"
     edited = docx.Document(str(report))

@@ -230,10 +230,9 @@ _RECEIVED = operator.attrgetter("received_at")
 
 
 def _money(case_files: Sequence[StoredCaseFile]) -> tuple[Money, ...]:
+    """Each money reference's latest award or application, from its money_secured case files."""
     latest: dict[str, Money] = {}
     for case_file in case_files:
-        if case_file.kind != MONEY_SECURED.name:
-            continue
         data = case_file.data
         try:
             amount = pence(data.get("amount"))
@@ -269,10 +268,10 @@ def _form(data: Mapping[str, Any]) -> OutcomesForm | None:
 
 def _leavings(case_ref: str, spells: Sequence[Episode],
               case_files: Sequence[StoredCaseFile]) -> tuple[Leaving, ...]:
-    """Each closed spell with its outcomes form: the latest form whose support_ended_on falls in
-    the spell (from its start to the next spell's start), the one nearest its end first."""
-    forms = [f for f in (_form(c.data) for c in case_files if c.kind == LEAVER_OUTCOMES.name)
-             if f is not None]
+    """Each closed spell with its outcomes form (``case_files`` are the case's outcomes forms):
+    the latest form whose support_ended_on falls in the spell (from its start to the next spell's
+    start), the one nearest its end first."""
+    forms = [f for f in (_form(c.data) for c in case_files) if f is not None]
     found = []
     for index, spell in enumerate(spells):
         if spell.closed_on is None:
@@ -317,7 +316,7 @@ def _stays(hard: Sequence[tuple[dt.date | None, Mapping[str, Any]]]
         stays = outcomes.get("hospital_stays")
         for stay in stays if isinstance(stays, list) else []:
             admitted = parse_date(stay.get("admitted_on")) if isinstance(stay, Mapping) else None
-            if admitted is None or not isinstance(stay, Mapping):
+            if admitted is None:
                 continue
             discharged = parse_date(stay.get("discharged_on"))
             if discharged is not None or admitted not in found:

@@ -171,16 +171,11 @@ class MonthCounts:
     closed: int
 
 
-def month_counts(cases: Sequence[CaseFacts], month: Period) -> MonthCounts:
-    """Referrals received and spells closed in ``month``, as :func:`monthly_figures` counts them."""
-    return month_history(cases, [month])[0]
-
-
 def month_history(cases: Sequence[CaseFacts], months: Sequence[Period]
                   ) -> tuple[MonthCounts, ...]:
-    """:func:`month_counts` for each of ``months``, from one pass over the cases: the days
-    referrals were received and spells closed are gathered once, in order, and each month's
-    count is the number of those days it holds."""
+    """Referrals received and spells closed in each of ``months``, as :func:`monthly_figures`
+    counts them, from one pass over the cases: the days referrals were received and spells closed
+    are gathered once, in order, and each month's count is the number of those days it holds."""
     received = sorted(r.received_at.date() for c in cases for r in c.referrals)
     closed = sorted(s.closed_on for c in cases for s in c.spells if s.closed_on is not None)
     return tuple(MonthCounts(f"{m.first:%b %Y}", _days_within(received, m), _days_within(closed, m))
@@ -248,17 +243,17 @@ def quarterly_figures(cases: Sequence[CaseFacts], period: Period, targets: Retur
     """Appendix 1's items for ``period``, with the counts behind them."""
     supported = [c for c in cases if c.supported_between(period.first, period.last)]
     people = tuple(c.case_ref for c in supported)
-    leavers = _leavers(cases, period)
-    with_form = [leaving for leaving in leavers if leaving.form is not None]
-    missing = tuple(leaving.case_ref for leaving in leavers if leaving.form is None)
-    alive = [leaving for leaving in with_form if leaving.form is not None and not leaving.form.died]
-    died = tuple(leaving.case_ref for leaving in with_form
-                 if leaving.form is not None and leaving.form.died)
 
     def refs(found: Iterable[Leaving]) -> tuple[str, ...]:
         return tuple(leaving.case_ref for leaving in found)
 
-    forms = [(leaving, leaving.form) for leaving in with_form if leaving.form is not None]
+    leavers = _leavers(cases, period)
+    forms = [(leaving, leaving.form) for leaving in leavers if leaving.form is not None]
+    with_form = [lv for lv, _ in forms]
+    missing = tuple(leaving.case_ref for leaving in leavers if leaving.form is None)
+    alive_forms = [(lv, f) for lv, f in forms if not f.died]
+    alive = [lv for lv, _ in alive_forms]
+    died = refs(lv for lv, f in forms if f.died)
     paid_need = refs(lv for lv, f in forms if f.paid_work_needed)
     paid_done = refs(lv for lv, f in forms if f.paid_work_needed and f.paid_work_achieved)
     training_need = refs(lv for lv, f in forms if f.training_needed)
@@ -276,7 +271,6 @@ def quarterly_figures(cases: Sequence[CaseFacts], period: Period, targets: Retur
     days = [(c.case_ref, _nights_within(s.admitted_on, s.discharged_on, period))
             for c in supported for s in c.stays]
     days = [(ref, n) for ref, n in days if n > 0]
-    alive_forms = [(leaving, leaving.form) for leaving in alive if leaving.form is not None]
     kpis = (
         Kpi("1 and 2", "Meaningful occupation: paid work or training or education",
             "Leavers who had a need for paid work or for training or education, and achieved "

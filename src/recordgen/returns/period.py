@@ -32,14 +32,6 @@ class Period:
     def holds(self, day: dt.date | None) -> bool:
         return day is not None and self.first <= day <= self.last
 
-    def overlaps(self, start: dt.date | None, end: dt.date | None) -> bool:
-        """Whether a spell from ``start`` to ``end`` (None: not ended) has a day in the period."""
-        return start is not None and start <= self.last and (end is None or end >= self.first)
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
 
 def month(text: str) -> Period:
     """``2026-11`` -> November 2026. ValueError, in plain English, for anything else."""
