@@ -76,6 +76,14 @@ def test_a_decision_before_the_referral_is_refused(settings: Settings) -> None:
                                "received (1 September 2026).")
 
 
+def test_a_decision_in_the_future_is_refused(settings: Settings) -> None:
+    problem = the_problem(changed("referral", decision={"outcome": "accepted",
+                                                        "decided_on": "2026-11-24"}),
+                          settings, "$.data.decision.decided_on")
+    assert problem.message == ("The decision date is 24 November 2026, which is after today "
+                               "(23 November 2026).")
+
+
 def test_first_contact_before_the_referral_is_refused(settings: Settings) -> None:
     problem = the_problem(changed("referral", first_contact_at="2026-09-01T09:00"), settings,
                           "$.data.first_contact_at")
@@ -301,6 +309,14 @@ def test_a_hospital_stay_that_ends_before_it_starts_is_refused(settings: Setting
     problem = the_problem(document, settings,
                           "$.data.hard_outcomes.hospital_stays[0].discharged_on")
     assert "ends (8 October 2026) before it starts (10 October 2026)" in problem.message
+
+
+def test_a_hospital_stay_in_the_future_is_refused(settings: Settings) -> None:
+    document = changed("support_review", hard_outcomes={
+        "registered_with_gp": True, "hospital_stays": [{"admitted_on": "2026-11-24"}]})
+    problem = the_problem(document, settings, "$.data.hard_outcomes.hospital_stays[0].admitted_on")
+    assert problem.message == ("Stay 1 gives 24 November 2026, which is after today "
+                               "(23 November 2026).")
 
 
 def test_a_plan_that_must_change_says_what(settings: Settings) -> None:

@@ -492,6 +492,14 @@ def address_value(path: str) -> str:
     return f'{{{{ {path}.lines|join(", ") }}}}, {{{{ {path}.postcode }}}}'
 
 
+def notes_section(doc: Any) -> None:
+    """The case file's notes under their own heading, when there are any."""
+    control(doc, "{%p if data.notes %}")
+    heading(doc, "Notes")
+    para(doc, "{{ data.notes|multiline }}")
+    control(doc, "{%p endif %}")
+
+
 def complaints_bullets(doc: Any) -> None:
     para(doc, 'In writing to: {{ provider.complaints_contact|join(", ") }}', style="List Bullet")
     para(doc, "By email: {{ provider.complaints_email }}", style="List Bullet")
@@ -624,10 +632,7 @@ def needs_assessment() -> Any:
     )
     control(doc, "{%p endif %}")
 
-    control(doc, "{%p if data.notes %}")
-    heading(doc, "Notes")
-    para(doc, "{{ data.notes|multiline }}")
-    control(doc, "{%p endif %}")
+    notes_section(doc)
 
     heading(doc, "Signatures")
     keep_with_next(para(doc, "We agree that this is a true record of the assessment."))
@@ -1213,14 +1218,9 @@ def support_review() -> Any:
         ("Hospital admissions since the last review",
          "{{ data.hard_outcomes.hospital_stays|length }}"),
     ])
-    control(doc, "{%p if data.hard_outcomes.hospital_stays %}")
     hospital_stays_table(doc, "data.hard_outcomes.hospital_stays")
-    control(doc, "{%p endif %}")
 
-    control(doc, "{%p if data.notes %}")
-    heading(doc, "Notes")
-    para(doc, "{{ data.notes|multiline }}")
-    control(doc, "{%p endif %}")
+    notes_section(doc)
 
     heading(doc, "If you are unhappy with your plan or this review")
     para(
@@ -1237,6 +1237,8 @@ def support_review() -> Any:
 
 
 def hospital_stays_table(doc: Any, path: str) -> None:
+    """The stays in hospital at ``path``, when there are any."""
+    control(doc, f"{{%p if {path} %}}")
     list_table(
         doc,
         ["Admitted", "Came home", "Days in hospital"],
@@ -1247,6 +1249,7 @@ def hospital_stays_table(doc: Any, path: str) -> None:
          "{% endif %}",
          "{% if s.discharged_on %}{{ s|hospital_days }}{% else %}Not yet known{% endif %}"],
     )
+    control(doc, "{%p endif %}")
 
 
 # --- the leaver's short-term outcomes form ------------------------------------------------------
@@ -1320,14 +1323,9 @@ def leaver_outcomes() -> Any:
         ("Hospital admissions while supported", "{{ data.hard_outcomes.hospital_stays|length }}"),
         ("Days in hospital", "{{ data.hard_outcomes.hospital_stays|hospital_days }}"),
     ])
-    control(doc, "{%p if data.hard_outcomes.hospital_stays %}")
     hospital_stays_table(doc, "data.hard_outcomes.hospital_stays")
-    control(doc, "{%p endif %}")
 
-    control(doc, "{%p if data.notes %}")
-    heading(doc, "Notes")
-    para(doc, "{{ data.notes|multiline }}")
-    control(doc, "{%p endif %}")
+    notes_section(doc)
 
     heading(doc, "Completed by")
     signature_block(doc, "Worker", "{{ data.worker.name }}, {{ data.worker.role }}",

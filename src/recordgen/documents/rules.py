@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from recordgen.calendar import Interval, one_calendar_month
@@ -415,11 +416,10 @@ def referral_timing(data: Mapping[str, Any], check: Checking) -> Iterator[Proble
                       "referral is not marked as a crisis.", 'Set "crisis" to true, or remove '
                       "crisis_support_given_at.")
     decision = _mapping(data, "decision")
-    yield from (Problem(f"$.data.decision.{p.path.rsplit('.', 1)[1]}", p.message, p.fix)
-                for p in _not_in_future(decision, "decided_on", check.today, "decision date"))
     yield from (Problem("$.data.decision.decided_on", p.message, p.fix)
-                for p in _after(decision, "decided_on", received.date() if received else None,
-                                "decision", "referral being received"))
+                for p in chain(_not_in_future(decision, "decided_on", check.today, "decision date"),
+                               _after(decision, "decided_on", received.date() if received else None,
+                                      "decision", "referral being received")))
 
 
 def referral_decision(data: Mapping[str, Any], _: Checking) -> Iterator[Problem]:
