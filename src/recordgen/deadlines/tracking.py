@@ -359,14 +359,10 @@ class Answered:
 def first_answer(clock: ClockName, started: When,
                  case_files: Sequence[StoredCaseFile]) -> Answered | None:
     """The first thing the case's records hold that answers ``clock`` started at ``started``."""
-    found: list[tuple[dt.date, str, Answered]] = []
-    for case_file in case_files:
-        for answer in answers(case_file.kind, case_file.data):
-            if answer.clock is clock and _counts_from(answer.when, started,
-                                                       answer.strictly_after):
-                found.append((day_of(answer.when), answer.when.isoformat(),
-                              Answered(answer.when, case_file.submission_id)))
-    return min(found, key=lambda f: (f[0], f[1]))[2] if found else None
+    found = [Answered(answer.when, case_file.submission_id)
+             for case_file in case_files for answer in answers(case_file.kind, case_file.data)
+             if answer.clock is clock and _counts_from(answer.when, started, answer.strictly_after)]
+    return min(found, key=lambda a: (day_of(a.when), a.when.isoformat()), default=None)
 
 
 # --- The clocks kept in the store ---------------------------------------------------------------
