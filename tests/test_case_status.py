@@ -28,6 +28,7 @@ from recordgen.records.case_status import (
     referrals,
     status_on,
 )
+from recordgen.records.history import case_history
 from recordgen.services import open_services
 from recordgen.settings import Settings
 
@@ -220,3 +221,24 @@ def test_due_shows_each_cases_status_from_the_store(services: Services, settings
     table = CliRunner().invoke(cli, ["--config", str(config), "due", "--today", "2026-11-23"],
                                env={"COLUMNS": "200"})
     assert "Case status" in table.output and "open since 14 September 2026" in table.output
+
+
+def test_history_says_what_a_file_that_issues_nothing_recorded_without_a_name(
+    services: Services, settings: Settings
+) -> None:
+    asked = example("hard_copy_request")
+    sent = copy.deepcopy(asked)
+    sent["data"]["sent_on"] = "2026-11-20"
+    for name, document in (("ended", example("support_ended")), ("asked", asked), ("sent", sent)):
+        (settings.folders.inbox / f"{name}.json").write_text(json.dumps(document),
+                                                             encoding="utf-8")
+        (outcome,) = process_inbox(services)
+        assert outcome.status == "recorded"
+    events = [e for ref in ("THS-2026-0097", "THS-2026-0142")
+              for e in case_history(services.store, ref) if e.what.startswith("received")]
+    assert sorted(e.detail["recorded"] for e in events) == [
+        "paper copy of the plan asked for on 19 November 2026; not sent yet",
+        "paper copy of the plan asked for on 19 November 2026; sent on 20 November 2026",
+        "support ended on 21 November 2026: moved away without notice"]
+    assert all(e.what.endswith(e.detail["recorded"]) for e in events)
+    assert not any(n in e.what for e in events for n in ("Daniel", "Okafor", "Siân", "Priya"))

@@ -258,10 +258,20 @@ def _moments(data: Mapping[str, Any], key: str) -> Iterator[dt.datetime]:
         yield moment
 
 
-def _ends_support(day: dt.date) -> Iterator[ClockAnswer]:
+def _ends_support(data: Mapping[str, Any], key: str) -> Iterator[ClockAnswer]:
     # Once support has ended no review, plan or continuation is due: judged by the day it ended.
-    for clock in (*_REVIEWS, ClockName.PLAN, ClockName.SUPPORT_LIMIT):
-        yield ClockAnswer(clock, day)
+    for day in _dates(data, key):
+        for clock in (*_REVIEWS, ClockName.PLAN, ClockName.SUPPORT_LIMIT):
+            yield ClockAnswer(clock, day)
+
+
+def _held_on(day: dt.date, data: Mapping[str, Any]) -> Iterator[ClockAnswer]:
+    # A plan or review held on ``day`` answers the reviews an earlier one set, and the two-year
+    # limit when it records a continuation agreed.
+    for clock in _REVIEWS:
+        yield ClockAnswer(clock, day, strictly_after=True)
+    if data.get("extended_support_agreed") is True:
+        yield ClockAnswer(ClockName.SUPPORT_LIMIT, day)
 
 
 def _referral_answers(data: Mapping[str, Any]) -> Iterator[ClockAnswer]:
@@ -287,28 +297,20 @@ def _assessment_answers(data: Mapping[str, Any]) -> Iterator[ClockAnswer]:
 def _plan_answers(data: Mapping[str, Any]) -> Iterator[ClockAnswer]:
     for day in _dates(data, "plan_date"):
         yield ClockAnswer(ClockName.PLAN, day)
-        for clock in _REVIEWS:
-            yield ClockAnswer(clock, day, strictly_after=True)
-        if data.get("extended_support_agreed") is True:
-            yield ClockAnswer(ClockName.SUPPORT_LIMIT, day)
+        yield from _held_on(day, data)
 
 
 def _review_answers(data: Mapping[str, Any]) -> Iterator[ClockAnswer]:
     for day in _dates(data, "review_date"):
-        for clock in _REVIEWS:
-            yield ClockAnswer(clock, day, strictly_after=True)
-        if data.get("extended_support_agreed") is True:
-            yield ClockAnswer(ClockName.SUPPORT_LIMIT, day)
+        yield from _held_on(day, data)
 
 
 def _exit_answers(data: Mapping[str, Any]) -> Iterator[ClockAnswer]:
-    for day in _dates(data, "leaving_date"):
-        yield from _ends_support(day)
+    return _ends_support(data, "leaving_date")
 
 
 def _ended_answers(data: Mapping[str, Any]) -> Iterator[ClockAnswer]:
-    for day in _dates(data, "support_ended_on"):
-        yield from _ends_support(day)
+    return _ends_support(data, "support_ended_on")
 
 
 def _form_answers(data: Mapping[str, Any]) -> Iterator[ClockAnswer]:
@@ -357,14 +359,10 @@ class Answered:
 def first_answer(clock: ClockName, started: When,
                  case_files: Sequence[StoredCaseFile]) -> Answered | None:
     """The first thing the case's records hold that answers ``clock`` started at ``started``."""
-    found: list[tuple[dt.date, str, Answered]] = []
-    for case_file in case_files:
-        for answer in answers(case_file.kind, case_file.data):
-            if answer.clock is clock and _counts_from(answer.when, started,
-                                                       answer.strictly_after):
-                found.append((day_of(answer.when), answer.when.isoformat(),
-                              Answered(answer.when, case_file.submission_id)))
-    return min(found, key=lambda f: (f[0], f[1]))[2] if found else None
+    found = [Answered(answer.when, case_file.submission_id)
+             for case_file in case_files for answer in answers(case_file.kind, case_file.data)
+             if answer.clock is clock and _counts_from(answer.when, started, answer.strictly_after)]
+    return min(found, key=lambda a: (day_of(a.when), a.when.isoformat()), default=None)
 
 
 # --- The clocks kept in the store ---------------------------------------------------------------

@@ -42,12 +42,8 @@ def stored_case_file(submission: SubmissionRecord) -> StoredCaseFile | None:
     if submission.outcome is not SubmissionOutcome.ACCEPTED or submission.case_ref is None \
             or submission.kind is None:
         return None
-    try:
-        document = json.loads(submission.raw)
-    except ValueError:
-        return None
-    data = document.get("data") if isinstance(document, Mapping) else None
-    if not isinstance(data, Mapping):
+    data = _data(submission.raw)
+    if data is None:
         return None
     return StoredCaseFile(submission.kind, submission.case_ref, data, submission.received_at,
                           submission.id)
@@ -60,15 +56,24 @@ def case_file_of_row(row: Mapping[str, Any]) -> StoredCaseFile | None:
     if not isinstance(raw, bytes | str) or not isinstance(received, str):
         return None
     try:
-        document = json.loads(raw)
         received_at = dt.datetime.fromisoformat(received)
     except ValueError:
         return None
-    data = document.get("data") if isinstance(document, Mapping) else None
-    if not isinstance(data, Mapping):
+    data = _data(raw)
+    if data is None:
         return None
     return StoredCaseFile(str(row["kind"]), str(row["case_ref"]), data, received_at,
                           int(row["id"]))
+
+
+def _data(raw: bytes | str) -> Mapping[str, Any] | None:
+    """The ``data`` of a case file as received, or None when it cannot be read as one."""
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return None
+    data = document.get("data") if isinstance(document, Mapping) else None
+    return data if isinstance(data, Mapping) else None
 
 
 def picked_case_file(row: Mapping[str, Any], fields: Sequence[str]) -> StoredCaseFile | None:

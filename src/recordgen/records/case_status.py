@@ -177,24 +177,16 @@ def referrals(case_files: Sequence[StoredCaseFile]) -> list[Referral]:
     return sorted(_referrals(case_files).values(), key=lambda r: r.received_at)
 
 
-# (kind, field) pairs whose date starts support, and those whose date ends it.
-_OPENINGS = ((NEEDS_ASSESSMENT.name, "support_start_date"), (SUPPORT_PLAN.name, "support_started_on"),
-             (LEAVER_OUTCOMES.name, "support_started_on"))
-_ENDINGS = ((EXIT_LETTER.name, "leaving_date"), (SUPPORT_ENDED.name, "support_ended_on"),
-            (LEAVER_OUTCOMES.name, "support_ended_on"))
-
-
-def _boundaries() -> dict[str, tuple[tuple[_Order, str], ...]]:
-    """For each kind that starts or ends support, its fields in the order they are read: the one
-    that starts it first (a leaver's outcomes form gives both)."""
-    found: dict[str, tuple[tuple[_Order, str], ...]] = {}
-    for order, pairs in ((_Order.OPENED, _OPENINGS), (_Order.ENDED, _ENDINGS)):
-        for kind, key in pairs:
-            found[kind] = (*found.get(kind, ()), (order, key))
-    return found
-
-
-_BOUNDARIES = _boundaries()  # read once for each case file, not once for each pair
+# For each kind that starts or ends support, the fields whose date does, in the order they are
+# read: the one that starts it first (a leaver's outcomes form gives both).
+_BOUNDARIES: Mapping[str, tuple[tuple[_Order, str], ...]] = {
+    NEEDS_ASSESSMENT.name: ((_Order.OPENED, "support_start_date"),),
+    SUPPORT_PLAN.name: ((_Order.OPENED, "support_started_on"),),
+    LEAVER_OUTCOMES.name: ((_Order.OPENED, "support_started_on"),
+                           (_Order.ENDED, "support_ended_on")),
+    EXIT_LETTER.name: ((_Order.ENDED, "leaving_date"),),
+    SUPPORT_ENDED.name: ((_Order.ENDED, "support_ended_on"),),
+}
 
 
 def _end_reason(case_file: StoredCaseFile) -> str:
