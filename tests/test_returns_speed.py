@@ -32,7 +32,7 @@ class OneCaseStore:
         self.collecting_while_read: list[bool] = []
 
     def accepted_by_case(self, after: tuple[str, int], limit: int,
-                         fields: Mapping[str, Sequence[str]]
+                         fields: Mapping[str, Sequence[str]], before: str | None = None
                          ) -> tuple[list[StoredCaseFile], tuple[str, int] | None]:
         self.collecting_while_read.append(gc.isenabled())
         if self.fail:
@@ -105,7 +105,7 @@ class PagedStore:
         return self.plans[page * self.limit].case_ref
 
     def accepted_by_case(self, after: tuple[str, int], limit: int,
-                         fields: Mapping[str, Sequence[str]]
+                         fields: Mapping[str, Sequence[str]], before: str | None = None
                          ) -> tuple[list[StoredCaseFile], tuple[str, int] | None]:
         if not self.reading.acquire(blocking=False):
             self.at_once = True

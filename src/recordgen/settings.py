@@ -180,6 +180,13 @@ class Returns:
     # Floating support specification, Appendix 1, outcome 6; Employment development project
     # specification, KPI 2: planned move-on, 80%.
     planned_move_on_target: float = 80.0
+    # Processes counting a return at once, each reading part of the cases; 0: one per core.
+    counting_processes: int = 0
+
+    @property
+    def processes(self) -> int:
+        """How many processes count a return: the setting, or one per core."""
+        return self.counting_processes or max(1, os.cpu_count() or 1)
 
     @property
     def year_starts_in(self) -> int:
@@ -188,6 +195,7 @@ class Returns:
 
 
 QUARTER_NUMBERINGS = ("calendar", "financial")
+MAX_COUNTING_PROCESSES = 64
 
 
 @dataclass(frozen=True)
@@ -357,7 +365,11 @@ def _returns_settings(reader: _Reader) -> Returns:
             raise SettingsError(f"[returns] {name} is {value:g}; a target is a percentage from "
                                 "0 to 100.")
         targets[name] = value
-    return Returns(quarters=quarters, **targets)
+    processes = reader.whole("returns", "counting_processes", Returns.counting_processes)
+    if not 0 <= processes <= MAX_COUNTING_PROCESSES:
+        raise SettingsError(f"[returns] counting_processes is {processes}; it must be from 1 to "
+                            f"{MAX_COUNTING_PROCESSES}, or 0 for one per core.")
+    return Returns(quarters=quarters, counting_processes=processes, **targets)
 
 
 _POSTGRESQL_SCHEMES = ("postgresql", "postgres")

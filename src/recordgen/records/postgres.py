@@ -142,11 +142,12 @@ def read_password_file(path: Path) -> str:
     return password
 
 
-def connect(database: Database, wait_seconds: float = RECONNECT_SECONDS
-            ) -> psycopg.Connection[dict[str, Any]]:
+def connect(database: Database, wait_seconds: float = RECONNECT_SECONDS, *,
+            read_only: bool = False) -> psycopg.Connection[dict[str, Any]]:
     """A connection in autocommit mode (recordgen begins and commits its own transactions),
     waiting up to ``wait_seconds`` for a server that is starting or restarting. Keepalives let
-    the server notice a worker whose machine vanished, and free the locks it held."""
+    the server notice a worker whose machine vanished, and free the locks it held. A
+    ``read_only`` connection is refused every write by the server."""
     deadline = time.monotonic() + wait_seconds
     warned = False
     while True:
@@ -173,6 +174,8 @@ def connect(database: Database, wait_seconds: float = RECONNECT_SECONDS
         connection.execute("SET tcp_keepalives_idle = 10")
         connection.execute("SET tcp_keepalives_interval = 5")
         connection.execute("SET tcp_keepalives_count = 3")
+        if read_only:
+            connection.execute("SET default_transaction_read_only = on")
         if warned:
             log.warning("The records database %s answers again.", database.describe())
         return connection
@@ -187,6 +190,7 @@ class PostgresStore(SqlStore):
 
     backend = "postgresql"
     _unique_violation = (psycopg.errors.UniqueViolation,)
+    _read_only = False  # True for another_reader's connection
 
     def __init__(self, database: Database, migrations: Sequence[Migration] = MIGRATIONS,
                  clock: Clock | None = None, *, create: str | None = None,
@@ -219,6 +223,13 @@ class PostgresStore(SqlStore):
 
     def close(self) -> None:
         self.db.close()
+
+    def another_reader(self) -> PostgresStore:
+        reader = object.__new__(PostgresStore)  # the store exists and is migrated: only connect
+        reader.database, reader.clock, reader._depth = self.database, self.clock, 0
+        reader._wait, reader._read_only = self._wait, True
+        reader.db = connect(self.database, self._wait, read_only=True)
+        return reader
 
     # --- the hooks --------------------------------------------------------------------------------
 
@@ -256,7 +267,7 @@ class PostgresStore(SqlStore):
 
     def _reconnect(self) -> None:
         self.db.close()
-        self.db = connect(self.database, self._wait)
+        self.db = connect(self.database, self._wait, read_only=self._read_only)
 
     def _one(self, sql: str, args: Sequence[Any] = ()) -> Mapping[str, Any] | None:
         return self._execute(sql, args).fetchone()

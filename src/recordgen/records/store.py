@@ -87,8 +87,12 @@ class Store(Protocol):
     def submissions(self, case_ref: str | None = None) -> list[SubmissionRecord]: ...
 
     def accepted_by_case(self, after: tuple[str, int], limit: int,
-                         fields: Mapping[str, Sequence[str]]
+                         fields: Mapping[str, Sequence[str]], before: str | None = None
                          ) -> tuple[list[StoredCaseFile], tuple[str, int] | None]: ...
+
+    def case_ref_splits(self, parts: int) -> list[str]: ...
+
+    def another_reader(self) -> Store: ...
 
     def audit(self, action: str, case_ref: str | None, detail: Mapping[str, Any]) -> None: ...
 
@@ -260,13 +264,14 @@ class SqlStore:
         return [submission_from_row(row) for row in self._all(query + " ORDER BY id", args)]
 
     def accepted_by_case(self, after: tuple[str, int], limit: int,
-                         fields: Mapping[str, Sequence[str]]
+                         fields: Mapping[str, Sequence[str]], before: str | None = None
                          ) -> tuple[list[StoredCaseFile], tuple[str, int] | None]:
         """A page of the accepted case files of the kinds in ``fields``, ordered by case
         reference and then by row: up to ``limit`` rows after ``after`` (a case reference and a
-        row id; ``("", 0)`` to start), and where the next page starts (None after the last). The
-        whole record is read this way a page at a time, each case's together, never all at once
-        (the monitoring returns over a large store); the index on case_ref serves the order.
+        row id; ``("", 0)`` to start) and of cases before ``before`` (None: to the last case),
+        and where the next page starts (None after the last). The whole record is read this way
+        a page at a time, each case's together, never all at once (the monitoring returns over a
+        large store); the index on case_ref serves the order.
 
         Of each case file only the keys ``fields`` gives for its kind are read, picked out by the
         database itself (a key the case file lacks is left out), which spares reading every whole
@@ -279,11 +284,12 @@ class SqlStore:
                     f"WHERE outcome = 'accepted' AND case_ref IS NOT NULL "
                     f"AND kind IN ({', '.join('?' * len(kinds))}) "
                     f"AND (case_ref, id) > (?, ?) "
+                    f"{'' if before is None else 'AND case_ref < ? '}"
                     f"ORDER BY case_ref, id LIMIT ?")
         # The row value (case_ref, id) > (?, ?) lets the database start each page where the last
         # ended in the index; written as case_ref > ? OR (case_ref = ? AND id > ?) SQLite read
         # the whole return twice as slowly.
-        page = (*kinds, case_ref, row_id, int(limit))
+        page = (*kinds, case_ref, row_id, *(() if before is None else (before,)), int(limit))
         try:
             picked, args = self._picked({kind: fields[kind] for kind in kinds})
             rows = self._all(f"SELECT id, case_ref, kind, received_at, {picked} AS picked "  # noqa: S608
@@ -297,6 +303,26 @@ class SqlStore:
         following = (str(rows[-1]["case_ref"]), int(rows[-1]["id"])) if len(rows) == limit \
             else None
         return found, following
+
+    def case_ref_splits(self, parts: int) -> list[str]:
+        """Case references that divide the cases holding case files into ``parts`` runs of
+        about as many cases each, in case reference order: where each run after the first
+        begins (fewer when there are fewer cases; none for one part). The monitoring returns
+        read each run in a process of its own (:meth:`accepted_by_case` with ``after`` and
+        ``before``); a case is never divided. Read from the index on case_ref alone."""
+        if parts < 2:
+            return []
+        refs = [str(row["case_ref"]) for row in self._all(
+            "SELECT DISTINCT case_ref FROM submissions WHERE case_ref IS NOT NULL "
+            "ORDER BY case_ref")]
+        return sorted({refs[len(refs) * n // parts] for n in range(1, parts)
+                       if len(refs) * n // parts > 0})
+
+    def another_reader(self) -> SqlStore:
+        """A connection of its own to the same store, for reading only: for a process that
+        reads part of the store beside this one (a process must never use a connection its
+        parent opened). Closed by the caller."""
+        raise NotImplementedError
 
     def _page_of_data(self, page_sql: str) -> str:
         """The page with each case file as text the JSON functions read (``t``)."""
@@ -620,6 +646,15 @@ class SqliteStore(SqlStore):
     def close(self) -> None:
         self.db.close()
 
+    def another_reader(self) -> SqliteStore:
+        reader = object.__new__(SqliteStore)  # the store exists and is migrated: only connect
+        reader.path, reader.clock, reader._depth = self.path, self.clock, 0
+        try:
+            reader.db = _connect(self.path, read_only=True)
+        except sqlite3.Error as exc:
+            raise StoreError(f"The records store {self.path} could not be opened: {exc}.") from exc
+        return reader
+
     def describe(self) -> str:
         return str(self.path)
 
@@ -708,18 +743,24 @@ def lock_within(descriptor: int, seconds: float) -> bool:
             time.sleep(0.02)
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     """Connect and switch on WAL. Switching a new database to WAL fails at once, without waiting,
-    when another connection is looking at it; such a failure is retried until WAIT_SECONDS."""
+    when another connection is looking at it; such a failure is retried until WAIT_SECONDS.
+    A ``read_only`` connection (to a store already made, which is in WAL mode) can change
+    nothing, and is refused a write by SQLite itself."""
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         # A store is used by one thread at a time, but not always by the thread that opened it:
         # counting a return reads its next page in a helper thread while the page before is
         # counted (returns/facts.py), and nothing else uses the store meanwhile.
-        db = sqlite3.connect(path, isolation_level=None, timeout=WAIT_SECONDS,
-                             check_same_thread=False)
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro" if read_only else path,
+                             isolation_level=None, timeout=WAIT_SECONDS,
+                             check_same_thread=False, uri=read_only)
         try:
             db.row_factory = sqlite3.Row
+            if read_only:
+                db.execute(f"PRAGMA busy_timeout={int(WAIT_SECONDS * 1000)}")
+                return db
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
             db.execute(f"PRAGMA busy_timeout={int(WAIT_SECONDS * 1000)}")

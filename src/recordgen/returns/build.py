@@ -42,7 +42,7 @@ def monitoring_return(store: HoldsRecords, settings: Returns, period: Period, to
 def _counted(store: HoldsRecords, settings: Returns, period: Period, today: dt.date,
              *, quarterly: bool) -> MonitoringReturn:
     as_of = min(period.last, today)
-    cases = case_facts_of_store(store)
+    cases = case_facts_of_store(store, processes=settings.processes)
     records = store.clocks()
     kpis, counts = quarterly_figures(cases, period, settings) if quarterly else ((), ())
     history = tuple((q.key, quarterly_figures(cases, q, settings)[0])

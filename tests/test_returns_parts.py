@@ -1,0 +1,259 @@
+"""Counting a return in several processes, each reading a run of cases through a connection of its
+own: the same figures as one process counts, on SQLite and on PostgreSQL, whatever the number of
+runs; the helpers' connections cannot write; a helper that fails or dies stops the count with a
+plain reason, and no helper is left running."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from recordgen.cli import cli
+from recordgen.clock import UK, FixedClock
+from recordgen.errors import SettingsError, StoreError
+from recordgen.records.case_files import StoredCaseFile, accepted_case_files
+from recordgen.records.store import SqliteStore
+from recordgen.returns import facts
+from recordgen.returns.build import monitoring_return
+from recordgen.returns.facts import all_case_facts, case_facts_of_store
+from recordgen.returns.period import quarter
+from recordgen.settings import Returns, Settings, settings_from_mapping
+from returns_fixture import fill_store
+
+from conftest import make_settings
+
+TODAY = dt.date(2027, 1, 15)
+CLOCK = FixedClock(dt.datetime(2027, 1, 15, 9, 0, tzinfo=UK))
+
+pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                                reason="helpers are forked; elsewhere one process counts")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[SqliteStore]:
+    with SqliteStore(settings.folders.store, create="tests", clock=CLOCK) as opened:
+        fill_store(opened)
+        yield opened
+
+
+@pytest.fixture
+def helpers_started(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str | None]]:
+    """The runs (first case, case before which it stops) handed to helper processes."""
+    runs: list[tuple[str, str | None]] = []
+    start = facts._Helpers.start
+
+    def noted(self: Any, store: Any, first: str, before: str | None, page: int) -> None:
+        runs.append((first, before))
+        start(self, store, first, before, page)
+
+    monkeypatch.setattr(facts._Helpers, "start", noted)
+    return runs
+
+
+def count(store: Any, processes: int) -> Any:
+    return monitoring_return(store, Returns(counting_processes=processes), quarter("2026-Q3"),
+                             TODAY, quarterly=True)
+
+
+def people_supported(found: Any) -> int:
+    return int(next(f.value for f in found.quarterly if f.name == "People supported"))
+
+
+@pytest.mark.parametrize("processes", [2, 3, 7, 40])
+def test_several_processes_count_exactly_what_one_counts(
+        store: SqliteStore, processes: int, helpers_started: list[tuple[str, str | None]]) -> None:
+    alone = count(store, 1)
+    assert helpers_started == []
+    shared = count(store, processes)
+    assert shared == alone
+    assert people_supported(shared) == 19  # the hand-counted figure (tests/test_returns.py)
+    # The runs after the first went to helpers, one each, in order, and every one has ended.
+    assert len(helpers_started) == min(processes, 30) - 1
+    firsts = [first for first, _ in helpers_started]
+    assert firsts == sorted(firsts) and len(set(firsts)) == len(firsts)
+    assert [before for _, before in helpers_started] == [*firsts[1:], None]
+    assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize(("processes", "page"), [(2, 1), (3, 4), (5, 2000)])
+def test_every_case_is_read_once_and_whole_whatever_the_runs_and_pages(
+        store: SqliteStore, processes: int, page: int) -> None:
+    whole = all_case_facts(accepted_case_files(store))
+    assert case_facts_of_store(store, page=page, processes=processes) == whole
+    assert len(whole) == 30
+
+
+def test_the_runs_divide_the_cases_in_order_without_dividing_a_case(store: SqliteStore) -> None:
+    refs = sorted({c.case_ref for c in accepted_case_files(store)})
+    assert store.case_ref_splits(1) == []
+    splits = store.case_ref_splits(3)
+    assert splits == [refs[10], refs[20]]  # 30 cases: three runs of ten
+    # Each run read alone holds its own cases, all of them, and nothing of another's.
+    seen: list[str] = []
+    for first, before in zip(["", *splits], [*splits, None], strict=True):
+        page, after = store.accepted_by_case((first, 0), 10_000, facts.FIELDS, before)
+        assert after is None
+        mine = sorted({c.case_ref for c in page})
+        assert all(first <= ref and (before is None or ref < before) for ref in mine)
+        seen.extend(mine)
+    assert seen == refs
+    # More runs than cases: a run per case, never an empty one.
+    assert store.case_ref_splits(100) == refs[1:]
+
+
+def test_an_empty_store_is_counted_by_one_process(settings: Settings,
+                                                   helpers_started: list[Any]) -> None:
+    with SqliteStore(settings.folders.store, create="tests", clock=CLOCK) as empty:
+        assert empty.case_ref_splits(4) == []
+        assert people_supported(count(empty, 4)) == 0
+    assert helpers_started == []
+
+
+def test_a_helper_s_connection_cannot_change_the_record(store: SqliteStore) -> None:
+    entries = len(store.audit_entries())
+    reader = store.another_reader()
+    try:
+        assert len(accepted_case_files(reader)) == len(accepted_case_files(store))
+        # SQLite itself refuses: the connection was opened read-only.
+        with pytest.raises(sqlite3.OperationalError, match="readonly database"):
+            reader.audit("written by a reader", None, {})
+    finally:
+        reader.close()
+    assert len(store.audit_entries()) == entries
+
+
+def _in_helpers_only(monkeypatch: pytest.MonkeyPatch, then: Any) -> None:
+    """Working out a case's facts does ``then`` in a helper process, and as usual here."""
+    parent, real = os.getpid(), facts.case_facts
+
+    def case_facts(case_ref: str, case_files: Sequence[StoredCaseFile]) -> facts.CaseFacts:
+        if os.getpid() != parent:
+            then()
+        return real(case_ref, case_files)
+
+    monkeypatch.setattr(facts, "case_facts", case_facts)
+
+
+def test_a_helper_that_fails_stops_the_count_with_its_reason(
+        store: SqliteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail() -> None:
+        raise StoreError("The records store could not be read: disk I/O error.")
+
+    _in_helpers_only(monkeypatch, fail)
+    with pytest.raises(StoreError, match="disk I/O error"):
+        count(store, 3)
+    assert multiprocessing.active_children() == []
+
+
+class OddError(Exception):
+    """An exception that cannot be rebuilt in another process from what pickle keeps."""
+
+    def __init__(self, code: int, words: str) -> None:
+        super().__init__(words)
+        self.code = code
+
+
+def test_a_helper_s_failure_that_cannot_be_sent_arrives_in_words(
+        store: SqliteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail() -> None:
+        raise OddError(5, "the case file index is damaged")
+
+    _in_helpers_only(monkeypatch, fail)
+    with pytest.raises(StoreError, match="failed while reading the records: the case file index "
+                                         "is damaged"):
+        count(store, 2)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_helper_that_dies_stops_the_count_plainly(store: SqliteStore,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    _in_helpers_only(monkeypatch, lambda: os._exit(9))
+    with pytest.raises(StoreError, match=r"ended without an answer \(exit code 9\)\. Nothing was "
+                                         r"filed; run the command again"):
+        count(store, 2)
+    assert multiprocessing.active_children() == []
+
+
+def test_when_this_process_fails_no_helper_is_left_running(
+        store: SqliteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    parent, real = os.getpid(), facts.case_facts
+
+    def case_facts(case_ref: str, case_files: Sequence[StoredCaseFile]) -> facts.CaseFacts:
+        if os.getpid() == parent:
+            raise StoreError("The records store could not be read.")
+        return real(case_ref, case_files)
+
+    monkeypatch.setattr(facts, "case_facts", case_facts)
+    with pytest.raises(StoreError, match="could not be read"):
+        count(store, 3)
+    assert multiprocessing.active_children() == []
+
+
+def test_the_report_command_counts_in_the_processes_set_and_files_the_same_return(
+        tmp_path: Path, store: SqliteStore) -> None:
+    """``[returns] counting_processes`` as a user sets it: one process and three file the same
+    workbook rows, and the second run is the same return, filed once."""
+    config = tmp_path / "recordgen.toml"
+    base = make_settings(tmp_path)
+    config.write_text(
+        "[folders]\n" + "".join(f'{name} = "{getattr(base.folders, name)}"\n' for name in (
+            "inbox", "outbox", "rejected", "store", "templates", "schemas"))
+        + "[output]\npdf = false\n[returns]\ncounting_processes = 3\n", encoding="utf-8")
+    for folder in ("inbox", "rejected"):
+        (tmp_path / folder).mkdir(exist_ok=True)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["--config", str(config), "report", "quarterly", "--quarter",
+                                "2026-Q3"])
+    assert first.exit_code == 0, first.output
+    assert "People supported" in first.output and "19" in first.output
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "counting_processes = 3", "counting_processes = 1"), encoding="utf-8")
+    again = runner.invoke(cli, ["--config", str(config), "report", "quarterly", "--quarter",
+                                "2026-Q3"])
+    assert again.exit_code == 0, again.output
+    assert "already filed" in again.output.lower()
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    (-1, "must be a number of zero or more"),
+    (65, "from 1 to 64, or 0 for one per core"),
+    (2.5, "must be a whole number"),
+])
+def test_a_number_of_processes_that_is_not_one_is_refused_plainly(
+        tmp_path: Path, value: float, words: str) -> None:
+    with pytest.raises(SettingsError, match=words):
+        settings_from_mapping({"returns": {"counting_processes": value}}, base_dir=tmp_path)
+
+
+def test_the_same_figures_counted_in_parts_from_postgresql(postgres_database: Any) -> None:
+    from recordgen.records.postgres import PostgresStore
+
+    with PostgresStore(postgres_database, clock=CLOCK, create="a test") as pg:
+        fill_store(pg)
+        alone, shared = count(pg, 1), count(pg, 3)
+        assert shared == alone and people_supported(shared) == 19
+        assert case_facts_of_store(pg, page=4, processes=4) == all_case_facts(
+            accepted_case_files(pg))
+        entries = len(pg.audit_entries())
+        reader = pg.another_reader()
+        try:
+            with pytest.raises(StoreError, match="read-only"):
+                reader.audit("written by a reader", None, {})
+        finally:
+            reader.close()
+        assert len(pg.audit_entries()) == entries
+        assert pg.audit_entries()  # the parent's connection still answers after the helpers
+    assert multiprocessing.active_children() == []
