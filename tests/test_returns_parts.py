@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from recordgen.cli import cli
 from recordgen.clock import UK, FixedClock
-from recordgen.errors import SettingsError, StoreError
+from recordgen.errors import RecordgenError, SettingsError, StoreError
 from recordgen.records.case_files import StoredCaseFile, accepted_case_files
 from recordgen.records.store import SqliteStore
 from recordgen.returns import facts
@@ -53,13 +53,14 @@ def store(settings: Settings) -> Iterator[SqliteStore]:
 def helpers_started(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str | None]]:
     """The runs (first case, case before which it stops) handed to helper processes."""
     runs: list[tuple[str, str | None]] = []
-    start = facts._Helpers.start
+    real = facts.aside
 
-    def noted(self: Any, store: Any, first: str, before: str | None, page: int) -> None:
+    def noted(work: Any, doing: str) -> Any:
+        _, first, before, _ = work.args  # partial(_facts_aside, store, first, before, page)
         runs.append((first, before))
-        start(self, store, first, before, page)
+        return real(work, doing)
 
-    monkeypatch.setattr(facts._Helpers, "start", noted)
+    monkeypatch.setattr(facts, "aside", noted)
     return runs
 
 
@@ -172,8 +173,8 @@ def test_a_helper_s_failure_that_cannot_be_sent_arrives_in_words(
         raise OddError(5, "the case file index is damaged")
 
     _in_helpers_only(monkeypatch, fail)
-    with pytest.raises(StoreError, match="failed while reading the records: the case file index "
-                                         "is damaged"):
+    with pytest.raises(RecordgenError, match=r"Counting the return failed \(OddError: the case "
+                                             r"file index is damaged\)"):
         count(store, 2)
     assert multiprocessing.active_children() == []
 
@@ -181,7 +182,7 @@ def test_a_helper_s_failure_that_cannot_be_sent_arrives_in_words(
 def test_a_helper_that_dies_stops_the_count_plainly(store: SqliteStore,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     _in_helpers_only(monkeypatch, lambda: os._exit(9))
-    with pytest.raises(StoreError, match=r"ended without an answer \(exit code 9\)\. Nothing was "
+    with pytest.raises(RecordgenError, match=r"ended without an answer \(exit code 9\)\. Nothing was "
                                          r"filed; run the command again"):
         count(store, 2)
     assert multiprocessing.active_children() == []
@@ -257,3 +258,53 @@ def test_the_same_figures_counted_in_parts_from_postgresql(postgres_database: An
         assert len(pg.audit_entries()) == entries
         assert pg.audit_entries()  # the parent's connection still answers after the helpers
     assert multiprocessing.active_children() == []
+
+
+def test_inside_a_transaction_one_process_counts(store: SqliteStore,
+                                                 helpers_started: list[Any]) -> None:
+    """Another connection could not see what the transaction has written."""
+    with store.transaction():
+        assert store.case_ref_splits(3) == []
+        assert people_supported(count(store, 3)) == 19
+    assert helpers_started == []
+
+
+def _filed(settings: Settings) -> list[str]:
+    folder = settings.folders.outbox / "_returns"
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.mark.parametrize(("then", "words"), [
+    (lambda: (_ for _ in ()).throw(ValueError("no fonts could be found")),
+     r"Drawing the report's charts failed \(ValueError: no fonts could be found\)"),
+    (lambda: os._exit(3), r"Drawing the report's charts stopped: a process working on it ended "
+                          r"without an answer \(exit code 3\)\. Nothing was filed"),
+])
+def test_charts_that_cannot_be_drawn_stop_the_filing_and_nothing_is_filed(
+        store: SqliteStore, settings: Settings, monkeypatch: pytest.MonkeyPatch,
+        then: Any, words: str) -> None:
+    """The charts are drawn in a process of their own while the workbooks are written: when
+    that process fails or dies, the user is told, and no file of the return is in the outbox
+    or recorded, so running the command again files it whole."""
+    from recordgen.documents.convert import NoPdfConverter
+    from recordgen.returns import report
+    from recordgen.returns.filing import RETURN_WRITTEN, file_return
+
+    parent, real = os.getpid(), report.report_charts
+
+    def charts(found: Any) -> dict[str, bytes]:
+        if os.getpid() != parent:
+            then()
+        return real(found)
+
+    monkeypatch.setattr(report, "report_charts", charts)
+    with pytest.raises(RecordgenError, match=words):
+        file_return(store, settings, quarter("2026-Q3"), TODAY, quarterly=True,
+                    converter=NoPdfConverter())
+    assert _filed(settings) == []
+    assert store.audit_entries(RETURN_WRITTEN) == []
+    assert multiprocessing.active_children() == []
+    monkeypatch.setattr(report, "report_charts", real)
+    filed = file_return(store, settings, quarter("2026-Q3"), TODAY, quarterly=True,
+                        converter=NoPdfConverter())
+    assert not filed.already_filed and len(_filed(settings)) == len(filed.files) == 9

@@ -309,8 +309,9 @@ class SqlStore:
         about as many cases each, in case reference order: where each run after the first
         begins (fewer when there are fewer cases; none for one part). The monitoring returns
         read each run in a process of its own (:meth:`accepted_by_case` with ``after`` and
-        ``before``); a case is never divided. Read from the index on case_ref alone."""
-        if parts < 2:
+        ``before``); a case is never divided. Read from the index on case_ref alone. None
+        inside a transaction: another connection would not see what it has written."""
+        if parts < 2 or self._depth:
             return []
         refs = [str(row["case_ref"]) for row in self._all(
             "SELECT DISTINCT case_ref FROM submissions WHERE case_ref IS NOT NULL "

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import multiprocessing
-import multiprocessing.process
 import operator
-import pickle
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
 from recordgen.dates import parse_date
-from recordgen.errors import StoreError
 from recordgen.kinds import (
     EXIT_LETTER,
     HARD_COPY_REQUEST,
@@ -37,6 +34,7 @@ from recordgen.kinds import (
 )
 from recordgen.records.case_files import StoredCaseFile, by_case, pence
 from recordgen.records.case_status import Episode, Referral, episodes, referrals
+from recordgen.returns.aside import CAN_FORK, aside
 
 # The day a case file is about, by kind (a support worker is the case's worker from that day).
 _OWN_DATE = {
@@ -216,92 +214,30 @@ def case_facts_of_store(store: ReadsByCase, page: int = PAGE, processes: int = 1
     the first: reading and working out the facts is nearly all of a return's time, and it
     divides cleanly by case. A helper that fails or dies stops the count here, with its reason;
     none outlives it."""
-    if processes < 2 or not _CAN_FORK or not isinstance(store, ReadsInParts):
+    if processes < 2 or not CAN_FORK or not isinstance(store, ReadsInParts):
         return _run_facts(store, "", None, page)
     splits = store.case_ref_splits(processes)
     if not splits:
         return _run_facts(store, "", None, page)
-    with _Helpers() as helpers:
-        for first, before in zip(splits, [*splits[1:], None], strict=True):
-            helpers.start(store, first, before, page)
+    with ExitStack() as running:
+        helpers = [running.enter_context(aside(partial(_facts_aside, store, first, before, page),
+                                               "Counting the return"))
+                   for first, before in zip(splits, [*splits[1:], None], strict=True)]
         found = _run_facts(store, "", splits[0], page)
-        for part in helpers.results():
-            found.extend(part)
+        for helper in helpers:
+            found.extend(helper.result())
     return found
 
 
-_CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
-
-
-class _Helpers:
-    """Processes each working out the facts of one run of cases, forked from this one (so they
-    start at once, with recordgen already imported) and sending their facts back through a pipe.
-    Leaving the ``with`` block ends any still running (after an error here, say)."""
-
-    def __init__(self) -> None:
-        self._running: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
-
-    def __enter__(self) -> _Helpers:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        for process, receiving in self._running:
-            receiving.close()
-            if process.is_alive():
-                process.kill()
-            process.join()
-
-    def start(self, store: ReadsInParts, first: str, before: str | None, page: int) -> None:
-        context = multiprocessing.get_context("fork")
-        receiving, sending = context.Pipe(duplex=False)
-        process = context.Process(target=_helper, args=(store, sending, first, before, page),
-                                  name="recordgen-returns", daemon=True)
-        process.start()
-        sending.close()  # the helper holds the only sending end: its end is the pipe's end
-        self._running.append((process, receiving))
-
-    def results(self) -> Iterator[list[CaseFacts]]:
-        """Each helper's facts, in the order they were started; the first failure is raised."""
-        for process, receiving in self._running:
-            try:
-                done, value = receiving.recv()
-            except (EOFError, OSError) as exc:
-                process.join()
-                raise StoreError(
-                    "Counting the return stopped: a process reading part of the records ended "
-                    f"without an answer (exit code {process.exitcode}). Nothing was filed; run "
-                    "the command again, and if it stops again, check the machine's free "
-                    "memory.") from exc
-            if not done:
-                raise value
-            yield value
-
-
-def _helper(store: ReadsInParts, sending: Connection, first: str, before: str | None,
-            page: int) -> None:
+def _facts_aside(store: ReadsInParts, first: str, before: str | None, page: int
+                 ) -> list[CaseFacts]:
     """In a helper process: the facts of the cases from ``first`` to before ``before``, read
-    through a connection of the helper's own (never the parent's), sent back whole, or the
-    reason they could not be."""
+    through a connection of the helper's own, never the parent's."""
+    reader = store.another_reader()
     try:
-        reader = store.another_reader()
-        try:
-            found: list[CaseFacts] = _run_facts(reader, first, before, page)
-        finally:
-            reader.close()
-        answer: tuple[bool, object] = (True, found)
-    except Exception as exc:  # every failure goes back to the parent, to be raised there
-        answer = (False, _portable(exc))
-    sending.send(answer)
-    sending.close()
-
-
-def _portable(exc: Exception) -> Exception:
-    """``exc`` if it survives being sent to another process, else a StoreError saying it."""
-    try:
-        pickle.loads(pickle.dumps(exc))  # noqa: S301 (made here, from our own exception)
-    except Exception:  # it cannot be sent as it is: its words can
-        return StoreError(f"Counting the return failed while reading the records: {exc}")
-    return exc
+        return _run_facts(reader, first, before, page)
+    finally:
+        reader.close()
 
 
 def _run_facts(store: ReadsByCase, first: str, before: str | None, page: int

@@ -33,7 +33,7 @@ from recordgen.records.verify import extra_recorded_files
 from recordgen.returns.build import HoldsRecords, monitoring_return
 from recordgen.returns.figures import MonitoringReturn
 from recordgen.returns.period import Period
-from recordgen.returns.report import render_report, report_charts
+from recordgen.returns.report import charts_drawn_aside, render_report
 from recordgen.returns.spreadsheet import csv_bytes, workbook_bytes
 from recordgen.returns.tables import Copy, tables
 from recordgen.settings import Settings
@@ -97,8 +97,9 @@ def file_counted(store: FilesRecords, settings: Settings, found: MonitoringRetur
     version) or all this very return's (filed before, or cut short by a crash: the rest is filed
     now). The PDF, which LibreOffice stamps with the time, is not compared: it is made from the
     Word report when that is new."""
-    files = return_files(found, settings, kind)
-    pictures = report_charts(found)  # the same in every version's report
+    with charts_drawn_aside(found) as charts:
+        files = return_files(found, settings, kind)
+        pictures = charts()  # the same in every version's report
     outbox = settings.folders.outbox
     # One filer at a time chooses the version and files it (the store's write lock, which every
     # recordgen sharing the store takes, on one server or several): two asking for the same

@@ -6,12 +6,15 @@ charts put in as images.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from recordgen.documents.render import RenderedDocument, render_document
 from recordgen.documents.template_check import REPORT_TEMPLATE
 from recordgen.records.case_files import pounds
+from recordgen.returns.aside import CAN_FORK, aside
 from recordgen.returns.figures import Figure, MonitoringReturn, Unit
 from recordgen.settings import Settings
 
@@ -59,6 +62,18 @@ def report_charts(found: MonitoringReturn) -> dict[str, bytes]:
     from recordgen.returns.charts import charts
 
     return charts(found)
+
+
+@contextmanager
+def charts_drawn_aside(found: MonitoringReturn) -> Iterator[Callable[[], dict[str, bytes]]]:
+    """The report's charts (:func:`report_charts`) drawn in a process of their own, on another
+    core, while this one writes the workbooks; the function given waits for them. Where a process
+    cannot be forked, they are drawn when asked for."""
+    if not CAN_FORK:
+        yield partial(report_charts, found)
+        return
+    with aside(partial(report_charts, found), "Drawing the report's charts") as drawing:
+        yield drawing.result
 
 
 def render_report(found: MonitoringReturn, settings: Settings, kind: str, version: int,

@@ -1,0 +1,100 @@
+"""Work done aside: a function run in a process forked from this one, on another core, while this
+process gets on with something else; its result sent back through a pipe.
+
+Forking starts the helper at once, with recordgen and everything it has imported already loaded,
+and hands it what it needs (a return's figures, a store to open another connection to) without
+copying. The helper must not use anything of this process's that talks to the world (a database
+connection, an open file being written): it opens its own. It ends with the process's exit
+(``os._exit``, as multiprocessing ends a forked child), so nothing inherited is closed or flushed
+twice. A failure in the helper is raised here, where the result is asked for (one of recordgen's
+own errors as it was, anything else as a :class:`recordgen.errors.RecordgenError` in its words); a
+helper that dies without answering is a RecordgenError saying so; :meth:`Aside.stop` (or
+leaving :func:`aside`) ends one that is still running, so none outlives the work that needs it.
+
+Where a process cannot be forked (not Linux), :data:`CAN_FORK` is False and callers do the work
+themselves.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from typing import Generic, TypeVar
+
+from recordgen.errors import RecordgenError
+
+T = TypeVar("T")
+
+CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
+
+
+class Aside(Generic[T]):
+    """``work()`` under way in a process of its own; :meth:`result` waits for it."""
+
+    def __init__(self, work: Callable[[], T], doing: str) -> None:
+        """``doing`` says what the work is, as a user reads it ("Counting the return")."""
+        self.doing = doing
+        context = multiprocessing.get_context("fork")
+        self._receiving, sending = context.Pipe(duplex=False)
+        self._process = context.Process(target=_run, args=(work, sending, doing),
+                                        name="recordgen-aside", daemon=True)
+        self._process.start()
+        sending.close()  # the helper holds the only sending end: its exit is the pipe's end
+
+    def result(self) -> T:
+        """What the work returned, once it has; what it raised is raised here."""
+        try:
+            done, value = self._receiving.recv()
+        except (EOFError, OSError) as exc:
+            self._process.join()
+            raise RecordgenError(
+                f"{self.doing} stopped: a process working on it ended without an answer (exit "
+                f"code {self._process.exitcode}). Nothing was filed; run the command again, and "
+                "if it stops again, check the machine's free memory.") from exc
+        self._process.join()
+        if not done:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    def stop(self) -> None:
+        """End the helper if it is still working (its result is no longer wanted)."""
+        self._receiving.close()
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+
+
+@contextmanager
+def aside(work: Callable[[], T], doing: str) -> Iterator[Aside[T]]:
+    """:class:`Aside` for the ``with`` block: stopped when it is left, however."""
+    helper = Aside(work, doing)
+    try:
+        yield helper
+    finally:
+        helper.stop()
+
+
+def _run(work: Callable[[], T], sending: Connection, doing: str) -> None:
+    """In the helper: the work's result, or the reason there is none, sent back."""
+    try:
+        answer: tuple[bool, object] = (True, work())
+    except Exception as exc:  # every failure goes back, to be raised where the result is wanted
+        answer = (False, _portable(exc, doing))
+    sending.send(answer)
+    sending.close()
+
+
+def _portable(exc: Exception, doing: str) -> Exception:
+    """``exc`` when it is one of recordgen's own errors and survives being sent to another
+    process; else one of recordgen's errors saying what it was, so the user reads a reason, never
+    a traceback from a process they never saw."""
+    if isinstance(exc, RecordgenError):
+        try:
+            pickle.loads(pickle.dumps(exc))  # noqa: S301 (our own exception, made just now)
+        except Exception:  # it cannot be sent as it is: its words can
+            return RecordgenError(f"{doing} failed: {exc}")
+        return exc
+    return RecordgenError(f"{doing} failed ({type(exc).__name__}: {exc}).")
