@@ -5,6 +5,7 @@ with exit code 3 and a plain message, as it stops every other command."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from recordgen.cli.exit_codes import EXIT_FAULT, EXIT_NOT_WATCHING
@@ -83,3 +84,25 @@ def test_a_first_run_with_sqlite_has_no_store_yet_and_makes_none(tmp_path: Path)
         result.output
     assert not (tmp_path / "var").exists()
 
+
+def test_a_missing_store_with_documents_in_the_outbox_stops_status_with_exit_3(
+        tmp_path: Path) -> None:
+    config = shared_folder(tmp_path)
+    (config.parent / "inbox" / "letter.json").write_text(json.dumps(example("exit_letter")),
+                                                         encoding="utf-8")
+    assert run(config, "process").exit_code == 0
+    page = tmp_path / "status.html"
+    before = page.read_bytes()
+    shutil.move(tmp_path / "var", tmp_path / "var-elsewhere")  # an unmounted disk
+    for arguments in (["status"], ["status", "--json"]):
+        result = run(config, *arguments)
+        assert result.exit_code == EXIT_FAULT, result.output
+        message = " ".join(result.output.split())
+        assert f"The records store {tmp_path / 'var' / 'recordgen.sqlite3'} is missing" in message
+        assert "so recordgen has run here before" in message
+        assert "Check that the disk or folder holding it is mounted" in message
+        assert "Traceback" not in result.output
+        assert "Due soon and overdue" not in result.output  # no summary pretending all is known
+    assert not (tmp_path / "var").exists()  # no new store made, not even its folder
+    assert page.read_bytes() == before  # status only reads: the page is not written
+    assert list((tmp_path / "outbox").rglob("*exit-confirmation-letter_v1.docx"))
