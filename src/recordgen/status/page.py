@@ -19,7 +19,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from recordgen.dates import uk_date, uk_date_time, uk_when
+from recordgen.dates import uk_date, uk_date_time, uk_when, working_days_words
 from recordgen.settings import Folders
 from recordgen.status.facts import Health, StatusReport
 from recordgen.status.folders import HeldState, Waiting
@@ -90,10 +90,6 @@ def ago(delta: dt.timedelta) -> str:
     return f"{hours // 24} days ago"
 
 
-def days(count: int) -> str:
-    return f"{count} working day{'s' if count != 1 else ''}"
-
-
 def render_page(report: StatusReport, page: Path, folders: Folders) -> str:
     """The page as HTML text, for ``page`` (its links are relative to where it is written)."""
     template = _environment.get_template(TEMPLATE)
@@ -112,5 +108,5 @@ def render_page(report: StatusReport, page: Path, folders: Folders) -> str:
         uk_date_time=uk_date_time,
         uk_when=uk_when,
         ago=ago,
-        days=days,
+        days=working_days_words,
     )

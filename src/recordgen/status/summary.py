@@ -7,10 +7,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from recordgen.dates import uk_date, uk_date_time, uk_when
+from recordgen.dates import uk_date, uk_date_time, uk_when, working_days_words
 from recordgen.status.facts import DueItem, Health, StatusReport
 from recordgen.status.folders import HeldState
-from recordgen.status.page import ago, days
+from recordgen.status.page import ago
 
 
 class Verdict(StrEnum):
@@ -50,12 +50,12 @@ def working_words(report: StatusReport) -> str:
 
 def due_words(item: DueItem) -> str:
     if item.overdue:
-        when = "OVERDUE" + (f" by {days(-item.working_days_left)}" if item.working_days_left < 0
-                            else "")
+        when = "OVERDUE" + (f" by {working_days_words(-item.working_days_left)}"
+                            if item.working_days_left < 0 else "")
     elif item.working_days_left == 0:
         when = "due today"
     else:
-        when = f"{'due soon, ' if item.soon else ''}in {days(item.working_days_left)}"
+        when = f"{'due soon, ' if item.soon else ''}in {working_days_words(item.working_days_left)}"
     return f"{item.case_ref}: {item.what}, due by {uk_when(item.due)}: {when}"
 
 
@@ -83,7 +83,7 @@ def summary_lines(report: StatusReport, page: Path, rejected: Path) -> list[str]
     for d in report.late.items:
         lines.append(f"  Produced late: {d.what} for case {d.case_ref} was due by "
                      f"{uk_when(d.due)}; met on {uk_date(d.met_on)}, "
-                     f"{days(d.working_days_late)} late.")
+                     f"{working_days_words(d.working_days_late)} late.")
     for listed, what in ((report.rejected, "rejected files"), (report.never_read,
                                                               "files in the inbox")):
         if listed.more:
