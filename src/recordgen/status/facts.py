@@ -32,7 +32,7 @@ from recordgen.status.folders import (
     inbox_items,
     rejected_files,
 )
-from recordgen.status.heartbeat import Command, Look, notes_folder, read_looks
+from recordgen.status.heartbeat import Command, Look, notes_folder, notes_trouble, read_looks
 from recordgen.status.held import read_reasons
 
 # A watcher looks at the inbox at least once a minute; no look for this long means it has stopped
@@ -54,6 +54,7 @@ class Health(StrEnum):
     SILENT = "silent"  # a watcher was running, but has not looked for longer than that
     STOPPED = "stopped"  # the last watcher was stopped (Ctrl-C, SIGTERM, systemctl stop)
     NEVER = "never"  # no watcher has looked at this inbox
+    UNKNOWN = "not known"  # the notes folder cannot be used (a link in its place): nobody can tell
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Working:
     case_files_waiting: int
     oldest_waiting: dt.datetime | None
     since_last_look: dt.timedelta | None
+    notes_trouble: str | None = None  # why the notes folder cannot be used, in words
 
     @property
     def ok(self) -> bool:
@@ -160,7 +162,7 @@ def gather(settings: Settings, store: Store | None, clock: Clock) -> StatusRepor
     return StatusReport(
         now=now,
         service=settings.provider.service_name,
-        working=working(read_looks(notes), inbox, now),
+        working=working(read_looks(notes), inbox, now, notes_trouble(notes)),
         rejected=Listed.of(rejected_files(folders.rejected)),
         held=Listed.of(held_files(folders.work, read_reasons(notes), now, IN_HAND_FOR)),
         never_read=Listed.of([i for i in inbox if _never_read(i, now)]),
@@ -171,12 +173,17 @@ def gather(settings: Settings, store: Store | None, clock: Clock) -> StatusRepor
     )
 
 
-def working(looks: Sequence[Look], inbox: Sequence[InboxItem], now: dt.datetime) -> Working:
+def working(looks: Sequence[Look], inbox: Sequence[InboxItem], now: dt.datetime,
+            trouble: str | None = None) -> Working:
+    """Is recordgen working? ``trouble`` says why the notes of the looks cannot be read (then
+    nobody can tell)."""
     watchers = tuple(look for look in looks if look.command is Command.WATCH)
     runs = [look for look in looks if look.command is Command.PROCESS]
     latest = watchers[0] if watchers else None
     since = now - latest.looked_at if latest else None
-    if latest is None:
+    if trouble is not None:
+        health = Health.UNKNOWN
+    elif latest is None:
         health = Health.NEVER
     elif latest.stopped_at is not None and not any(
             w.stopped_at is None and now - w.looked_at <= STALE_AFTER for w in watchers):
@@ -187,7 +194,7 @@ def working(looks: Sequence[Look], inbox: Sequence[InboxItem], now: dt.datetime)
         health = Health.SILENT
     waiting = [i.since for i in inbox if i.waiting is Waiting.CASE_FILE]
     return Working(health, latest, watchers, runs[0] if runs else None, len(waiting),
-                   min(waiting, default=None), since)
+                   min(waiting, default=None), since, trouble)
 
 
 def _never_read(item: InboxItem, now: dt.datetime) -> bool:

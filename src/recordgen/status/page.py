@@ -23,6 +23,7 @@ from recordgen.dates import uk_date, uk_date_time, uk_when, working_days_words
 from recordgen.settings import Folders
 from recordgen.status.facts import Health, StatusReport
 from recordgen.status.folders import HeldState, Waiting
+from recordgen.status.heartbeat import NOTES_FOLDER
 
 TEMPLATE = "page.html.j2"
 
@@ -98,6 +99,7 @@ def render_page(report: StatusReport, page: Path, folders: Folders) -> str:
         policy=POLICY,
         script=Markup(AGE_SCRIPT),  # noqa: S704 (a constant of this module, hashed in the policy)
         Health=Health,
+        notes_folder_name=NOTES_FOLDER,
         HeldState=HeldState,
         Waiting=Waiting,
         written_iso=report.now.isoformat(),

@@ -10,6 +10,7 @@ from typing import Any
 from recordgen.dates import uk_date, uk_date_time, uk_when, working_days_words
 from recordgen.status.facts import DueItem, Health, StatusReport
 from recordgen.status.folders import HeldState
+from recordgen.status.heartbeat import NOTES_FOLDER
 from recordgen.status.page import ago
 
 
@@ -30,6 +31,11 @@ def verdict(report: StatusReport) -> Verdict:
 def working_words(report: StatusReport) -> str:
     w = report.working
     look = w.watcher
+    if w.health is Health.UNKNOWN:
+        return (f"Warning: recordgen cannot tell whether a watcher is looking at the inbox. The "
+                f"folder where it keeps its notes, {NOTES_FOLDER} in the inbox, cannot be used: "
+                f"{w.notes_trouble}. Ask the system administrator to delete what is there in its "
+                "place; recordgen makes the folder again at its next look.")
     if w.health is Health.WATCHING and look is not None and w.since_last_look is not None:
         return (f"Yes: the watcher on {look.host} last looked at the inbox at "
                 f"{uk_date_time(look.looked_at)} ({ago(w.since_last_look)}).")
@@ -123,6 +129,7 @@ def summary_json(report: StatusReport, page: Path) -> dict[str, Any]:
             "watchers": [look.as_json() for look in w.watchers],
             "last_process_run": w.last_process.as_json() if w.last_process else None,
             "case_files_waiting": w.case_files_waiting,
+            "notes_problem": w.notes_trouble,
         },
         "needs_attention": report.attention,
         "rejected": [{"file": r.name, "note": r.note_name, "received": r.received,
