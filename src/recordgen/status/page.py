@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from recordgen.dates import uk_date, uk_date_time, uk_when, working_days_words
 from recordgen.settings import Folders
-from recordgen.status.facts import Health, StatusReport
+from recordgen.status.facts import Health, StatusReport, at_least
 from recordgen.status.folders import HeldState, Waiting
 from recordgen.status.heartbeat import NOTES_FOLDER
 
@@ -110,5 +110,6 @@ def render_page(report: StatusReport, page: Path, folders: Folders) -> str:
         uk_date_time=uk_date_time,
         uk_when=uk_when,
         ago=ago,
+        at_least=at_least,
         days=working_days_words,
     )
