@@ -99,6 +99,11 @@ def uk_date_time(moment: dt.datetime) -> str:
     return f"{uk_time(moment)} on {uk_long_date(moment.date())}"
 
 
+def working_days_words(count: int) -> str:
+    """``1 working day``, ``3 working days``."""
+    return f"{count} working day{'s' if count != 1 else ''}"
+
+
 def uk_when(when: When) -> str:
     """A date as :func:`uk_date`, a moment as :func:`uk_date_time`."""
     return uk_date_time(when) if isinstance(when, dt.datetime) else uk_date(when)

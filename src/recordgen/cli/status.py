@@ -11,6 +11,7 @@ from recordgen.cli.context import clock_of, settings_of
 from recordgen.cli.exit_codes import EXIT_NOT_WATCHING, EXIT_OK, EXIT_PROBLEMS
 from recordgen.records.opening import outbox_holdings
 from recordgen.services import open_records
+from recordgen.settings import Settings
 from recordgen.status import gather
 from recordgen.status.summary import Verdict, summary_json, summary_lines, verdict
 
@@ -29,8 +30,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     needs attention, 7 when no watcher has looked at the inbox for more than a few minutes.
     """
     settings = settings_of(ctx)
-    if not settings.folders.store.exists() and not outbox_holdings(settings.folders.outbox):
-        report = gather(settings, None, clock_of(ctx))  # a first run has not happened yet
+    if _first_run(settings):
+        report = gather(settings, None, clock_of(ctx))
     else:
         with open_records(settings, clock_of(ctx), may_create=False, seal=False) as store:
             report = gather(settings, store, clock_of(ctx))
@@ -41,3 +42,12 @@ def status(ctx: click.Context, as_json: bool) -> None:
         for line in summary_lines(report, settings.status_page, settings.folders.rejected):
             click.echo(line)
     ctx.exit(_EXIT[verdict(report)])
+
+
+def _first_run(settings: Settings) -> bool:
+    """No store has been made yet because nothing has been recorded: the SQLite file is missing
+    and the outbox is empty. Only a SQLite store can be "not yet made": a PostgreSQL store is made
+    by ``recordgen store init`` before any watcher starts, so it is always opened (and a database
+    that holds none is reported, as every other command reports it)."""
+    return (not settings.store.postgresql and not settings.folders.store.exists()
+            and not outbox_holdings(settings.folders.outbox))

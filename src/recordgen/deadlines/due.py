@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from recordgen.calendar import ServiceCalendar, working_days_left
-from recordgen.dates import day_of, parse_when, uk_when
+from recordgen.dates import day_of, parse_when, uk_when, working_days_words
 from recordgen.deadlines.clocks import ClockName, warns_from
 from recordgen.records.case_status import CaseStatus
 from recordgen.records.store import ClockRecord, Store
@@ -117,18 +117,15 @@ def run_notes(store: Store, cal: ServiceCalendar, today: dt.date,
         if record.closed_by in ids and record.met is False:
             notes.append(
                 f"Produced late: {ClockName(record.clock).description} for case {record.case_ref} "
-                f"was due by {uk_when(parse_when(record.due))}; {record.working_days_late} working "
-                f"day{'s' if record.working_days_late != 1 else ''} late."
+                f"was due by {uk_when(parse_when(record.due))}; "
+                f"{working_days_words(record.working_days_late or 0)} late."
             )
     for row in due_rows(store.clocks(open_only=True), cal, today,
                         within=DUE_SOON_WORKING_DAYS):
-        when = ("overdue by " + _days(-row.working_days_left) if row.working_days_left < 0
+        when = ("overdue by " + working_days_words(-row.working_days_left)
+                if row.working_days_left < 0
                 else "due today" if row.working_days_left == 0
-                else f"due in {_days(row.working_days_left)}")
+                else f"due in {working_days_words(row.working_days_left)}")
         notes.append(f"Due soon: {row.what} for case {row.case_ref} is {when} "
                      f"({row.due_text}).")
     return notes
-
-
-def _days(n: int) -> str:
-    return f"{n} working day{'s' if n != 1 else ''}"

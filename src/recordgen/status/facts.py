@@ -3,7 +3,8 @@ the store (open clocks, clocks met late, documents produced), the rejected folde
 the work area (held files, and when each server last looked), and the inbox; "now" is the clock's.
 
 :func:`gather` reads; nothing here writes. Every list is capped, so a store or a folder of any size
-costs a bounded time (the page says how many more there are).
+costs a bounded time (the page says how many more there are, and "at least" where a folder held
+more entries than are looked at).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, TypeVar
 
+from recordgen.calendar import working_days_left
 from recordgen.clock import Clock
 from recordgen.dates import When, day_of, parse_when
 from recordgen.deadlines.clocks import ClockName
@@ -21,8 +23,10 @@ from recordgen.deadlines.due import DUE_SOON_WORKING_DAYS, DueRow, due_rows
 from recordgen.kinds import KINDS
 from recordgen.records.store import ClockRecord, DocumentRecord, Store
 from recordgen.settings import Settings
+from recordgen.status import folders
 from recordgen.status.folders import (
     NEVER_READ,
+    Found,
     HeldFile,
     HeldState,
     InboxItem,
@@ -32,7 +36,7 @@ from recordgen.status.folders import (
     inbox_items,
     rejected_files,
 )
-from recordgen.status.heartbeat import Command, Look, notes_folder, read_looks
+from recordgen.status.heartbeat import Command, Look, notes_folder, notes_trouble, read_looks
 from recordgen.status.held import read_reasons
 
 # A watcher looks at the inbox at least once a minute; no look for this long means it has stopped
@@ -54,6 +58,7 @@ class Health(StrEnum):
     SILENT = "silent"  # a watcher was running, but has not looked for longer than that
     STOPPED = "stopped"  # the last watcher was stopped (Ctrl-C, SIGTERM, systemctl stop)
     NEVER = "never"  # no watcher has looked at this inbox
+    UNKNOWN = "not known"  # the notes folder cannot be used (a link in its place): nobody can tell
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ class Working:
     case_files_waiting: int
     oldest_waiting: dt.datetime | None
     since_last_look: dt.timedelta | None
+    notes_trouble: str | None = None  # why the notes folder cannot be used, in words
+    waiting_complete: bool = True  # False: the inbox holds more than is looked at ("at least")
 
     @property
     def ok(self) -> bool:
@@ -106,18 +113,46 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Listed(Generic[T]):
-    """Up to MAX_ROWS items of a list, and how many there are in all."""
+    """Up to MAX_ROWS items of a list, and how many there are in all (at least, when the folder
+    they were found in holds more entries than are looked at: ``complete`` is then False)."""
 
     items: tuple[T, ...]
     total: int
+    complete: bool = True
 
     @classmethod
-    def of(cls, items: Sequence[T]) -> Listed[T]:
-        return cls(tuple(items[:MAX_ROWS]), len(items))
+    def of(cls, items: Sequence[T], *, complete: bool = True) -> Listed[T]:
+        return cls(tuple(items[:MAX_ROWS]), len(items), complete)
+
+    @classmethod
+    def found(cls, found: Found[T]) -> Listed[T]:
+        return cls.of(found.items, complete=found.complete)
 
     @property
     def more(self) -> int:
         return self.total - len(self.items)
+
+    @property
+    def total_words(self) -> str:
+        """"12", or "at least 9,800" when the folder was not looked at whole."""
+        return at_least(self.total, self.complete)
+
+    @property
+    def more_words(self) -> str:
+        """"5", "at least 9,800", or "perhaps" (more may be in a folder not looked at whole)."""
+        return "perhaps" if not self.complete and not self.more else at_least(self.more,
+                                                                             self.complete)
+
+    @property
+    def cut_short_words(self) -> str:
+        """What the "more" line adds when the folder was not looked at whole."""
+        return "" if self.complete else (
+            f" The folder holds more than {folders.MAX_LISTED:,} entries, and recordgen looks at "
+            f"{folders.MAX_LISTED:,} of them.")
+
+
+def at_least(count: int, complete: bool) -> str:
+    return f"{count:,}" if complete else f"at least {count:,}"
 
 
 @dataclass(frozen=True)
@@ -132,6 +167,8 @@ class StatusReport:
     due: Listed[DueItem]
     produced_today: Listed[Produced]
     produced_earlier: Listed[Produced]  # the six days before today
+    overdue: int  # of every open clock, not only those listed
+    due_soon: int  # the same: due within DUE_SOON_WORKING_DAYS working days, not overdue
 
     @property
     def attention(self) -> int:
@@ -140,12 +177,21 @@ class StatusReport:
         return self.rejected.total + held + self.never_read.total + self.late.total
 
     @property
-    def overdue(self) -> int:
-        return sum(1 for d in self.due.items if d.overdue)
+    def attention_complete(self) -> bool:
+        """False when a folder held more than is looked at: ``attention`` is then a least."""
+        return self.rejected.complete and self.held.complete and self.never_read.complete
 
     @property
-    def due_soon(self) -> int:
-        return sum(1 for d in self.due.items if d.soon)
+    def attention_words(self) -> str:
+        return at_least(self.attention, self.attention_complete)
+
+    @property
+    def cut_short(self) -> list[str]:
+        """The lists whose folder held more entries than are looked at (for monitoring)."""
+        lists = (("rejected", self.rejected.complete), ("held", self.held.complete),
+                 ("not_case_files_in_inbox", self.never_read.complete),
+                 ("case_files_waiting", self.working.waiting_complete))
+        return [name for name, complete in lists if not complete]
 
 
 def gather(settings: Settings, store: Store | None, clock: Clock) -> StatusReport:
@@ -157,26 +203,37 @@ def gather(settings: Settings, store: Store | None, clock: Clock) -> StatusRepor
     notes = notes_folder(folders.inbox)
     documents = store.documents() if store else []
     clocks = store.clocks() if store else []
+    open_clocks = [c for c in clocks if c.closed is None]
+    overdue, due_soon = pressing(open_clocks, settings, now)
     return StatusReport(
         now=now,
         service=settings.provider.service_name,
-        working=working(read_looks(notes), inbox, now),
-        rejected=Listed.of(rejected_files(folders.rejected)),
-        held=Listed.of(held_files(folders.work, read_reasons(notes), now, IN_HAND_FOR)),
-        never_read=Listed.of([i for i in inbox if _never_read(i, now)]),
+        working=working(read_looks(notes), inbox.items, now, notes_trouble(notes),
+                        waiting_complete=inbox.complete),
+        rejected=Listed.found(rejected_files(folders.rejected)),
+        held=Listed.found(held_files(folders.work, read_reasons(notes), now, IN_HAND_FOR)),
+        never_read=Listed.of([i for i in inbox.items if _never_read(i, now)],
+                             complete=inbox.complete),
         late=Listed.of(late_documents(clocks, documents, now)),
-        due=_due(clocks, settings, now),
+        due=_due(open_clocks, settings, now),
         produced_today=Listed.of(produced(documents, now, today=True)),
         produced_earlier=Listed.of(produced(documents, now, today=False)),
+        overdue=overdue,
+        due_soon=due_soon,
     )
 
 
-def working(looks: Sequence[Look], inbox: Sequence[InboxItem], now: dt.datetime) -> Working:
+def working(looks: Sequence[Look], inbox: Sequence[InboxItem], now: dt.datetime,
+            trouble: str | None = None, *, waiting_complete: bool = True) -> Working:
+    """Is recordgen working? ``trouble`` says why the notes of the looks cannot be read (then
+    nobody can tell)."""
     watchers = tuple(look for look in looks if look.command is Command.WATCH)
     runs = [look for look in looks if look.command is Command.PROCESS]
     latest = watchers[0] if watchers else None
     since = now - latest.looked_at if latest else None
-    if latest is None:
+    if trouble is not None:
+        health = Health.UNKNOWN
+    elif latest is None:
         health = Health.NEVER
     elif latest.stopped_at is not None and not any(
             w.stopped_at is None and now - w.looked_at <= STALE_AFTER for w in watchers):
@@ -187,7 +244,7 @@ def working(looks: Sequence[Look], inbox: Sequence[InboxItem], now: dt.datetime)
         health = Health.SILENT
     waiting = [i.since for i in inbox if i.waiting is Waiting.CASE_FILE]
     return Working(health, latest, watchers, runs[0] if runs else None, len(waiting),
-                   min(waiting, default=None), since)
+                   min(waiting, default=None), since, trouble, waiting_complete)
 
 
 def _never_read(item: InboxItem, now: dt.datetime) -> bool:
@@ -196,12 +253,38 @@ def _never_read(item: InboxItem, now: dt.datetime) -> bool:
     return item.waiting in NEVER_READ or item.waiting is Waiting.NOT_A_CASE_FILE
 
 
-def _due(clocks: Sequence[ClockRecord], settings: Settings, now: dt.datetime) -> Listed[DueItem]:
+def _due(open_clocks: Sequence[ClockRecord], settings: Settings,
+         now: dt.datetime) -> Listed[DueItem]:
     """The open clocks, soonest first: working days are counted only for the ones shown (a
     store of ten thousand open clocks costs no more than one of two hundred)."""
-    open_clocks = [c for c in clocks if c.closed is None]
     rows = due_rows(soonest(open_clocks, MAX_ROWS), settings.calendar, now.date())
     return Listed(tuple(due_items(rows, now)[:MAX_ROWS]), len(open_clocks))
+
+
+def pressing(open_clocks: Sequence[ClockRecord], settings: Settings,
+             now: dt.datetime) -> tuple[int, int]:
+    """How many of all the open clocks are overdue, and how many due soon, however many there are
+    beyond those listed. Overdue is told from the due date alone; working days are counted only
+    for the clocks not overdue, soonest first, up to the first due later than soon."""
+    overdue, later = 0, []
+    for record in open_clocks:
+        due = parse_when(record.due)
+        if is_overdue(due, now):
+            overdue += 1
+        else:
+            later.append((day_of(due), record))
+    soon, today = 0, now.date()
+    for day, record in sorted(later, key=lambda pair: pair[0]):
+        if working_days_left(settings.calendar, today, day) > DUE_SOON_WORKING_DAYS:
+            break
+        soon += len(due_rows([record], settings.calendar, today))  # none before its warning
+    return overdue, soon
+
+
+def is_overdue(due: When, now: dt.datetime) -> bool:
+    if isinstance(due, dt.datetime):
+        return (due if due.tzinfo else due.replace(tzinfo=now.tzinfo)) < now
+    return due < now.date()
 
 
 def soonest(clocks: Sequence[ClockRecord], count: int) -> list[ClockRecord]:
@@ -216,11 +299,7 @@ def soonest(clocks: Sequence[ClockRecord], count: int) -> list[ClockRecord]:
 def due_items(rows: Sequence[DueRow], now: dt.datetime) -> list[DueItem]:
     items = []
     for row in rows:
-        if isinstance(row.due, dt.datetime):
-            due_at = row.due if row.due.tzinfo else row.due.replace(tzinfo=now.tzinfo)
-            overdue = due_at < now
-        else:
-            overdue = row.due < now.date()
+        overdue = is_overdue(row.due, now)
         items.append(DueItem(row.case_ref, row.what_in_full, row.due, row.working_days_left,
                              overdue, not overdue and row.working_days_left
                              <= DUE_SOON_WORKING_DAYS))

@@ -2,7 +2,8 @@
 with their notes, the files held in the work area, and what waits in the inbox.
 
 Nothing here is reached through a link, every folder listing and every file read is capped (a
-folder of a hundred thousand files costs a bounded time), and nothing is written. A file's name is
+folder of a hundred thousand files costs a bounded time; what is found says whether the listing was
+cut short, so that a count is given as "at least"), and nothing is written. A file's name is
 kept only for the rejected folder, where the page links to it; the inbox and the work area are
 described without names (a file name is often a person's name).
 """
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from recordgen.cases import canonical_case_ref
 from recordgen.clock import UK
@@ -33,6 +35,18 @@ _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # Names operating systems leave in every shared folder: never worth a word.
 _SYSTEM_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Found(Generic[T]):
+    """What was found in a folder, and whether every entry was looked at (False: the folder holds
+    more than MAX_LISTED entries, and only that many were)."""
+
+    items: list[T]
+    complete: bool = True
 
 
 def file_moment(seconds: float) -> dt.datetime:
@@ -59,15 +73,15 @@ class Rejection:
         return self.name + NOTE_SUFFIX
 
 
-def rejected_files(folder: Path) -> list[Rejection]:
+def rejected_files(folder: Path) -> Found[Rejection]:
     """Every file in the rejected folder that has its note beside it, newest first."""
     try:
         descriptor = os.open(folder, _FOLDER)
     except OSError:
-        return []  # nothing has been rejected yet
+        return Found([])  # nothing has been rejected yet
     found = []
     try:
-        names = _names(descriptor)
+        names, complete = _names(descriptor)
         present = set(names)
         for name in names:
             if not name.endswith(NOTE_SUFFIX) or name[:-len(NOTE_SUFFIX)] not in present:
@@ -77,17 +91,18 @@ def rejected_files(folder: Path) -> list[Rejection]:
                 found.append(rejection)
     finally:
         os.close(descriptor)
-    return sorted(found, key=lambda r: (r.noted, r.name), reverse=True)
+    return Found(sorted(found, key=lambda r: (r.noted, r.name), reverse=True), complete)
 
 
-def _names(folder: int) -> list[str]:
-    names = []
+def _names(folder: int) -> tuple[list[str], bool]:
+    """The names of up to MAX_LISTED entries of ``folder``, and whether that is all of them."""
+    names: list[str] = []
     with os.scandir(folder) as entries:
         for entry in entries:
-            names.append(entry.name)
             if len(names) >= MAX_LISTED:
-                break
-    return names
+                return names, False
+            names.append(entry.name)
+    return names, True
 
 
 def _read_note(folder: int, name: str) -> Rejection | None:
@@ -172,15 +187,16 @@ class HeldFile:
 
 
 def held_files(work: Path, reasons: Mapping[str, HeldReason], now: dt.datetime,
-               in_hand_for: dt.timedelta) -> list[HeldFile]:
+               in_hand_for: dt.timedelta) -> Found[HeldFile]:
     """The files claimed in every worker's folder of the work area, oldest first."""
     try:
         root = os.open(work, _FOLDER)
     except OSError:
-        return []
+        return Found([])
     found = []
     try:
-        for worker in _names(root):
+        workers, complete = _names(root)
+        for worker in workers:
             if worker.startswith("."):
                 continue
             try:
@@ -188,7 +204,9 @@ def held_files(work: Path, reasons: Mapping[str, HeldReason], now: dt.datetime,
             except OSError:
                 continue  # not a folder (a note), or a link: not a worker's
             try:
-                for name in _names(folder):
+                names, all_of_them = _names(folder)
+                complete = complete and all_of_them
+                for name in names:
                     if name.startswith("."):  # the lock, a copy being made
                         continue
                     found.append(_held(name, reasons, now, in_hand_for))
@@ -196,7 +214,7 @@ def held_files(work: Path, reasons: Mapping[str, HeldReason], now: dt.datetime,
                 os.close(folder)
     finally:
         os.close(root)
-    return sorted(found, key=lambda h: (h.taken_at or now, h.case_ref or ""))
+    return Found(sorted(found, key=lambda h: (h.taken_at or now, h.case_ref or "")), complete)
 
 
 def _held(name: str, reasons: Mapping[str, HeldReason], now: dt.datetime,
@@ -274,18 +292,19 @@ _ADVICE = {
 }
 
 
-def inbox_items(inbox: Path) -> list[InboxItem]:
+def inbox_items(inbox: Path) -> Found[InboxItem]:
     """Everything in the inbox but recordgen's own hidden folders (the work area, the notes) and
     the files every operating system leaves (Thumbs.db, desktop.ini, hidden files), oldest
     first."""
     try:
         folder = os.open(inbox, _FOLDER)
     except OSError:
-        return []
+        return Found([])
     items = []
     identified = 0
     try:
-        for name in _names(folder):
+        names, complete = _names(folder)
+        for name in names:
             if name.startswith(".") or name.lower() in _SYSTEM_NAMES:
                 continue
             try:
@@ -296,7 +315,7 @@ def inbox_items(inbox: Path) -> list[InboxItem]:
             items.append(item)
     finally:
         os.close(folder)
-    return sorted(items, key=lambda i: i.since)
+    return Found(sorted(items, key=lambda i: i.since), complete)
 
 
 def _item(folder: int, name: str, found: os.stat_result, identified: int) -> tuple[InboxItem, int]:

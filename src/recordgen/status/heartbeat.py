@@ -7,19 +7,22 @@ note lives in a hidden folder of the inbox (``.recordgen-status/look-watch-SERVE
 the work area, which holds only claimed files), so every server sharing an inbox sees every
 other's, whatever store each uses; it is never part of the records store or its audit trail.
 Hidden names in the inbox are never taken as case files. Each note is written to a temporary
-name and renamed, so a reader never sees half of one.
+name and renamed, so a reader never sees half of one. A notes folder that is a link is never
+followed: nothing is read or written through it, and the page says why it cannot tell who looked.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import logging
 import os
 import re
 import secrets
 import socket
+import stat
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -70,6 +73,33 @@ def notes_folder(inbox: Path) -> Path:
     return inbox / NOTES_FOLDER
 
 
+def notes_trouble(notes: Path) -> str | None:
+    """Why the notes folder cannot be used, in words ("it is a link ..."), or None when it is a
+    folder or is not made yet. A link is never followed, wherever it points."""
+    try:
+        found = os.lstat(notes)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror or exc})"
+    if stat.S_ISLNK(found.st_mode):
+        return "it is a link to somewhere else, and recordgen never follows links"
+    if not stat.S_ISDIR(found.st_mode):
+        return "it is a file, not a folder"
+    return None
+
+
+def make_notes_folder(notes: Path) -> None:
+    """Make the notes folder if it is not there yet. Raises OSError, saying why in words, if
+    something else is in its place (a link, a file): nothing is written through a link."""
+    try:
+        notes.mkdir(mode=permissions.PRIVATE_FOLDER)
+    except FileExistsError:
+        trouble = notes_trouble(notes)
+        if trouble is not None:
+            raise OSError(errno.ENOTDIR, trouble, str(notes)) from None
+
+
 def this_host() -> str:
     """The server's name, as the page shows it."""
     return socket.gethostname() or "this server"
@@ -82,7 +112,7 @@ def _file_name(command: Command, host: str) -> str:
 def write_look(notes: Path, look: Look) -> None:
     """Write ``look`` as its server's note in the notes folder, replacing the last one. Raises
     OSError if it cannot (the caller logs it: a note is never worth stopping for)."""
-    notes.mkdir(mode=permissions.PRIVATE_FOLDER, exist_ok=True)
+    make_notes_folder(notes)
     write_whole(notes, _file_name(look.command, look.host), json.dumps(look.as_json()).encode(),
                 permissions.GROUP_READABLE)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from recordgen import permissions
-from recordgen.status.heartbeat import moment_with_offset, write_whole
+from recordgen.status.heartbeat import make_notes_folder, moment_with_offset, write_whole
 
 NOTE_NAME = "held.json"
 _NOTE_BYTES = 1 << 20
@@ -100,6 +100,6 @@ def read_reasons(notes: Path) -> Mapping[str, HeldReason]:
 
 
 def _write(notes: Path, content: Mapping[str, object]) -> None:
-    notes.mkdir(mode=permissions.PRIVATE_FOLDER, exist_ok=True)
+    make_notes_folder(notes)
     write_whole(notes, NOTE_NAME, json.dumps(content, ensure_ascii=False).encode("utf-8"),
                 permissions.PRIVATE_FILE)

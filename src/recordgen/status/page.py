@@ -19,10 +19,11 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from recordgen.dates import uk_date, uk_date_time, uk_when
+from recordgen.dates import uk_date, uk_date_time, uk_when, working_days_words
 from recordgen.settings import Folders
-from recordgen.status.facts import Health, StatusReport
+from recordgen.status.facts import Health, StatusReport, at_least
 from recordgen.status.folders import HeldState, Waiting
+from recordgen.status.heartbeat import NOTES_FOLDER
 
 TEMPLATE = "page.html.j2"
 
@@ -90,10 +91,6 @@ def ago(delta: dt.timedelta) -> str:
     return f"{hours // 24} days ago"
 
 
-def days(count: int) -> str:
-    return f"{count} working day{'s' if count != 1 else ''}"
-
-
 def render_page(report: StatusReport, page: Path, folders: Folders) -> str:
     """The page as HTML text, for ``page`` (its links are relative to where it is written)."""
     template = _environment.get_template(TEMPLATE)
@@ -102,6 +99,7 @@ def render_page(report: StatusReport, page: Path, folders: Folders) -> str:
         policy=POLICY,
         script=Markup(AGE_SCRIPT),  # noqa: S704 (a constant of this module, hashed in the policy)
         Health=Health,
+        notes_folder_name=NOTES_FOLDER,
         HeldState=HeldState,
         Waiting=Waiting,
         written_iso=report.now.isoformat(),
@@ -112,5 +110,6 @@ def render_page(report: StatusReport, page: Path, folders: Folders) -> str:
         uk_date_time=uk_date_time,
         uk_when=uk_when,
         ago=ago,
-        days=days,
+        at_least=at_least,
+        days=working_days_words,
     )

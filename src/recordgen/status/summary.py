@@ -7,10 +7,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from recordgen.dates import uk_date, uk_date_time, uk_when
-from recordgen.status.facts import DueItem, Health, StatusReport
+from recordgen.dates import uk_date, uk_date_time, uk_when, working_days_words
+from recordgen.status.facts import DueItem, Health, StatusReport, at_least
 from recordgen.status.folders import HeldState
-from recordgen.status.page import ago, days
+from recordgen.status.heartbeat import NOTES_FOLDER
+from recordgen.status.page import ago
 
 
 class Verdict(StrEnum):
@@ -30,6 +31,11 @@ def verdict(report: StatusReport) -> Verdict:
 def working_words(report: StatusReport) -> str:
     w = report.working
     look = w.watcher
+    if w.health is Health.UNKNOWN:
+        return (f"Warning: recordgen cannot tell whether a watcher is looking at the inbox. The "
+                f"folder where it keeps its notes, {NOTES_FOLDER} in the inbox, cannot be used: "
+                f"{w.notes_trouble}. Ask the system administrator to delete what is there in its "
+                "place; recordgen makes the folder again at its next look.")
     if w.health is Health.WATCHING and look is not None and w.since_last_look is not None:
         return (f"Yes: the watcher on {look.host} last looked at the inbox at "
                 f"{uk_date_time(look.looked_at)} ({ago(w.since_last_look)}).")
@@ -50,12 +56,12 @@ def working_words(report: StatusReport) -> str:
 
 def due_words(item: DueItem) -> str:
     if item.overdue:
-        when = "OVERDUE" + (f" by {days(-item.working_days_left)}" if item.working_days_left < 0
-                            else "")
+        when = "OVERDUE" + (f" by {working_days_words(-item.working_days_left)}"
+                            if item.working_days_left < 0 else "")
     elif item.working_days_left == 0:
         when = "due today"
     else:
-        when = f"{'due soon, ' if item.soon else ''}in {days(item.working_days_left)}"
+        when = f"{'due soon, ' if item.soon else ''}in {working_days_words(item.working_days_left)}"
     return f"{item.case_ref}: {item.what}, due by {uk_when(item.due)}: {when}"
 
 
@@ -65,11 +71,12 @@ def summary_lines(report: StatusReport, page: Path, rejected: Path) -> list[str]
     lines = [f"recordgen status for {report.service} at {uk_date_time(report.now)}", "",
              "Is recordgen working?", f"  {working_words(report)}"]
     if w.case_files_waiting and w.oldest_waiting is not None:
-        lines.append(f"  {w.case_files_waiting} case file(s) waiting in the inbox, the oldest "
-                     f"saved at {uk_date_time(w.oldest_waiting)}.")
+        lines.append(f"  {at_least(w.case_files_waiting, w.waiting_complete)} case file(s) waiting "
+                     f"in the inbox, the oldest saved at {uk_date_time(w.oldest_waiting)}.")
     else:
         lines.append("  No case files are waiting in the inbox.")
-    lines += ["", f"Needs your attention: {report.attention or 'nothing'}"]
+    lines += ["", "Needs your attention: "
+              + (report.attention_words if report.attention else "nothing")]
     for r in report.rejected.items:
         lines.append(f"  Rejected: {r.name} (received at {r.received or 'a time not known'}): "
                      f"{r.what} The note: {rejected / r.note_name}")
@@ -83,23 +90,31 @@ def summary_lines(report: StatusReport, page: Path, rejected: Path) -> list[str]
     for d in report.late.items:
         lines.append(f"  Produced late: {d.what} for case {d.case_ref} was due by "
                      f"{uk_when(d.due)}; met on {uk_date(d.met_on)}, "
-                     f"{days(d.working_days_late)} late.")
-    for listed, what in ((report.rejected, "rejected files"), (report.never_read,
-                                                              "files in the inbox")):
-        if listed.more:
-            lines.append(f"  And {listed.more} more {what}.")
+                     f"{working_days_words(d.working_days_late)} late.")
+    for listed, what in ((report.rejected, "rejected files, in the rejected folder"),
+                         (report.held, "held files, in the work folder"),
+                         (report.never_read, "files in the inbox that are not case files"),
+                         (report.late, "documents produced late in the last seven days")):
+        if listed.more or not listed.complete:
+            lines.append(f"  And {listed.more_words} more {what}.{listed.cut_short_words}")
     pressing = [d for d in report.due.items if d.overdue or d.soon]
     lines += ["", f"Due soon and overdue: {report.overdue} overdue, {report.due_soon} due within "
                   f"two working days, {report.due.total} open in all"]
     lines += [f"  {due_words(d)}" for d in pressing]
-    later = report.due.total - len(pressing)
+    unlisted = report.overdue + report.due_soon - len(pressing)
+    if unlisted:
+        lines.append(f"  And {unlisted:,} more overdue or due soon: recordgen due lists every one.")
+    later = report.due.total - report.overdue - report.due_soon
     if later:
-        lines.append(f"  And {later} due later: recordgen due lists every one.")
+        lines.append(f"  And {later:,} due later: recordgen due lists every one.")
     lines += ["", "Today and this week",
               f"  {report.produced_today.total} document(s) produced today, "
               f"{report.produced_earlier.total} in the six days before."]
     lines += [f"  {p.case_ref}: {p.title}, at {uk_date_time(p.produced_at)}"
               for p in report.produced_today.items]
+    if report.produced_today.more:
+        lines.append(f"  And {report.produced_today.more_words} more produced today, in the "
+                     "outbox.")
     lines += ["", f"The status page: {page}"]
     return lines
 
@@ -123,12 +138,19 @@ def summary_json(report: StatusReport, page: Path) -> dict[str, Any]:
             "watchers": [look.as_json() for look in w.watchers],
             "last_process_run": w.last_process.as_json() if w.last_process else None,
             "case_files_waiting": w.case_files_waiting,
+            "notes_problem": w.notes_trouble,
         },
         "needs_attention": report.attention,
         "rejected": [{"file": r.name, "note": r.note_name, "received": r.received,
                       "problems": r.problems, "first_problem": r.what}
                      for r in report.rejected.items],
         "rejected_total": report.rejected.total,
+        "held_total": report.held.total,
+        "not_case_files_in_inbox_total": report.never_read.total,
+        "produced_late_total": report.late.total,
+        "due_total": report.due.total,
+        "produced_today_total": report.produced_today.total,
+        "lists_cut_short": report.cut_short,
         "held": [{"case_ref": h.case_ref, "state": h.state.value,
                   "taken_at": h.taken_at.isoformat() if h.taken_at else None,
                   "reason": h.reason} for h in report.held.items],
