@@ -10,6 +10,7 @@ import io
 import json
 import re
 import shutil
+import sqlite3
 import subprocess
 import threading
 import time
@@ -711,3 +712,71 @@ def test_each_return_prints_the_seal_written_outside_the_store(
     last = json.loads(seals.splitlines()[-1])
     assert (str(last["entry"]), str(last["entries"]), last["hash"]) == printed.groups()
     assert run(settings, "verify").exit_code == 0
+
+
+# --- Regenerating returns: a broken audit entry, a missing template --------------------------------
+
+
+def break_audit_entry(settings: Settings, file_suffix: str, detail: str) -> int:
+    """Alter the detail of the audit entry recording the return's file ending ``file_suffix``,
+    as someone editing the database by hand would (the trigger that forbids it dropped first).
+    Returns the entry's number."""
+    with sqlite3.connect(settings.folders.store) as database:
+        (number,) = database.execute(
+            "SELECT id FROM audit WHERE action = ? AND detail LIKE ?",
+            (filing.RETURN_WRITTEN, f"%{file_suffix}%")).fetchone()
+        database.execute("DROP TRIGGER audit_no_update")
+        database.execute("UPDATE audit SET detail = ? WHERE id = ?", (detail, number))
+    return int(number)
+
+
+@pytest.mark.parametrize("detail", ["{not json", '{"file": "_returns/x_report.docx"}', "{}"])
+def test_a_broken_audit_entry_for_a_return_stops_regenerate_naming_it(
+        store: SqliteStore, tmp_path: Path, detail: str) -> None:
+    settings, templates = with_own_templates(tmp_path)
+    store.close()
+    assert run(settings, "report", "monthly", "--month", "2026-11").exit_code == 0
+    number = break_audit_entry(settings, "_report.docx", detail)
+    edited = docx.Document(str(templates / "monitoring_return.docx"))
+    edited.add_paragraph("Prepared for the contract monitoring officer.")
+    (templates / "monitoring_return.docx").chmod(0o644)
+    edited.save(str(templates / "monitoring_return.docx"))
+    for args in (["regenerate", "--dry-run"], ["regenerate"]):
+        result = run(settings, *args)
+        assert result.exit_code == 3, result.output
+        said = " ".join(result.output.split())
+        assert f'Audit entry {number} ("monitoring return written", made at' in said
+        assert "cannot be read" in said
+        assert "Run `recordgen verify`" in said
+    assert not list((settings.folders.outbox / "_returns").glob("*_v2_*"))
+    if detail == "{not json":  # altered after it was written: verify names the same entry
+        checked = run(settings, "verify")
+        assert checked.exit_code != 0
+        assert f"audit entry {number}" in checked.output
+
+
+def test_regenerate_says_plainly_when_the_report_template_is_missing(
+        store: SqliteStore, tmp_path: Path) -> None:
+    settings, templates = with_own_templates(tmp_path)
+    store.close()
+    assert run(settings, "report", "monthly", "--month", "2026-11").exit_code == 0
+    (templates / "monitoring_return.docx").unlink()
+    for args in (["regenerate", "--dry-run"], ["regenerate"]):
+        result = run(settings, *args)
+        assert result.exit_code == 3, result.output
+        said = " ".join(result.output.split())
+        assert "The monitoring return's report template" in said
+        assert "monitoring_return.docx could not be read" in said
+        assert "the 1 return filed so far" in said
+        assert "run `recordgen templates check`" in said
+    assert not list((settings.folders.outbox / "_returns").glob("*_v2_*"))
+
+
+def test_without_returns_filed_a_missing_report_template_does_not_stop_regenerate(
+        store: SqliteStore, tmp_path: Path) -> None:
+    settings, templates = with_own_templates(tmp_path)
+    store.close()
+    (templates / "monitoring_return.docx").unlink()
+    result = run(settings, "regenerate", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "return" not in result.output
