@@ -26,10 +26,11 @@ from openpyxl import load_workbook
 
 from recordgen.cli import cli
 from recordgen.clock import UK, FixedClock
+from recordgen.deadlines.clocks import ClockName
 from recordgen.documents.publish import publish
 from recordgen.errors import ConverterMissing, PublishError
 from recordgen.records.case_files import StoredCaseFile, accepted_case_files
-from recordgen.records.rows import SubmissionOutcome, SubmissionRecord
+from recordgen.records.rows import ClockRecord, SubmissionOutcome, SubmissionRecord
 from recordgen.records.store import SqliteStore
 from recordgen.returns import filing
 from recordgen.returns.build import monitoring_return
@@ -607,7 +608,7 @@ def test_a_return_with_no_version_left_is_refused_plainly_and_the_filed_ones_are
                              type="Discretionary Housing Payment", status="awarded",
                              amount=10.0, decided_on="2026-11-02", applied_on=None)],
            start=1000)
-    with pytest.raises(PublishError, match="November 2026 has 1 versions of its monthly return "
+    with pytest.raises(PublishError, match="November 2026 has 1 version of its monthly return "
                                            "already; move the old ones out of the outbox's "
                                            "_returns folder"):
         file_return(store, settings, month("2026-11"), TODAY, quarterly=False,
@@ -712,6 +713,62 @@ def test_each_return_prints_the_seal_written_outside_the_store(
     last = json.loads(seals.splitlines()[-1])
     assert (str(last["entry"]), str(last["entries"]), last["hash"]) == printed.groups()
     assert run(settings, "verify").exit_code == 0
+
+
+# --- What the command prints -----------------------------------------------------------------------
+
+
+def printed_line(output: str, name: str) -> str:
+    (line,) = [line for line in output.splitlines() if name in line]
+    return " ".join(line.replace("│", " ").split())
+
+
+def test_the_command_prints_each_kpi_against_its_target(
+        store: SqliteStore, settings: Settings) -> None:
+    store.close()
+    result = run(settings, "report", "quarterly", "--quarter", "2026-Q3")
+    assert result.exit_code == 0, result.output
+    assert printed_line(result.output, "KPI 2: planned move-on") == \
+        "6 KPI 2: planned move-on 3 of 4: 75.0% (missed)"
+    assert printed_line(result.output, "KPI 1: independence maintained") == \
+        "5 KPI 1: independence maintained 4 of 4: 100.0% (met)"
+    assert printed_line(result.output, "Obtaining paid work") == \
+        "1 Obtaining paid work 1 of 2: 50.0% (no target)"
+
+
+def test_the_command_says_no_leavers_once_never_a_percentage(
+        store: SqliteStore, settings: Settings) -> None:
+    store.close()
+    result = run(settings, "report", "quarterly", "--from", "2026-10-21", "--to", "2026-11-03")
+    assert result.exit_code == 0, result.output
+    assert printed_line(result.output, "KPI 1: independence maintained") == \
+        "5 KPI 1: independence maintained 0 of 0: no leavers"
+    assert printed_line(result.output, "KPI 2: planned move-on") == \
+        "6 KPI 2: planned move-on 0 of 0: no leavers"
+    assert "%" not in printed_line(result.output, "KPI 2: planned move-on")
+
+
+def test_the_terminal_separates_thousands_as_the_report_does(
+        store: SqliteStore, settings: Settings) -> None:
+    # 1,000 more referrals received in November, and 1,000 first contacts due in it (met).
+    record(store, [case_file("referral", f"R{n:04d}", "Jo Evans",
+                             received_at=f"2026-11-{1 + n % 28:02d}T10:00", first_contact_at=None)
+                   for n in range(1000)], start=3000)
+    for n in range(1000):
+        store.open_clock(ClockRecord(f"R{n:04d}", "referral", "fixture", "2026-11-02T10:00",
+                                     "2026-11-04T10:00", "2026-11-03T10:00", True, 0))
+    store.close()
+    result = run(settings, "report", "monthly", "--month", "2026-11")
+    assert result.exit_code == 0, result.output
+    assert printed_line(result.output, "Referrals received") == "Referrals received 1,003"
+    assert "1003" not in result.output
+    report = docx_tables(settings.folders.outbox / "_returns"
+                         / "2026-11_monthly-return_v1_report.docx")
+    monthly = {row[0]: row[1] for table in report for row in table if len(row) == 2}
+    assert monthly["Referrals received"] == "1,003"
+    (first_contact,) = [row for table in report for row in table
+                        if row[0] == ClockName.REFERRAL.description]
+    assert first_contact[1:3] == ["1,000", "1,000"]  # fell due, met
 
 
 # --- Regenerating returns: a broken audit entry, a missing template --------------------------------

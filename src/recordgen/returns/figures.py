@@ -36,6 +36,7 @@ from enum import StrEnum
 
 from recordgen.dates import day_of, parse_when
 from recordgen.deadlines.clocks import ClockName
+from recordgen.records.case_files import pounds
 from recordgen.records.rows import ClockRecord
 from recordgen.returns.facts import CaseFacts, Leaving
 from recordgen.returns.period import Period
@@ -73,6 +74,12 @@ class Figure:
     unit: Unit
     definition: str
     refs: tuple[str, ...] = ()
+
+    @property
+    def shown(self) -> str:
+        """The value as the report and the terminal show it: money in pounds and pence, any
+        other number with its thousands separated (``1,234``)."""
+        return pounds(self.value) if self.unit is Unit.PENCE else f"{self.value:,}"
 
 
 @dataclass(frozen=True)

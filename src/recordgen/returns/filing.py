@@ -113,9 +113,10 @@ def file_counted(store: FilesRecords, settings: Settings, found: MonitoringRetur
             if all(old is None or old == names[name] for name, old in filed.items()):
                 break
         else:
-            raise PublishError(f"{found.period.label} has {_MOST_VERSIONS} versions of its {kind} "
-                               "return already; move the old ones out of the outbox's _returns "
-                               "folder.")
+            versions = "version" if _MOST_VERSIONS == 1 else "versions"
+            raise PublishError(f"{found.period.label} has {_MOST_VERSIONS:,} {versions} of its "
+                               f"{kind} return already; move the old ones out of the outbox's "
+                               "_returns folder.")
         for name, content in names.items():
             if filed[name] is None:
                 publish(outbox, RETURNS_FOLDER, name, content)
