@@ -715,6 +715,79 @@ def test_each_return_prints_the_seal_written_outside_the_store(
     assert run(settings, "verify").exit_code == 0
 
 
+# --- Money whose amount cannot be read ------------------------------------------------------------
+
+
+def unreadable_award(ref: str, money_ref: str, amount: Any, decided_on: str) -> dict[str, Any]:
+    """An award whose amount validation would refuse, as an old record may hold one: recorded
+    here straight into the store, past validation."""
+    return case_file("money_secured", ref, "Priya Natarajan", money_ref=money_ref,
+                     type="Discretionary Housing Payment" if money_ref.startswith("DHP")
+                     else "other hardship fund", status="awarded", amount=amount,
+                     decided_on=decided_on, applied_on=None)
+
+
+def test_an_award_whose_amount_cannot_be_read_is_listed_as_not_counted_never_dropped(
+        store: SqliteStore) -> None:
+    record(store, [unreadable_award("P01", "DHP-X", "four hundred pounds", "2026-11-03"),
+                   # A later case file for P15's £75.00 of September, its amount now unreadable:
+                   # it replaces the earlier, so nothing is counted for HSF-1, and it is listed.
+                   unreadable_award("P15", "HSF-1", 75.001, "2026-09-22")], start=1000)
+    november = monitoring_return(store, RULES, month("2026-11"), TODAY, quarterly=False)
+    found = figures(november)
+    assert found["Money secured: Discretionary Housing Payment"] == (35025, ["P12"])  # as before
+    assert found["Money secured not counted: amount unreadable"] == (1, ["P01"])
+    (not_counted,) = (f for f in november.monthly if f.name.endswith("amount unreadable"))
+    assert not_counted.notes == ("Discretionary Housing Payment, money reference DHP-X",)
+    september = figures(monitoring_return(store, RULES, month("2026-09"), TODAY, quarterly=False))
+    assert september["Money secured: other hardship fund"] == (0, [])
+    assert september["Money secured not counted: amount unreadable"] == (1, ["P15"])
+    # A month with nothing unreadable has no such line.
+    october = figures(monitoring_return(store, RULES, month("2026-10"), TODAY, quarterly=False))
+    assert "Money secured not counted: amount unreadable" not in october
+
+
+def test_the_return_says_how_many_awards_are_not_counted_and_lists_them_internally(
+        store: SqliteStore, settings: Settings) -> None:
+    record(store, [unreadable_award("P01", "DHP-X", "four hundred pounds", "2026-11-03"),
+                   unreadable_award("P19", "DHP-Y", None, "2026-11-20")], start=1000)
+    store.close()
+    result = run(settings, "report", "monthly", "--month", "2026-11")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "2 awards of money secured are not counted: the amount cannot be read, so the money " \
+        "totals are short." in said
+    assert "Counted sheet" in said
+    folder = settings.folders.outbox / "_returns"
+    internal = load_workbook(folder / "2026-11_monthly-return_v1_internal.xlsx")
+    counted = list(internal["Counted"].iter_rows(min_row=2, values_only=True))
+    assert ("Monthly figures", "Money secured not counted: amount unreadable: Discretionary "
+            "Housing Payment, money reference DHP-X", "P01") in counted
+    assert ("Monthly figures", "Money secured not counted: amount unreadable: Discretionary "
+            "Housing Payment, money reference DHP-Y", "P19") in counted
+    sheet = {row[0]: row for row in internal["Monthly figures"].iter_rows(min_row=2,
+                                                                         values_only=True)}
+    assert sheet["Money secured not counted: amount unreadable"][1:3] == (2, "awards")
+    assert float(sheet["Money secured: Discretionary Housing Payment"][1]) == 350.25
+    # The commissioner is told the total is short, by how many, and nothing about whom.
+    commissioner = load_workbook(folder / "2026-11_monthly-return_v1_commissioner.xlsx")
+    text = " ".join(str(cell) for sheet in commissioner for row in sheet.iter_rows(
+        values_only=True) for cell in row)
+    assert "Money secured not counted: amount unreadable 2 awards" in text
+    assert "DHP-X" not in text and "P01" not in text
+    report = docx_tables(folder / "2026-11_monthly-return_v1_report.docx")
+    rows = {row[0]: row[1] for table in report for row in table if len(row) == 2}
+    assert rows["Money secured not counted: amount unreadable"] == "2"
+
+
+def test_a_return_with_every_amount_readable_says_nothing_of_awards_not_counted(
+        store: SqliteStore, settings: Settings) -> None:
+    store.close()
+    result = run(settings, "report", "monthly", "--month", "2026-11")
+    assert result.exit_code == 0, result.output
+    assert "not counted" not in result.output
+
+
 # --- What the command prints -----------------------------------------------------------------------
 
 
