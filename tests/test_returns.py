@@ -844,6 +844,114 @@ def test_the_terminal_separates_thousands_as_the_report_does(
     assert first_contact[1:3] == ["1,000", "1,000"]  # fell due, met
 
 
+# --- The monthly report's charts ------------------------------------------------------------------
+
+
+def test_the_monthly_report_holds_its_two_charts(store: SqliteStore, settings: Settings) -> None:
+    store.close()
+    assert run(settings, "report", "monthly", "--month", "2026-11").exit_code == 0
+    path = settings.folders.outbox / "_returns" / "2026-11_monthly-return_v1_report.docx"
+    document = docx.Document(str(path))
+    # Referrals and closures by month, and the clocks; no KPI chart in a monthly return.
+    assert len(document.inline_shapes) == 2
+    pictures = [part for part in document.part.package.parts
+                if part.partname.endswith(".png")]
+    assert len(pictures) == 2
+    assert all(part.blob.startswith(b"\x89PNG") for part in pictures)
+    assert pictures[0].blob != pictures[1].blob
+
+
+# --- Two runs filing the same return at once ------------------------------------------------------
+
+
+class WaitingPdfConverter:
+    """Makes a "PDF", different bytes each time, as LibreOffice stamps each with the time; only
+    once ``ready`` is set (both runs have looked for the PDF and found none)."""
+
+    def __init__(self) -> None:
+        self.made = 0
+        self.lock = threading.Lock()
+        self.ready = threading.Event()
+
+    def convert(self, docx_paths: Any, out_dir: Path) -> dict[Path, Path]:
+        assert self.ready.wait(timeout=30)
+        with self.lock:
+            self.made += 1
+            made = self.made
+        out_dir.mkdir(parents=True, exist_ok=True)
+        found = {}
+        for source in docx_paths:
+            target = out_dir / f"{source.stem}.pdf"
+            target.write_bytes(b"%PDF-1.4\n% made " + str(made).encode() + b"\n%%EOF\n")
+            found[source] = target
+        return found
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.real_clock
+def test_two_runs_filing_the_same_return_at_once_file_it_once(
+        store: SqliteStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pdf_settings = make_settings(tmp_path, output={"pdf": True})
+
+    def slow_publish(*args: Any) -> Any:
+        time.sleep(0.05)
+        return publish(*args)
+
+    converter = WaitingPdfConverter()
+    looked_for_pdf: list[str] = []
+
+    def read_published(outbox: Path, folder: str, name: str) -> bytes | None:
+        found = filing_read_published(outbox, folder, name)
+        if name.endswith("_report.pdf"):
+            looked_for_pdf.append(name)
+            if len(looked_for_pdf) == 2:  # both runs make the PDF at once: one is filed
+                converter.ready.set()
+        return found
+
+    filing_read_published = filing.read_published
+    monkeypatch.setattr(filing, "publish", slow_publish)
+    monkeypatch.setattr(filing, "read_published", read_published)
+    store.close()
+    start = threading.Barrier(2)
+    filed: list[filing.FiledReturn] = []
+    failed: list[BaseException] = []
+
+    def report() -> None:
+        try:
+            with SqliteStore(pdf_settings.folders.store, clock=FixedClock(
+                    dt.datetime(2027, 1, 15, 9, 0, tzinfo=UK))) as own:
+                start.wait()
+                filed.append(file_return(own, pdf_settings, month("2026-11"), TODAY,
+                                         quarterly=False, converter=converter))
+        except BaseException as exc:  # reported below
+            failed.append(exc)
+
+    threads = [threading.Thread(target=report) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []
+    # Both succeed, with version 1; one filed it, the other found it filed.
+    assert [f.version for f in filed] == [1, 1]
+    assert sorted(f.already_filed for f in filed) == [False, True]
+    assert converter.made == 2  # both made a PDF at once; one was filed
+    folder = pdf_settings.folders.outbox / "_returns"
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted(Path(name).name for name in filed[0].files)
+    assert all(name.startswith("2026-11_monthly-return_v1_") for name in names)  # nothing else
+    assert "2026-11_monthly-return_v1_report.pdf" in names
+    for book in folder.glob("*.xlsx"):
+        load_workbook(book)  # whole
+    with SqliteStore(pdf_settings.folders.store, clock=FixedClock(
+            dt.datetime(2027, 1, 15, 9, 0, tzinfo=UK))) as own:
+        recorded = [e.detail["file"] for e in own.audit_entries(filing.RETURN_WRITTEN)]
+    assert sorted(recorded) == sorted(f"_returns/{name}" for name in names)  # each once
+    assert run(pdf_settings, "verify").exit_code == 0  # the PDF filed is the one recorded
+
+
 # --- Regenerating returns: a broken audit entry, a missing template --------------------------------
 
 
