@@ -10,6 +10,7 @@ import io
 import json
 import re
 import shutil
+import sqlite3
 import subprocess
 import threading
 import time
@@ -25,10 +26,11 @@ from openpyxl import load_workbook
 
 from recordgen.cli import cli
 from recordgen.clock import UK, FixedClock
+from recordgen.deadlines.clocks import ClockName
 from recordgen.documents.publish import publish
 from recordgen.errors import ConverterMissing, PublishError
 from recordgen.records.case_files import StoredCaseFile, accepted_case_files
-from recordgen.records.rows import SubmissionOutcome, SubmissionRecord
+from recordgen.records.rows import ClockRecord, SubmissionOutcome, SubmissionRecord
 from recordgen.records.store import SqliteStore
 from recordgen.returns import filing
 from recordgen.returns.build import monitoring_return
@@ -606,7 +608,7 @@ def test_a_return_with_no_version_left_is_refused_plainly_and_the_filed_ones_are
                              type="Discretionary Housing Payment", status="awarded",
                              amount=10.0, decided_on="2026-11-02", applied_on=None)],
            start=1000)
-    with pytest.raises(PublishError, match="November 2026 has 1 versions of its monthly return "
+    with pytest.raises(PublishError, match="November 2026 has 1 version of its monthly return "
                                            "already; move the old ones out of the outbox's "
                                            "_returns folder"):
         file_return(store, settings, month("2026-11"), TODAY, quarterly=False,
@@ -711,3 +713,308 @@ def test_each_return_prints_the_seal_written_outside_the_store(
     last = json.loads(seals.splitlines()[-1])
     assert (str(last["entry"]), str(last["entries"]), last["hash"]) == printed.groups()
     assert run(settings, "verify").exit_code == 0
+
+
+# --- Money whose amount cannot be read ------------------------------------------------------------
+
+
+def unreadable_award(ref: str, money_ref: str, amount: Any, decided_on: str) -> dict[str, Any]:
+    """An award whose amount validation would refuse, as an old record may hold one: recorded
+    here straight into the store, past validation."""
+    return case_file("money_secured", ref, "Priya Natarajan", money_ref=money_ref,
+                     type="Discretionary Housing Payment" if money_ref.startswith("DHP")
+                     else "other hardship fund", status="awarded", amount=amount,
+                     decided_on=decided_on, applied_on=None)
+
+
+def test_an_award_whose_amount_cannot_be_read_is_listed_as_not_counted_never_dropped(
+        store: SqliteStore) -> None:
+    record(store, [unreadable_award("P01", "DHP-X", "four hundred pounds", "2026-11-03"),
+                   # A later case file for P15's £75.00 of September, its amount now unreadable:
+                   # it replaces the earlier, so nothing is counted for HSF-1, and it is listed.
+                   unreadable_award("P15", "HSF-1", 75.001, "2026-09-22")], start=1000)
+    november = monitoring_return(store, RULES, month("2026-11"), TODAY, quarterly=False)
+    found = figures(november)
+    assert found["Money secured: Discretionary Housing Payment"] == (35025, ["P12"])  # as before
+    assert found["Money secured not counted: amount unreadable"] == (1, ["P01"])
+    (not_counted,) = (f for f in november.monthly if f.name.endswith("amount unreadable"))
+    assert not_counted.notes == ("Discretionary Housing Payment, money reference DHP-X",)
+    september = figures(monitoring_return(store, RULES, month("2026-09"), TODAY, quarterly=False))
+    assert september["Money secured: other hardship fund"] == (0, [])
+    assert september["Money secured not counted: amount unreadable"] == (1, ["P15"])
+    # A month with nothing unreadable has no such line.
+    october = figures(monitoring_return(store, RULES, month("2026-10"), TODAY, quarterly=False))
+    assert "Money secured not counted: amount unreadable" not in october
+
+
+def test_the_return_says_how_many_awards_are_not_counted_and_lists_them_internally(
+        store: SqliteStore, settings: Settings) -> None:
+    record(store, [unreadable_award("P01", "DHP-X", "four hundred pounds", "2026-11-03"),
+                   unreadable_award("P19", "DHP-Y", None, "2026-11-20")], start=1000)
+    store.close()
+    result = run(settings, "report", "monthly", "--month", "2026-11")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "2 awards of money secured are not counted: the amount cannot be read, so the money " \
+        "totals are short." in said
+    assert "Counted sheet" in said
+    folder = settings.folders.outbox / "_returns"
+    internal = load_workbook(folder / "2026-11_monthly-return_v1_internal.xlsx")
+    counted = list(internal["Counted"].iter_rows(min_row=2, values_only=True))
+    assert ("Monthly figures", "Money secured not counted: amount unreadable: Discretionary "
+            "Housing Payment, money reference DHP-X", "P01") in counted
+    assert ("Monthly figures", "Money secured not counted: amount unreadable: Discretionary "
+            "Housing Payment, money reference DHP-Y", "P19") in counted
+    sheet = {row[0]: row for row in internal["Monthly figures"].iter_rows(min_row=2,
+                                                                         values_only=True)}
+    assert sheet["Money secured not counted: amount unreadable"][1:3] == (2, "awards")
+    assert float(sheet["Money secured: Discretionary Housing Payment"][1]) == 350.25
+    # The commissioner is told the total is short, by how many, and nothing about whom.
+    commissioner = load_workbook(folder / "2026-11_monthly-return_v1_commissioner.xlsx")
+    text = " ".join(str(cell) for sheet in commissioner for row in sheet.iter_rows(
+        values_only=True) for cell in row)
+    assert "Money secured not counted: amount unreadable 2 awards" in text
+    assert "DHP-X" not in text and "P01" not in text
+    report = docx_tables(folder / "2026-11_monthly-return_v1_report.docx")
+    rows = {row[0]: row[1] for table in report for row in table if len(row) == 2}
+    assert rows["Money secured not counted: amount unreadable"] == "2"
+
+
+def test_a_return_with_every_amount_readable_says_nothing_of_awards_not_counted(
+        store: SqliteStore, settings: Settings) -> None:
+    store.close()
+    result = run(settings, "report", "monthly", "--month", "2026-11")
+    assert result.exit_code == 0, result.output
+    assert "not counted" not in result.output
+
+
+# --- What the command prints -----------------------------------------------------------------------
+
+
+def printed_line(output: str, name: str) -> str:
+    (line,) = [line for line in output.splitlines() if name in line]
+    return " ".join(line.replace("│", " ").split())
+
+
+def test_the_command_prints_each_kpi_against_its_target(
+        store: SqliteStore, settings: Settings) -> None:
+    store.close()
+    result = run(settings, "report", "quarterly", "--quarter", "2026-Q3")
+    assert result.exit_code == 0, result.output
+    assert printed_line(result.output, "KPI 2: planned move-on") == \
+        "6 KPI 2: planned move-on 3 of 4: 75.0% (missed)"
+    assert printed_line(result.output, "KPI 1: independence maintained") == \
+        "5 KPI 1: independence maintained 4 of 4: 100.0% (met)"
+    assert printed_line(result.output, "Obtaining paid work") == \
+        "1 Obtaining paid work 1 of 2: 50.0% (no target)"
+
+
+def test_the_command_says_no_leavers_once_never_a_percentage(
+        store: SqliteStore, settings: Settings) -> None:
+    store.close()
+    result = run(settings, "report", "quarterly", "--from", "2026-10-21", "--to", "2026-11-03")
+    assert result.exit_code == 0, result.output
+    assert printed_line(result.output, "KPI 1: independence maintained") == \
+        "5 KPI 1: independence maintained 0 of 0: no leavers"
+    assert printed_line(result.output, "KPI 2: planned move-on") == \
+        "6 KPI 2: planned move-on 0 of 0: no leavers"
+    assert "%" not in printed_line(result.output, "KPI 2: planned move-on")
+
+
+def test_the_terminal_separates_thousands_as_the_report_does(
+        store: SqliteStore, settings: Settings) -> None:
+    # 1,000 more referrals received in November, and 1,000 first contacts due in it (met).
+    record(store, [case_file("referral", f"R{n:04d}", "Jo Evans",
+                             received_at=f"2026-11-{1 + n % 28:02d}T10:00", first_contact_at=None)
+                   for n in range(1000)], start=3000)
+    for n in range(1000):
+        store.open_clock(ClockRecord(f"R{n:04d}", "referral", "fixture", "2026-11-02T10:00",
+                                     "2026-11-04T10:00", "2026-11-03T10:00", True, 0))
+    store.close()
+    result = run(settings, "report", "monthly", "--month", "2026-11")
+    assert result.exit_code == 0, result.output
+    assert printed_line(result.output, "Referrals received") == "Referrals received 1,003"
+    assert "1003" not in result.output
+    report = docx_tables(settings.folders.outbox / "_returns"
+                         / "2026-11_monthly-return_v1_report.docx")
+    monthly = {row[0]: row[1] for table in report for row in table if len(row) == 2}
+    assert monthly["Referrals received"] == "1,003"
+    (first_contact,) = [row for table in report for row in table
+                        if row[0] == ClockName.REFERRAL.description]
+    assert first_contact[1:3] == ["1,000", "1,000"]  # fell due, met
+
+
+# --- The monthly report's charts ------------------------------------------------------------------
+
+
+def test_the_monthly_report_holds_its_two_charts(store: SqliteStore, settings: Settings) -> None:
+    store.close()
+    assert run(settings, "report", "monthly", "--month", "2026-11").exit_code == 0
+    path = settings.folders.outbox / "_returns" / "2026-11_monthly-return_v1_report.docx"
+    document = docx.Document(str(path))
+    # Referrals and closures by month, and the clocks; no KPI chart in a monthly return.
+    assert len(document.inline_shapes) == 2
+    pictures = [part for part in document.part.package.parts
+                if part.partname.endswith(".png")]
+    assert len(pictures) == 2
+    assert all(part.blob.startswith(b"\x89PNG") for part in pictures)
+    assert pictures[0].blob != pictures[1].blob
+
+
+# --- Two runs filing the same return at once ------------------------------------------------------
+
+
+class WaitingPdfConverter:
+    """Makes a "PDF", different bytes each time, as LibreOffice stamps each with the time; only
+    once ``ready`` is set (both runs have looked for the PDF and found none)."""
+
+    def __init__(self) -> None:
+        self.made = 0
+        self.lock = threading.Lock()
+        self.ready = threading.Event()
+
+    def convert(self, docx_paths: Any, out_dir: Path) -> dict[Path, Path]:
+        assert self.ready.wait(timeout=30)
+        with self.lock:
+            self.made += 1
+            made = self.made
+        out_dir.mkdir(parents=True, exist_ok=True)
+        found = {}
+        for source in docx_paths:
+            target = out_dir / f"{source.stem}.pdf"
+            target.write_bytes(b"%PDF-1.4\n% made " + str(made).encode() + b"\n%%EOF\n")
+            found[source] = target
+        return found
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.real_clock
+def test_two_runs_filing_the_same_return_at_once_file_it_once(
+        store: SqliteStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pdf_settings = make_settings(tmp_path, output={"pdf": True})
+
+    def slow_publish(*args: Any) -> Any:
+        time.sleep(0.05)
+        return publish(*args)
+
+    converter = WaitingPdfConverter()
+    looked_for_pdf: list[str] = []
+
+    def read_published(outbox: Path, folder: str, name: str) -> bytes | None:
+        found = filing_read_published(outbox, folder, name)
+        if name.endswith("_report.pdf"):
+            looked_for_pdf.append(name)
+            if len(looked_for_pdf) == 2:  # both runs make the PDF at once: one is filed
+                converter.ready.set()
+        return found
+
+    filing_read_published = filing.read_published
+    monkeypatch.setattr(filing, "publish", slow_publish)
+    monkeypatch.setattr(filing, "read_published", read_published)
+    store.close()
+    start = threading.Barrier(2)
+    filed: list[filing.FiledReturn] = []
+    failed: list[BaseException] = []
+
+    def report() -> None:
+        try:
+            with SqliteStore(pdf_settings.folders.store, clock=FixedClock(
+                    dt.datetime(2027, 1, 15, 9, 0, tzinfo=UK))) as own:
+                start.wait()
+                filed.append(file_return(own, pdf_settings, month("2026-11"), TODAY,
+                                         quarterly=False, converter=converter))
+        except BaseException as exc:  # reported below
+            failed.append(exc)
+
+    threads = [threading.Thread(target=report) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []
+    # Both succeed, with version 1; one filed it, the other found it filed.
+    assert [f.version for f in filed] == [1, 1]
+    assert sorted(f.already_filed for f in filed) == [False, True]
+    assert converter.made == 2  # both made a PDF at once; one was filed
+    folder = pdf_settings.folders.outbox / "_returns"
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted(Path(name).name for name in filed[0].files)
+    assert all(name.startswith("2026-11_monthly-return_v1_") for name in names)  # nothing else
+    assert "2026-11_monthly-return_v1_report.pdf" in names
+    for book in folder.glob("*.xlsx"):
+        load_workbook(book)  # whole
+    with SqliteStore(pdf_settings.folders.store, clock=FixedClock(
+            dt.datetime(2027, 1, 15, 9, 0, tzinfo=UK))) as own:
+        recorded = [e.detail["file"] for e in own.audit_entries(filing.RETURN_WRITTEN)]
+    assert sorted(recorded) == sorted(f"_returns/{name}" for name in names)  # each once
+    assert run(pdf_settings, "verify").exit_code == 0  # the PDF filed is the one recorded
+
+
+# --- Regenerating returns: a broken audit entry, a missing template --------------------------------
+
+
+def break_audit_entry(settings: Settings, file_suffix: str, detail: str) -> int:
+    """Alter the detail of the audit entry recording the return's file ending ``file_suffix``,
+    as someone editing the database by hand would (the trigger that forbids it dropped first).
+    Returns the entry's number."""
+    with sqlite3.connect(settings.folders.store) as database:
+        (number,) = database.execute(
+            "SELECT id FROM audit WHERE action = ? AND detail LIKE ?",
+            (filing.RETURN_WRITTEN, f"%{file_suffix}%")).fetchone()
+        database.execute("DROP TRIGGER audit_no_update")
+        database.execute("UPDATE audit SET detail = ? WHERE id = ?", (detail, number))
+    return int(number)
+
+
+@pytest.mark.parametrize("detail", ["{not json", '{"file": "_returns/x_report.docx"}', "{}"])
+def test_a_broken_audit_entry_for_a_return_stops_regenerate_naming_it(
+        store: SqliteStore, tmp_path: Path, detail: str) -> None:
+    settings, templates = with_own_templates(tmp_path)
+    store.close()
+    assert run(settings, "report", "monthly", "--month", "2026-11").exit_code == 0
+    number = break_audit_entry(settings, "_report.docx", detail)
+    edited = docx.Document(str(templates / "monitoring_return.docx"))
+    edited.add_paragraph("Prepared for the contract monitoring officer.")
+    (templates / "monitoring_return.docx").chmod(0o644)
+    edited.save(str(templates / "monitoring_return.docx"))
+    for args in (["regenerate", "--dry-run"], ["regenerate"]):
+        result = run(settings, *args)
+        assert result.exit_code == 3, result.output
+        said = " ".join(result.output.split())
+        assert f'Audit entry {number} ("monitoring return written", made at' in said
+        assert "cannot be read" in said
+        assert "Run `recordgen verify`" in said
+    assert not list((settings.folders.outbox / "_returns").glob("*_v2_*"))
+    if detail == "{not json":  # altered after it was written: verify names the same entry
+        checked = run(settings, "verify")
+        assert checked.exit_code != 0
+        assert f"audit entry {number}" in checked.output
+
+
+def test_regenerate_says_plainly_when_the_report_template_is_missing(
+        store: SqliteStore, tmp_path: Path) -> None:
+    settings, templates = with_own_templates(tmp_path)
+    store.close()
+    assert run(settings, "report", "monthly", "--month", "2026-11").exit_code == 0
+    (templates / "monitoring_return.docx").unlink()
+    for args in (["regenerate", "--dry-run"], ["regenerate"]):
+        result = run(settings, *args)
+        assert result.exit_code == 3, result.output
+        said = " ".join(result.output.split())
+        assert "The monitoring return's report template" in said
+        assert "monitoring_return.docx could not be read" in said
+        assert "the 1 return filed so far" in said
+        assert "run `recordgen templates check`" in said
+    assert not list((settings.folders.outbox / "_returns").glob("*_v2_*"))
+
+
+def test_without_returns_filed_a_missing_report_template_does_not_stop_regenerate(
+        store: SqliteStore, tmp_path: Path) -> None:
+    settings, templates = with_own_templates(tmp_path)
+    store.close()
+    (templates / "monitoring_return.docx").unlink()
+    result = run(settings, "regenerate", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "return" not in result.output

@@ -100,3 +100,41 @@ def test_a_support_worker_s_name_is_shown_as_typed_never_made_a_formula(name: st
     assert book["Support workers"]["B2"].value == 4
     cell = book["Counted"]["B2"]
     assert (cell.value, cell.data_type) == (f"{name}: caseload", "s")
+
+
+CUT_SHORT = re.compile(r" \[cut short here: a spreadsheet cell holds at most 32,767 characters, "
+                       r"and ([\d,]+) more are not shown\]$")
+
+
+def excel_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2  # Excel counts an emoji as two
+
+
+@pytest.mark.parametrize("unit", ["THS-2026-0142, ", "Siân 😀 "])
+def test_words_longer_than_a_cell_holds_are_cut_short_visibly_never_silently(
+        unit: str) -> None:
+    """A cell listing very many case references, say: Excel refuses a cell over 32,767
+    characters, and openpyxl would cut it short without a word."""
+    long = unit * (40_000 // len(unit))
+    listed = counted([("Monthly figures", "Open caseload", long),
+                      ("Monthly figures", "Open caseload", "THS-0001")])
+    figures = Table("Monthly figures", ("Figure", "Value", "Definition"),
+                    (Format.TEXT, Format.WHOLE, Format.TEXT), (("Open caseload", 3, long),))
+    book = load_workbook(io.BytesIO(workbook_bytes([figures, listed], "A return")))
+    for cell in (book["Counted"]["C2"], book["Monthly figures"]["C2"]):
+        shown = cell.value
+        assert excel_length(shown) <= 32_767
+        note = CUT_SHORT.search(shown)
+        assert note is not None, shown[-200:]
+        kept = shown[:note.start()]
+        assert long.startswith(kept) and excel_length(kept) > 32_000  # as much as fits
+        assert len(kept) + int(note.group(1).replace(",", "")) == len(long)  # the rest, counted
+    assert book["Counted"]["C3"].value == "THS-0001"  # the next row as it was
+    assert book["Monthly figures"]["B2"].value == 3
+
+
+def test_words_that_just_fit_are_kept_whole() -> None:
+    whole = "x" * 32_767
+    book = load_workbook(io.BytesIO(workbook_bytes(
+        [counted([("Monthly figures", "Open caseload", whole)])], "A return")))
+    assert book["Counted"]["C2"].value == whole

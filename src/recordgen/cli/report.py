@@ -9,10 +9,9 @@ import click
 from rich.table import Table
 
 from recordgen.cli.context import clock_of, console, settings_of
-from recordgen.records.case_files import pounds
 from recordgen.records.seal import current_seal
 from recordgen.records.seal import describe as describe_seal
-from recordgen.returns.figures import Unit
+from recordgen.returns.figures import MONEY_NOT_COUNTED
 from recordgen.returns.filing import FiledReturn, file_return
 from recordgen.returns.period import Period, between, month, quarter
 from recordgen.services import open_converter, open_records
@@ -63,13 +62,22 @@ def _show(filed: FiledReturn) -> None:
     table.add_column("Figure")
     table.add_column("Value", justify="right")
     for figure in (*found.monthly, *found.quarterly):
-        table.add_row(figure.name, pounds(figure.value) if figure.unit is Unit.PENCE
-                      else str(figure.value))
+        table.add_row(figure.name, figure.shown)  # as the report shows it: 1,234 and £1,234.50
     for kpi in found.kpis:
+        # "3 of 4: 75.0% (missed)"; with no one to count, "0 of 0: no leavers", said once.
+        result = "" if kpi.percentage is None else f" ({kpi.result})"
         table.add_row(f"{kpi.number} {kpi.name}",
-                      f"{len(kpi.numerator)} of {len(kpi.denominator)}: {kpi.percentage_words} "
-                      f"({kpi.result})")
+                      f"{len(kpi.numerator):,} of {len(kpi.denominator):,}: "
+                      f"{kpi.percentage_words}{result}")
     console().print(table)
+    not_counted = sum(f.value for f in found.monthly if f.name == MONEY_NOT_COUNTED)
+    if not_counted:
+        awards = "award of money secured is" if not_counted == 1 else \
+            "awards of money secured are"
+        click.echo(f"{not_counted:,} {awards} not counted: the amount cannot be read, so the "
+                   "money totals are short. The internal workbook's Counted sheet gives each "
+                   "one's case and money reference; drop a corrected money_secured case file "
+                   "with the same money reference into the inbox, then file the return again.")
     where = "already filed, unchanged" if filed.already_filed else "filed"
     click.echo(f"Version {filed.version}, {where}, in the outbox:")
     for name in filed.files:

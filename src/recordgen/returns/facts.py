@@ -56,7 +56,7 @@ class Money:
     money_ref: str
     type: str
     status: str  # "applied for", "awarded", "refused"
-    in_pence: int
+    in_pence: int | None  # None: the amount cannot be read (the return lists it, uncounted)
     decided_on: dt.date | None
 
 
@@ -289,9 +289,9 @@ def _money(case_files: Sequence[StoredCaseFile]) -> tuple[Money, ...]:
     for case_file in case_files:
         data = case_file.data
         try:
-            amount = pence(data.get("amount"))
-        except ValueError:
-            continue  # validation refuses such an amount; an old record is left to verify
+            amount: int | None = pence(data.get("amount"))
+        except ValueError:  # validation refuses such an amount; an old record may hold one
+            amount = None
         ref = str(data.get("money_ref", ""))
         latest[ref] = Money(ref, str(data.get("type", "")), str(data.get("status", "")), amount,
                             parse_date(data.get("decided_on")))

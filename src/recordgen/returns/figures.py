@@ -15,7 +15,10 @@ The definitions (the README's table repeats them, with the policy and section):
   period counts in both. **Cases opened this year** counts from the start of the reporting year to
   the period's end (the Service standard's "cumulative total").
 * **Money secured**: awards (money_secured with status "awarded") decided in the period, by type,
-  in pounds and pence; an application not yet awarded, or refused, is not money secured.
+  in pounds and pence; an application not yet awarded, or refused, is not money secured. An award
+  whose amount cannot be read (validation refuses one; an old record may hold one) is never
+  guessed, nor silently left out: it is counted under **Money secured not counted: amount
+  unreadable**, which is shown only when there is one, with its case and money references.
 * **People supported in the quarter**: cases whose support was open on at least one day of it. A
   person supported in two quarters counts in each; within one quarter, once however many spells.
 * **Leavers**: spells of support that ended in the period. Each leaver's outcomes form is the one
@@ -36,6 +39,7 @@ from enum import StrEnum
 
 from recordgen.dates import day_of, parse_when
 from recordgen.deadlines.clocks import ClockName
+from recordgen.records.case_files import pounds
 from recordgen.records.rows import ClockRecord
 from recordgen.returns.facts import CaseFacts, Leaving
 from recordgen.returns.period import Period
@@ -51,6 +55,7 @@ class Unit(StrEnum):
     PENCE = "pounds"  # kept in whole pence, shown in pounds
     DAYS = "days"
     ADMISSIONS = "admissions"
+    AWARDS = "awards"
 
 
 class Result(StrEnum):
@@ -73,6 +78,15 @@ class Figure:
     unit: Unit
     definition: str
     refs: tuple[str, ...] = ()
+    # What each case behind the figure stands for, where its case reference alone does not say
+    # (an award's money reference): none, or one for each of ``refs``.
+    notes: tuple[str, ...] = ()
+
+    @property
+    def shown(self) -> str:
+        """The value as the report and the terminal show it: money in pounds and pence, any
+        other number with its thousands separated (``1,234``)."""
+        return pounds(self.value) if self.unit is Unit.PENCE else f"{self.value:,}"
 
 
 @dataclass(frozen=True)
@@ -191,6 +205,7 @@ def _days_within(days: Sequence[dt.date], period: Period) -> int:
 
 MONEY_TYPES = ("Discretionary Housing Payment", "Emergency Local Fund", "other hardship fund",
                "other funds", "food vouchers")
+MONEY_NOT_COUNTED = "Money secured not counted: amount unreadable"
 
 
 def monthly_figures(cases: Sequence[CaseFacts], period: Period, year_from: dt.date
@@ -219,15 +234,27 @@ def monthly_figures(cases: Sequence[CaseFacts], period: Period, year_from: dt.da
                "Spells of support that ended in the period.", tuple(closed)),
     ]
     awarded: dict[str, list[tuple[str, int]]] = {money_type: [] for money_type in MONEY_TYPES}
+    unreadable: list[tuple[str, str]] = []  # (case reference, what the award is)
     for case in cases:  # one pass for every type, each type's awards in case order
         for money in case.money:
             if money.type in awarded and money.status == "awarded" \
                     and period.holds(money.decided_on):
-                awarded[money.type].append((case.case_ref, money.in_pence))
+                if money.in_pence is None:
+                    unreadable.append((case.case_ref,
+                                       f"{money.type}, money reference {money.money_ref}"))
+                else:
+                    awarded[money.type].append((case.case_ref, money.in_pence))
     for money_type, awards in awarded.items():
         found.append(Figure(f"Money secured: {money_type}", sum(p for _, p in awards), Unit.PENCE,
                             f"{money_type} awarded in the period, in pounds.",
                             tuple(ref for ref, _ in awards)))
+    if unreadable:  # the totals above are short: say so, and by which awards
+        found.append(Figure(
+            MONEY_NOT_COUNTED, len(unreadable), Unit.AWARDS,
+            "Awards decided in the period whose amount cannot be read from the case file: left "
+            "out of the money totals above, which are short by them. The Counted sheet lists "
+            "each with its case and money references.",
+            tuple(ref for ref, _ in unreadable), tuple(note for _, note in unreadable)))
     return tuple(found)
 
 

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from recordgen.documents.convert import Converter
 from recordgen.documents.publish import publish, read_published, sha256_of
 from recordgen.documents.template_check import REPORT_TEMPLATE
-from recordgen.errors import PublishError
+from recordgen.errors import PublishError, StoreError, TemplateError
 from recordgen.records.rows import AuditEntry
 from recordgen.records.verify import extra_recorded_files
 from recordgen.returns.build import HoldsRecords, monitoring_return
@@ -114,9 +114,10 @@ def file_counted(store: FilesRecords, settings: Settings, found: MonitoringRetur
             if all(old is None or old == names[name] for name, old in filed.items()):
                 break
         else:
-            raise PublishError(f"{found.period.label} has {_MOST_VERSIONS} versions of its {kind} "
-                               "return already; move the old ones out of the outbox's _returns "
-                               "folder.")
+            versions = "version" if _MOST_VERSIONS == 1 else "versions"
+            raise PublishError(f"{found.period.label} has {_MOST_VERSIONS:,} {versions} of its "
+                               f"{kind} return already; move the old ones out of the outbox's "
+                               "_returns folder.")
         for name, content in names.items():
             if filed[name] is None:
                 publish(outbox, RETURNS_FOLDER, name, content)
@@ -177,30 +178,61 @@ class FiledPeriod:
 
 
 def filed_returns(store: FilesRecords) -> list[FiledPeriod]:
-    """Every return filed, once each (its latest version), oldest first."""
+    """Every return filed, once each (its latest version), oldest first. An entry for a return's
+    file that cannot be read is an error naming it (:class:`StoreError`), never passed over: a
+    return left out here would never be remade."""
     found: dict[tuple[str, str], FiledPeriod] = {}
     for entry in store.audit_entries(RETURN_WRITTEN):
-        detail = entry.detail
-        if entry.action != RETURN_WRITTEN or not str(detail.get("file", "")).endswith(".docx"):
+        if entry.action != RETURN_WRITTEN:
             continue
+        detail = entry.detail
+        name = detail.get("file")
+        if not isinstance(name, str) or not name:
+            raise _unreadable_entry(entry, "it does not say which file it records")
+        if not name.endswith(".docx"):
+            continue  # the report says which return it is; the other files say the same
         try:
             period = Period(dt.date.fromisoformat(str(detail["first"])),
                             dt.date.fromisoformat(str(detail["last"])), str(detail["label"]),
                             str(detail["period"]))
+            kind, template = detail["return"], detail["template_sha256"]
         except (KeyError, ValueError):
-            continue
-        kind = str(detail.get("return"))
-        found[(period.key, kind)] = FiledPeriod(period, kind, str(detail.get("template_sha256")))
+            raise _unreadable_entry(entry, f"it does not say which period {name} is for, or "
+                                    "what it was made from") from None
+        if kind not in ("monthly", "quarterly") or not isinstance(template, str):
+            raise _unreadable_entry(entry, f"it does not say which return {name} is, or what "
+                                    "it was made from")
+        found[(period.key, kind)] = FiledPeriod(period, kind, template)
     return list(found.values())
 
 
+def _unreadable_entry(entry: AuditEntry, what: str) -> StoreError:
+    return StoreError(
+        f"Audit entry {entry.id} (\"{entry.action}\", made at {entry.at}) cannot be read: {what}. "
+        "recordgen cannot tell which monitoring return it records, so it cannot say whether that "
+        "return needs remaking, and has remade no return. Run `recordgen verify` to see whether "
+        "the records store was altered; keep its output and tell your information governance "
+        "lead.")
+
+
 def stale_returns(store: FilesRecords, settings: Settings) -> list[FiledPeriod]:
-    """The filed returns whose report template has changed since they were made."""
+    """The filed returns whose report template has changed since they were made. With returns
+    filed and the report template missing, an error saying so (:class:`TemplateError`): whether
+    they are stale cannot be told, and none is passed over."""
+    filed = filed_returns(store)
+    if not filed:
+        return []
+    path = settings.folders.templates / REPORT_TEMPLATE
     try:
-        current = sha256_of((settings.folders.templates / REPORT_TEMPLATE).read_bytes())
-    except OSError:
-        return []  # no report template: the report says so when one is next made
-    return [filed for filed in filed_returns(store) if filed.template_sha256 != current]
+        current = sha256_of(path.read_bytes())
+    except OSError as exc:
+        raise TemplateError(
+            f"The monitoring return's report template {path} could not be read "
+            f"({exc.strerror or exc}), so recordgen cannot tell whether the {len(filed):,} "
+            f"{'return' if len(filed) == 1 else 'returns'} filed so far need remaking, and has "
+            "remade none. Put the template back (recordgen's own templates folder holds the "
+            "original), run `recordgen templates check`, then run this again.") from exc
+    return [one for one in filed if one.template_sha256 != current]
 
 
 def regenerate_returns(store: FilesRecords, settings: Settings, today: dt.date,

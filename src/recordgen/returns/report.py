@@ -13,14 +13,9 @@ from typing import Any
 
 from recordgen.documents.render import RenderedDocument, render_document
 from recordgen.documents.template_check import REPORT_TEMPLATE
-from recordgen.records.case_files import pounds
 from recordgen.returns.aside import CAN_FORK, aside
-from recordgen.returns.figures import Figure, MonitoringReturn, Unit
+from recordgen.returns.figures import MonitoringReturn
 from recordgen.settings import Settings
-
-
-def _value(figure: Figure) -> str:
-    return pounds(figure.value) if figure.unit is Unit.PENCE else f"{figure.value:,}"
 
 
 def report_context(found: MonitoringReturn, settings: Settings, kind: str,
@@ -41,16 +36,17 @@ def report_context(found: MonitoringReturn, settings: Settings, kind: str,
             "first": found.period.first,
             "last": found.period.last,
             "as_of": found.as_of,
-            "monthly": [{"name": f.name, "value": _value(f)} for f in found.monthly],
-            "counts": [{"name": f.name, "value": _value(f)} for f in found.quarterly],
-            "kpis": [{"number": k.number, "name": k.name, "numerator": len(k.numerator),
-                      "denominator": len(k.denominator), "percentage": k.percentage_words,
+            "monthly": [{"name": f.name, "value": f.shown} for f in found.monthly],
+            "counts": [{"name": f.name, "value": f.shown} for f in found.quarterly],
+            # Every count as words, its thousands separated, as the terminal shows it.
+            "kpis": [{"number": k.number, "name": k.name, "numerator": f"{len(k.numerator):,}",
+                      "denominator": f"{len(k.denominator):,}", "percentage": k.percentage_words,
                       "target": k.target_words, "result": str(k.result)} for k in found.kpis],
-            "clocks": [{"name": c.clock.description, "fell_due": len(c.fell_due),
-                        "met": len(c.met), "late": len(c.late),
-                        "median": "-" if c.median_late is None else f"{c.median_late:g}",
-                        "worst": "-" if c.worst_late is None else str(c.worst_late),
-                        "overdue": len(c.overdue)} for c in found.clocks],
+            "clocks": [{"name": c.clock.description, "fell_due": f"{len(c.fell_due):,}",
+                        "met": f"{len(c.met):,}", "late": f"{len(c.late):,}",
+                        "median": "-" if c.median_late is None else f"{c.median_late:,g}",
+                        "worst": "-" if c.worst_late is None else f"{c.worst_late:,}",
+                        "overdue": f"{len(c.overdue):,}"} for c in found.clocks],
         },
     }
 

@@ -7,6 +7,9 @@ once.
 
 Words are always words: a support worker's name as a case file gives it, starting with "=" or
 reading "#N/A", is shown as typed, never made a formula (which Excel would run) or an error.
+Words longer than a cell holds (32,767 characters) are cut short with a note in the cell saying
+so and how many characters are not shown: Excel refuses a longer cell, and openpyxl would cut one
+short without a word. (The CSV files have no such limit and keep every word.)
 
 A sheet of words only (the "Counted" sheets: a row for every case behind every figure, 100,000
 rows in a quarter of a service of 10,000 people) has its rows written here, straight into the
@@ -19,11 +22,12 @@ openpyxl's own.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -43,7 +47,9 @@ _WIDE = 60  # characters: a wider column's words wrap
 _WIDEST = 255  # characters: the widest column Excel has
 _BOLD = Font(bold=True)
 _WRAP = Alignment(wrap_text=True, vertical="top")
-_LONGEST_CELL = 32_767  # characters (openpyxl cuts a longer value short)
+_LONGEST_CELL = 32_767  # characters (UTF-16 units): Excel refuses more; openpyxl cuts them off
+_CUT_SHORT = (" [cut short here: a spreadsheet cell holds at most 32,767 characters, and {more} "
+              "more are not shown]")
 _PRESERVE = ' xml:space="preserve"'
 _ROWS_AT_A_TIME = 1000
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")  # no XML document can hold these
@@ -58,6 +64,12 @@ def workbook_bytes(tables: Sequence[Table], title: str) -> bytes:
         sheet = book.create_sheet(table.name[:31])
         sheet.freeze_panes = "A2"
         columns = [{row[index] for row in table.rows} for index in range(len(table.headings))]
+        too_long = {value: _cut_short(value) for values in columns for value in values
+                    if isinstance(value, str) and len(value) > _LONGEST_CELL // 2}
+        if any(value != fitted for value, fitted in too_long.items()):
+            table = _with_cells(table, too_long)
+            columns = [{row[index] for row in table.rows}
+                       for index in range(len(table.headings))]
         widths = [max([len(heading), *(len(_shown(value)) for value in values)])
                   for heading, values in zip(table.headings, columns, strict=True)]
         widest = _WIDE if table.wrap else _WIDEST
@@ -82,6 +94,31 @@ def workbook_bytes(tables: Sequence[Table], title: str) -> bytes:
     # A sheet knows its part in the zip once the workbook is saved.
     return _with_fixed_times(out.getvalue(),
                              {sheet.path.lstrip("/"): rows for sheet, rows in text_rows})
+
+
+def _cut_short(text: str) -> str:
+    """``text`` as a cell can hold it: whole when it fits, else as much as fits with a note
+    saying it was cut short and by how much. Excel counts a character beyond the Basic
+    Multilingual Plane (an emoji) as two."""
+    if _length_in_excel(text) <= _LONGEST_CELL:
+        return text
+    room = _LONGEST_CELL - len(_CUT_SHORT.format(more=f"{len(text):,}"))  # the longest note
+    kept = text[:room]
+    while (over := _length_in_excel(kept) - room) > 0:
+        kept = kept[:-max(1, over // 2)]  # a character is one unit or two: never too many
+    return kept + _CUT_SHORT.format(more=f"{len(text) - len(kept):,}")
+
+
+def _length_in_excel(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _with_cells(table: Table, replaced: Mapping[str, str]) -> Table:
+    """The table with some of its values replaced (only a table that has such values is made
+    again: a "Counted" sheet of 100,000 rows is not copied for nothing)."""
+    rows = tuple(tuple(replaced.get(value, value) if isinstance(value, str) else value
+                       for value in row) for row in table.rows)
+    return dataclasses.replace(table, rows=rows)
 
 
 def _heading(sheet: Any, text: str) -> Any:

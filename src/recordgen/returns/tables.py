@@ -135,8 +135,12 @@ def counted_rows(found: MonitoringReturn, copy: Copy) -> list[tuple[str, str, st
     """(table, figure, case reference) for every case behind every figure."""
     rows: list[tuple[str, str, str]] = []
 
-    def add(table: str, figure: str, refs: Sequence[str]) -> None:
-        rows.extend((table, figure, ref) for ref in refs)
+    def add(table: str, figure: str, refs: Sequence[str], notes: Sequence[str] = ()) -> None:
+        if notes:  # each case with what it stands for: "...: food vouchers, money reference F1"
+            rows.extend((table, f"{figure}: {note}", ref)
+                        for ref, note in zip(refs, notes, strict=True))
+        else:
+            rows.extend((table, figure, ref) for ref in refs)
 
     if copy is Copy.WORKERS:
         for w in found.workers:
@@ -148,12 +152,12 @@ def counted_rows(found: MonitoringReturn, copy: Copy) -> list[tuple[str, str, st
                 add("Support workers", f"{w.worker}: {column}", refs)
         return rows
     for figure in found.monthly:
-        add("Monthly figures", figure.name, figure.refs)
+        add("Monthly figures", figure.name, figure.refs, figure.notes)
     for kpi in found.kpis:
         add("Appendix 1", f"{kpi.number} {kpi.name}: numerator", kpi.numerator)
         add("Appendix 1", f"{kpi.number} {kpi.name}: denominator", kpi.denominator)
     for figure in found.quarterly:
-        add("Quarterly counts", figure.name, figure.refs)
+        add("Quarterly counts", figure.name, figure.refs, figure.notes)
     for clock in found.clocks:
         name = clock.clock.description
         for column, refs in (("fell due", clock.fell_due), ("met", clock.met),
