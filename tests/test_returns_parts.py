@@ -9,6 +9,7 @@ import datetime as dt
 import multiprocessing
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from recordgen.errors import RecordgenError, SettingsError, StoreError
 from recordgen.records.case_files import StoredCaseFile, accepted_case_files
 from recordgen.records.store import SqliteStore
 from recordgen.returns import facts
+from recordgen.returns.aside import aside, fork_is_safe
 from recordgen.returns.build import monitoring_return
 from recordgen.returns.facts import all_case_facts, case_facts_of_store
 from recordgen.returns.period import quarter
@@ -308,3 +310,61 @@ def test_charts_that_cannot_be_drawn_stop_the_filing_and_nothing_is_filed(
     filed = file_return(store, settings, quarter("2026-Q3"), TODAY, quarterly=True,
                         converter=NoPdfConverter())
     assert not filed.already_filed and len(_filed(settings)) == len(filed.files) == 9
+
+
+@pytest.fixture
+def another_thread() -> Iterator[None]:
+    """A second thread of this process running (as the watcher's, or a test's two runs, are)."""
+    done = threading.Event()
+    waiting = threading.Thread(target=done.wait, name="another")
+    waiting.start()
+    try:
+        yield
+    finally:
+        done.set()
+        waiting.join()
+
+
+def test_work_aside_is_forked_only_when_no_other_thread_is_running(another_thread: None
+                                                                   ) -> None:
+    """A thread holding a lock when a process is forked leaves the copy of that lock held for
+    ever, and a helper that needs it hangs the command: with another thread running, the work
+    is done here, with the same answer."""
+    assert not fork_is_safe()
+    with aside(os.getpid, "Counting the return") as helper:
+        assert helper.result() == os.getpid()  # done here
+    assert multiprocessing.active_children() == []
+
+
+def test_work_aside_is_forked_when_this_thread_is_the_only_one() -> None:
+    assert fork_is_safe()
+    with aside(os.getpid, "Counting the return") as helper:
+        assert helper.result() != os.getpid()
+
+
+def test_with_another_thread_running_one_process_counts_the_same_figures(
+        store: SqliteStore, helpers_started: list[Any], another_thread: None) -> None:
+    assert people_supported(count(store, 3)) == 19
+    assert helpers_started == []
+    assert multiprocessing.active_children() == []
+
+
+def test_with_another_thread_running_the_charts_are_drawn_here_and_the_return_filed(
+        store: SqliteStore, settings: Settings, monkeypatch: pytest.MonkeyPatch,
+        another_thread: None) -> None:
+    from recordgen.documents.convert import NoPdfConverter
+    from recordgen.returns import report
+    from recordgen.returns.filing import file_return
+
+    drawn_in: list[int] = []
+    real = report.report_charts
+
+    def charts(found: Any) -> dict[str, bytes]:
+        drawn_in.append(os.getpid())
+        return real(found)
+
+    monkeypatch.setattr(report, "report_charts", charts)
+    filed = file_return(store, settings, quarter("2026-Q3"), TODAY, quarterly=True,
+                        converter=NoPdfConverter())
+    assert drawn_in == [os.getpid()]
+    assert len(_filed(settings)) == len(filed.files) == 9

@@ -11,14 +11,18 @@ own errors as it was, anything else as a :class:`recordgen.errors.RecordgenError
 helper that dies without answering is a RecordgenError saying so; :meth:`Aside.stop` (or
 leaving :func:`aside`) ends one that is still running, so none outlives the work that needs it.
 
-Where a process cannot be forked (not Linux), :data:`CAN_FORK` is False and callers do the work
-themselves.
+A helper is forked only when it is safe to (:func:`fork_is_safe`): on a system that can fork, from
+a process running no thread but the one asking. A thread holding a lock (an import's, a log's, a
+database library's) at the moment of forking leaves the helper's copy of that lock held for ever,
+and a helper that needs it waits for ever, and the command with it. Where it is not safe, the work
+is done in this process when its result is asked for: the same answer, a little later.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import pickle
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
@@ -31,12 +35,23 @@ T = TypeVar("T")
 CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
+def fork_is_safe() -> bool:
+    """Whether a helper may be forked now: the system can fork, and no thread of this process is
+    running but the one asking (see the module's description)."""
+    return CAN_FORK and threading.active_count() == 1
+
+
 class Aside(Generic[T]):
     """``work()`` under way in a process of its own; :meth:`result` waits for it."""
 
     def __init__(self, work: Callable[[], T], doing: str) -> None:
-        """``doing`` says what the work is, as a user reads it ("Counting the return")."""
+        """``doing`` says what the work is, as a user reads it ("Counting the return"). Where
+        forking is not safe now, ``work`` is kept, and done by :meth:`result`."""
         self.doing = doing
+        self._here: Callable[[], T] | None = None
+        if not fork_is_safe():
+            self._here = work
+            return
         context = multiprocessing.get_context("fork")
         self._receiving, sending = context.Pipe(duplex=False)
         self._process = context.Process(target=_run, args=(work, sending, doing),
@@ -46,6 +61,8 @@ class Aside(Generic[T]):
 
     def result(self) -> T:
         """What the work returned, once it has; what it raised is raised here."""
+        if self._here is not None:
+            return self._here()
         try:
             done, value = self._receiving.recv()
         except (EOFError, OSError) as exc:
@@ -61,6 +78,8 @@ class Aside(Generic[T]):
 
     def stop(self) -> None:
         """End the helper if it is still working (its result is no longer wanted)."""
+        if self._here is not None:
+            return
         self._receiving.close()
         if self._process.is_alive():
             self._process.kill()

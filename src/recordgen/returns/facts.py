@@ -34,7 +34,7 @@ from recordgen.kinds import (
 )
 from recordgen.records.case_files import StoredCaseFile, by_case, pence
 from recordgen.records.case_status import Episode, Referral, episodes, referrals
-from recordgen.returns.aside import CAN_FORK, aside
+from recordgen.returns.aside import aside, fork_is_safe
 
 # The day a case file is about, by kind (a support worker is the case's worker from that day).
 _OWN_DATE = {
@@ -208,13 +208,14 @@ def case_facts_of_store(store: ReadsByCase, page: int = PAGE, processes: int = 1
                         ) -> list[CaseFacts]:
     """The facts of every case in the store, in case reference order.
 
-    With ``processes`` above one (and a store that can be read in parts, on a system that can
-    fork), the cases are divided into that many runs by case reference, and each run after the
-    first is read by a process of its own, with a connection of its own, while this process reads
-    the first: reading and working out the facts is nearly all of a return's time, and it
-    divides cleanly by case. A helper that fails or dies stops the count here, with its reason;
+    With ``processes`` above one (and a store that can be read in parts, where a process can be
+    forked safely: :func:`recordgen.returns.aside.fork_is_safe`), the cases are divided into
+    that many runs by case reference, and each run after the first is read by a process of its
+    own, with a connection of its own, while this process reads the first: reading and working
+    out the facts is nearly all of a return's time, and it divides cleanly by case. A helper
+    that fails or dies stops the count here, with its reason;
     none outlives it."""
-    if processes < 2 or not CAN_FORK or not isinstance(store, ReadsInParts):
+    if processes < 2 or not fork_is_safe() or not isinstance(store, ReadsInParts):
         return _run_facts(store, "", None, page)
     splits = store.case_ref_splits(processes)
     if not splits:

@@ -13,7 +13,7 @@ from typing import Any
 
 from recordgen.documents.render import RenderedDocument, render_document
 from recordgen.documents.template_check import REPORT_TEMPLATE
-from recordgen.returns.aside import CAN_FORK, aside
+from recordgen.returns.aside import aside
 from recordgen.returns.figures import MonitoringReturn
 from recordgen.settings import Settings
 
@@ -64,10 +64,7 @@ def report_charts(found: MonitoringReturn) -> dict[str, bytes]:
 def charts_drawn_aside(found: MonitoringReturn) -> Iterator[Callable[[], dict[str, bytes]]]:
     """The report's charts (:func:`report_charts`) drawn in a process of their own, on another
     core, while this one writes the workbooks; the function given waits for them. Where a process
-    cannot be forked, they are drawn when asked for."""
-    if not CAN_FORK:
-        yield partial(report_charts, found)
-        return
+    cannot be forked safely now, they are drawn when asked for."""
     with aside(partial(report_charts, found), "Drawing the report's charts") as drawing:
         yield drawing.result
 
