@@ -168,7 +168,8 @@ settings = settings_from_mapping({
     "folders": {"store": str(store_path), "outbox": str(outbox), "inbox": str(outbox.parent / "inbox"),
                 "rejected": str(outbox.parent / "rejected"),
                 "templates": str(base.folders.templates), "schemas": str(base.folders.schemas)},
-    "output": {"pdf": False}}, base_dir=outbox.parent)
+    "output": {"pdf": False}, "returns": {"counting_processes": int(sys.argv[6])}},
+    base_dir=outbox.parent)
 period = quarter(sys.argv[5])
 today = dt.date(2026, 12, 1)
 store = SqliteStore(store_path, clock=FixedClock(dt.datetime(2026, 12, 1, tzinfo=UK)))
@@ -199,8 +200,54 @@ print(json.dumps({"seconds": round(time.perf_counter() - started, 2),
                                        / 1024, 1)}))
 """
 
+SAMPLE_SECONDS = 0.05
 
-def measure_command(store_path: Path, outbox: Path) -> dict[str, Any]:
+
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process under it, from /proc (Linux)."""
+    found, waiting = [], [pid]
+    while waiting:
+        current = waiting.pop()
+        found.append(current)
+        try:
+            tasks = Path(f"/proc/{current}/task").iterdir()
+            for task in tasks:
+                waiting.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found
+
+
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """(proportional set size, resident set size) of one process, in kB; (0, 0) once it ended.
+    PSS shares each page among the processes using it, so the helpers a return forks, which
+    share most of their memory with the process they came from, are not counted twice."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return 0, 0
+    values = {line.split(":")[0]: int(line.split()[1]) for line in lines[1:] if ":" in line}
+    return values.get("Pss", 0), values.get("Rss", 0)
+
+
+def run_sampled(argv: list[str]) -> tuple[str, float, float]:
+    """Run ``argv``; its output, and the peak over its run of the whole process tree's memory
+    (summed PSS and summed RSS, in MB), sampled every SAMPLE_SECONDS."""
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    peak_pss = peak_rss = 0
+    while process.poll() is None:
+        pss, rss = map(sum, zip(*(_memory_kb(p) for p in _descendants(process.pid)),
+                                strict=True)) if Path(f"/proc/{process.pid}").exists() else (0, 0)
+        # The tree's pids include the sampler's own child only: never this script.
+        peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+        time.sleep(SAMPLE_SECONDS)
+    output = process.stdout.read() if process.stdout else ""
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, argv, output)
+    return output, round(peak_pss / 1024, 1), round(peak_rss / 1024, 1)
+
+
+def measure_command(store_path: Path, outbox: Path, processes: int) -> dict[str, Any]:
     """``recordgen report quarterly`` as typed, timed from outside (the store's folders in a
     settings file of their own, PDF off)."""
     base = outbox.parent
@@ -211,23 +258,25 @@ def measure_command(store_path: Path, outbox: Path) -> dict[str, Any]:
             ("inbox", base / "inbox"), ("outbox", outbox), ("rejected", base / "rejected"),
             ("store", store_path), ("templates", REPO / "templates"),
             ("schemas", REPO / "schemas")))
-        + "[output]\npdf = false\n", encoding="utf-8")
+        + f"[output]\npdf = false\n[returns]\ncounting_processes = {processes}\n",
+        encoding="utf-8")
     for folder in ("inbox", "rejected"):
         (base / folder).mkdir(exist_ok=True)
-    result = subprocess.run([sys.executable, "-c", COMMAND, sys.executable, "-m", "recordgen",
-                             "--config", str(config), "report", "quarterly", "--quarter",
-                             QUARTER], capture_output=True, text=True, check=True)
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+    output, pss, rss = run_sampled([sys.executable, "-c", COMMAND, sys.executable, "-m",
+                                    "recordgen", "--config", str(config), "report", "quarterly",
+                                    "--quarter", QUARTER])
+    # The sampled tree holds the small timing process above the command: a few MB more.
+    return {**json.loads(output.strip().splitlines()[-1]), "tree_pss_mb": pss, "tree_rss_mb": rss}
 
 
-def measure(mode: str, store_path: Path, outbox: Path) -> dict[str, Any]:
+def measure(mode: str, store_path: Path, outbox: Path, processes: int) -> dict[str, Any]:
     outbox.parent.mkdir(parents=True, exist_ok=True)  # each mode files in an outbox of its own
     if mode == "command":
-        return measure_command(store_path, outbox)
-    result = subprocess.run([sys.executable, "-c", MEASURE, mode, str(store_path), str(outbox),
-                             str(REPO / "recordgen.toml"), QUARTER],
-                            capture_output=True, text=True, check=True)
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+        return measure_command(store_path, outbox, processes)
+    output, pss, rss = run_sampled([sys.executable, "-c", MEASURE, mode, str(store_path),
+                                    str(outbox), str(REPO / "recordgen.toml"), QUARTER,
+                                    str(processes)])
+    return {**json.loads(output.strip().splitlines()[-1]), "tree_pss_mb": pss, "tree_rss_mb": rss}
 
 
 def main() -> int:
@@ -235,6 +284,8 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--files-per-person", type=int, default=20)
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    parser.add_argument("--processes", type=int, default=0,
+                        help="[returns] counting_processes (default 0: one per core)")
     parser.add_argument("--rounds", type=int, default=5,
                         help="times each mode is run (its median time is reported)")
     parser.add_argument("--keep-store", type=Path, metavar="PATH",
@@ -260,11 +311,13 @@ def main() -> int:
         for mode in args.modes:
             # The machine is a shared virtual one: each mode is run several times, each time
             # filing in an empty outbox, and the median time and the largest memory reported.
-            rounds = [measure(mode, store_path, root / f"{mode}-{n}" / "outbox")
+            rounds = [measure(mode, store_path, root / f"{mode}-{n}" / "outbox", args.processes)
                       for n in range(args.rounds)]
             runs[mode] = {**rounds[0],
                           "seconds": statistics.median(r["seconds"] for r in rounds),
                           "peak_rss_mb": max(r["peak_rss_mb"] for r in rounds),
+                          "tree_pss_mb": max(r["tree_pss_mb"] for r in rounds),
+                          "tree_rss_mb": max(r["tree_rss_mb"] for r in rounds),
                           "seconds_each": [r["seconds"] for r in rounds]}
             print(f"{mode}: {runs[mode]}")
     if set(runs) != set(MODES):
@@ -282,12 +335,14 @@ def main() -> int:
         "load_average_before": load_before,
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "seed_seconds": round(seed_seconds, 1),
+        "counting_processes": args.processes or os.cpu_count(),
         "runs": runs,
         "goal": {"seconds": GOAL_SECONDS, "mb": GOAL_MB},
-        "count_meets_goal": count["seconds"] < GOAL_SECONDS and count["peak_rss_mb"] < GOAL_MB,
-        "file_meets_goal": filing["seconds"] < GOAL_SECONDS and filing["peak_rss_mb"] < GOAL_MB,
+        # Memory is judged by the whole process tree's PSS: the command and the helpers it forks.
+        "count_meets_goal": count["seconds"] < GOAL_SECONDS and count["tree_pss_mb"] < GOAL_MB,
+        "file_meets_goal": filing["seconds"] < GOAL_SECONDS and filing["tree_pss_mb"] < GOAL_MB,
         "command_meets_goal": (command["seconds"] < GOAL_SECONDS
-                               and command["peak_rss_mb"] < GOAL_MB),
+                               and command["tree_pss_mb"] < GOAL_MB),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
