@@ -653,6 +653,36 @@ def test_a_case_is_its_worker_s_from_the_day_a_case_file_names_them() -> None:
     assert facts.worker_on(dt.date(2026, 12, 31)) == "Tom Reilly"
 
 
+def test_a_worker_named_on_many_case_files_is_held_once_with_the_same_answers() -> None:
+    """A case's facts keep only where its worker (and its GP registration) changes: held for
+    every case at once while a return is counted, they cost a tenth of the memory, and say the
+    same worker and the same registration for every day."""
+    names = ["Priya Natarajan"] * 6 + ["Tom Reilly"] * 5 + ["Priya Natarajan"] * 4
+    gp = [True] * 7 + [False] * 3 + [True] * 5
+    files = [case_file("support_plan", "W01", names[0], plan_date="2026-01-05",
+                       support_started_on="2026-01-05")]
+    files += [case_file("support_review", "W01", names[n], review_date=f"2026-{n // 2 + 1:02d}-"
+                        f"{10 + n % 2 * 10}", hard_outcomes={"registered_with_gp": gp[n]})
+              for n in range(1, 15)]
+    stored = [StoredCaseFile(f["kind"], "W01", f["data"], dt.datetime(2026, 10, 1, 9, n, tzinfo=UK),
+                             n) for n, f in enumerate(files)]
+    facts = case_facts("W01", stored)
+    assert [name for _, name in facts.workers] == ["Priya Natarajan", "Tom Reilly",
+                                                   "Priya Natarajan"]
+    assert [registered for _, registered in facts.gp_records] == [True, False, True]
+    # Every day of the year, as the case files say it: the latest on or before the day.
+    dated = sorted((dt.date.fromisoformat(f["data"].get("review_date")
+                                          or f["data"]["plan_date"]), n)
+                   for n, f in enumerate(files))
+    day = dt.date(2025, 12, 25)
+    while day <= dt.date(2026, 12, 31):
+        before = [n for on, n in dated if on <= day]
+        assert facts.worker_on(day) == names[before[-1] if before else 0]
+        reviews = [n for n in before if n > 0]
+        assert facts.gp_registered_on(day) == (gp[reviews[-1]] if reviews else None)
+        day += dt.timedelta(days=1)
+
+
 @pytest.mark.real_clock
 def test_two_filers_of_one_period_over_different_records_get_a_version_each(
         store: SqliteStore, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

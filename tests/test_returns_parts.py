@@ -23,7 +23,7 @@ from recordgen.errors import RecordgenError, SettingsError, StoreError
 from recordgen.records.case_files import StoredCaseFile, accepted_case_files
 from recordgen.records.store import SqliteStore
 from recordgen.returns import facts
-from recordgen.returns.aside import aside, fork_is_safe
+from recordgen.returns.aside import aside, fork_is_safe, waiting
 from recordgen.returns.build import monitoring_return
 from recordgen.returns.facts import all_case_facts, case_facts_of_store
 from recordgen.returns.period import quarter
@@ -368,3 +368,52 @@ def test_with_another_thread_running_the_charts_are_drawn_here_and_the_return_fi
                         converter=NoPdfConverter())
     assert drawn_in == [os.getpid()]
     assert len(_filed(settings)) == len(filed.files) == 9
+
+
+def test_a_waiting_helper_works_on_what_it_is_given_in_a_process_of_its_own() -> None:
+    with waiting(lambda given: (os.getpid(), given * 2), "Drawing the report's charts") as helper:
+        helper.give(21)
+        pid, answer = helper.result()
+    assert answer == 42 and pid != os.getpid()
+    assert multiprocessing.active_children() == []
+
+
+def test_a_waiting_helper_never_given_anything_is_ended_with_the_block() -> None:
+    with pytest.raises(StoreError), waiting(lambda given: given, "Drawing the report's charts"):
+        raise StoreError("The records store could not be read.")  # the count failed
+    assert multiprocessing.active_children() == []
+
+
+def test_a_waiting_helper_that_dies_is_said_plainly() -> None:
+    with waiting(lambda given: os._exit(4), "Drawing the report's charts") as helper:
+        helper.give(1)
+        with pytest.raises(RecordgenError, match=r"ended without an answer \(exit code 4\)"):
+            helper.result()
+
+
+def test_with_another_thread_running_a_waiting_helper_works_here(another_thread: None) -> None:
+    with waiting(lambda given: (os.getpid(), given), "Drawing the report's charts") as helper:
+        helper.give("figures")
+        assert helper.result() == (os.getpid(), "figures")
+
+
+def test_the_charts_helper_is_started_before_the_count_while_this_process_is_small(
+        store: SqliteStore, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forked after the count, the helper shares little of this process's memory (over 200,000
+    case files it held about 70 MB more of its own): it is forked first and given the figures."""
+    from recordgen.documents.convert import NoPdfConverter
+    from recordgen.returns import filing
+
+    helpers_at_count: list[int] = []
+    real = filing.monitoring_return
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        helpers_at_count.append(len(multiprocessing.active_children()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(filing, "monitoring_return", counted)
+    filed = filing.file_return(store, settings, quarter("2026-Q3"), TODAY, quarterly=True,
+                               converter=NoPdfConverter())
+    assert helpers_at_count == [1]
+    assert len(_filed(settings)) == len(filed.files) == 9
+    assert multiprocessing.active_children() == []

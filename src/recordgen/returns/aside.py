@@ -20,16 +20,19 @@ is done in this process when its result is asked for: the same answer, a little 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import pickle
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Generic, TypeVar
 
 from recordgen.errors import RecordgenError
 
+A = TypeVar("A")
 T = TypeVar("T")
 
 CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
@@ -52,9 +55,12 @@ class Aside(Generic[T]):
         if not fork_is_safe():
             self._here = work
             return
+        self._start(_run, work)
+
+    def _start(self, target: Callable[..., None], *args: object) -> None:
         context = multiprocessing.get_context("fork")
         self._receiving, sending = context.Pipe(duplex=False)
-        self._process = context.Process(target=_run, args=(work, sending, doing),
+        self._process = context.Process(target=target, args=(*args, sending, self.doing),
                                         name="recordgen-aside", daemon=True)
         self._process.start()
         sending.close()  # the helper holds the only sending end: its exit is the pipe's end
@@ -86,6 +92,47 @@ class Aside(Generic[T]):
         self._process.join()
 
 
+class Waiting(Aside[T], Generic[A, T]):
+    """A process forked now, while this one is small, that waits to be given what to work on
+    (:meth:`give`) and then works out ``work(given)``; :meth:`result` waits for it.
+
+    A helper forked late shares this process's pages only until either writes to them, and a
+    process that has counted a return holds many more pages than one that has only started: the
+    report's charts, drawn by a helper forked after a count over 200,000 case files, held about
+    70 MB more of its own than one forked before it and given the figures."""
+
+    def __init__(self, work: Callable[[A], T], doing: str) -> None:
+        self.doing = doing
+        self._work = work
+        self._here = None
+        self._giving: Connection | None = None
+        if not fork_is_safe():
+            self._here = self._done_here
+            return
+        context = multiprocessing.get_context("fork")
+        waiting, self._giving = context.Pipe(duplex=False)
+        self._start(_run_given, work, waiting, self._giving)
+        waiting.close()
+
+    def give(self, given: A) -> None:
+        """What to work on: sent to the helper (it must be picklable), once."""
+        self._given = given
+        if self._giving is not None:
+            with suppress(OSError):  # the helper has ended already: result() says how
+                self._giving.send(given)
+            self._giving.close()
+            self._giving = None
+
+    def _done_here(self) -> T:
+        return self._work(self._given)
+
+    def stop(self) -> None:
+        if self._giving is not None:
+            self._giving.close()
+            self._giving = None
+        super().stop()
+
+
 @contextmanager
 def aside(work: Callable[[], T], doing: str) -> Iterator[Aside[T]]:
     """:class:`Aside` for the ``with`` block: stopped when it is left, however."""
@@ -96,14 +143,39 @@ def aside(work: Callable[[], T], doing: str) -> Iterator[Aside[T]]:
         helper.stop()
 
 
+@contextmanager
+def waiting(work: Callable[[A], T], doing: str) -> Iterator[Waiting[A, T]]:
+    """:class:`Waiting` for the ``with`` block: stopped when it is left, however (given or not)."""
+    helper: Waiting[A, T] = Waiting(work, doing)
+    try:
+        yield helper
+    finally:
+        helper.stop()
+
+
 def _run(work: Callable[[], T], sending: Connection, doing: str) -> None:
     """In the helper: the work's result, or the reason there is none, sent back."""
+    # Everything inherited from the parent is set aside from the cycle collector: its passes
+    # would touch every object, and each page touched becomes the helper's own copy.
+    gc.freeze()
     try:
         answer: tuple[bool, object] = (True, work())
     except Exception as exc:  # every failure goes back, to be raised where the result is wanted
         answer = (False, _portable(exc, doing))
     sending.send(answer)
     sending.close()
+
+
+def _run_given(work: Callable[[A], T], waiting: Connection, giving: Connection,
+               sending: Connection, doing: str) -> None:
+    """In a :class:`Waiting` helper: wait to be given what to work on, then as :func:`_run`.
+    Ends without an answer when this process is never given anything."""
+    giving.close()  # the parent's end, copied by the fork
+    try:
+        given = waiting.recv()
+    except (EOFError, OSError):
+        return
+    _run(partial(work, given), sending, doing)
 
 
 def _portable(exc: Exception, doing: str) -> Exception:

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,7 +34,7 @@ from recordgen.records.verify import extra_recorded_files
 from recordgen.returns.build import HoldsRecords, monitoring_return
 from recordgen.returns.figures import MonitoringReturn
 from recordgen.returns.period import Period
-from recordgen.returns.report import charts_drawn_aside, render_report
+from recordgen.returns.report import chart_drawer, render_report
 from recordgen.returns.spreadsheet import csv_bytes, workbook_bytes
 from recordgen.returns.tables import Copy, tables
 from recordgen.settings import Settings
@@ -85,19 +86,30 @@ def return_files(found: MonitoringReturn, settings: Settings, kind: str
 def file_return(store: FilesRecords, settings: Settings, period: Period, today: dt.date, *,
                 quarterly: bool, converter: Converter) -> FiledReturn:
     """Count the return for ``period`` and file it in the outbox, unless the very same return is
-    filed already."""
-    found = monitoring_return(store, settings.returns, period, today, quarterly=quarterly)
-    return file_counted(store, settings, found, "quarterly" if quarterly else "monthly",
-                        converter)
+    filed already. The charts are drawn by a process started before the count (while this one is
+    small) and given the figures once they are counted."""
+    with chart_drawer() as drawer:
+        found = monitoring_return(store, settings.returns, period, today, quarterly=quarterly)
+        drawer.give(found)
+        return file_counted(store, settings, found, "quarterly" if quarterly else "monthly",
+                            converter, drawer.result)
 
 
 def file_counted(store: FilesRecords, settings: Settings, found: MonitoringReturn, kind: str,
-                 converter: Converter) -> FiledReturn:
+                 converter: Converter, charts: Callable[[], dict[str, bytes]] | None = None
+                 ) -> FiledReturn:
     """File a return already counted: the first version whose files are all absent (a new
     version) or all this very return's (filed before, or cut short by a crash: the rest is filed
     now). The PDF, which LibreOffice stamps with the time, is not compared: it is made from the
-    Word report when that is new."""
-    with charts_drawn_aside(found) as charts:
+    Word report when that is new.
+
+    The charts are ``charts()`` (a drawer already given ``found``), or else drawn in a process of
+    their own; either way, while the workbooks are written."""
+    with ExitStack() as drawing:
+        if charts is None:
+            drawer = drawing.enter_context(chart_drawer())
+            drawer.give(found)
+            charts = drawer.result
         files = return_files(found, settings, kind)
         pictures = charts()  # the same in every version's report
     outbox = settings.folders.outbox

@@ -6,14 +6,13 @@ charts put in as images.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from functools import partial
 from typing import Any
 
 from recordgen.documents.render import RenderedDocument, render_document
 from recordgen.documents.template_check import REPORT_TEMPLATE
-from recordgen.returns.aside import aside
+from recordgen.returns.aside import Waiting, waiting
 from recordgen.returns.figures import MonitoringReturn
 from recordgen.settings import Settings
 
@@ -61,12 +60,13 @@ def report_charts(found: MonitoringReturn) -> dict[str, bytes]:
 
 
 @contextmanager
-def charts_drawn_aside(found: MonitoringReturn) -> Iterator[Callable[[], dict[str, bytes]]]:
-    """The report's charts (:func:`report_charts`) drawn in a process of their own, on another
-    core, while this one writes the workbooks; the function given waits for them. Where a process
-    cannot be forked safely now, they are drawn when asked for."""
-    with aside(partial(report_charts, found), "Drawing the report's charts") as drawing:
-        yield drawing.result
+def chart_drawer() -> Iterator[Waiting[MonitoringReturn, dict[str, bytes]]]:
+    """A process of its own to draw a return's charts (:func:`report_charts`) on another core,
+    forked now and given the return once it is counted (``give``); ``result`` waits for the
+    pictures. Forked before the count, while this process is small, it shares most of its memory
+    with it. Where a process cannot be forked safely now, they are drawn when asked for."""
+    with waiting(report_charts, "Drawing the report's charts") as drawer:
+        yield drawer
 
 
 def render_report(found: MonitoringReturn, settings: Settings, kind: str, version: int,
