@@ -417,3 +417,23 @@ def test_the_charts_helper_is_started_before_the_count_while_this_process_is_sma
     assert helpers_at_count == [1]
     assert len(_filed(settings)) == len(filed.files) == 9
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize("processes", [1, 3])
+def test_the_clocks_are_read_once_while_the_helpers_count(store: SqliteStore,
+                                                          processes: int) -> None:
+    read: list[int] = []
+    found = case_facts_of_store(store, processes=processes,
+                                meanwhile=lambda: read.append(len(store.clocks())))
+    assert read == [len(store.clocks())] and read[0] > 0
+    assert [f.case_ref for f in found] == sorted(f.case_ref for f in found)
+
+
+def test_clocks_that_cannot_be_read_stop_the_count_and_no_helper_is_left(
+        store: SqliteStore) -> None:
+    def fail() -> None:
+        raise StoreError("The records store's clocks could not be read.")
+
+    with pytest.raises(StoreError, match="clocks could not be read"):
+        case_facts_of_store(store, processes=3, meanwhile=fail)
+    assert multiprocessing.active_children() == []

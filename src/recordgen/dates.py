@@ -12,6 +12,7 @@ machine's locale), and times as GOV.UK's style writes them ("9:40am", "2pm", "mi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTH_NAMES = (
@@ -30,8 +31,15 @@ def parse_date(value: object) -> dt.date | None:
     schema's to report)."""
     if not isinstance(value, str) or len(value) != 10:
         return None
+    return _date_of(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_of(text: str) -> dt.date | None:
+    """The date ``text`` (ten characters) writes, read once however often it is met: a return
+    reads a few days, written hundreds of thousands of times, and holds one object for each."""
     try:
-        return dt.date.fromisoformat(value)
+        return dt.date.fromisoformat(text)
     except ValueError:
         return None
 

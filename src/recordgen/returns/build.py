@@ -42,8 +42,10 @@ def monitoring_return(store: HoldsRecords, settings: Returns, period: Period, to
 def _counted(store: HoldsRecords, settings: Returns, period: Period, today: dt.date,
              *, quarterly: bool) -> MonitoringReturn:
     as_of = min(period.last, today)
-    cases = case_facts_of_store(store, processes=settings.processes)
-    records = store.clocks()
+    records: list[ClockRecord] = []
+    # The clocks are read while the helpers counting the cases finish.
+    cases = case_facts_of_store(store, processes=settings.processes,
+                                meanwhile=lambda: records.extend(store.clocks()))
     kpis, counts = quarterly_figures(cases, period, settings) if quarterly else ((), ())
     history = tuple((q.key, quarterly_figures(cases, q, settings)[0])
                     for q in quarters_before(period, 4, settings.year_starts_in)) \

@@ -13,7 +13,7 @@ import bisect
 import datetime as dt
 import operator
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -207,8 +207,8 @@ FIELDS: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def case_facts_of_store(store: ReadsByCase, page: int = PAGE, processes: int = 1
-                        ) -> list[CaseFacts]:
+def case_facts_of_store(store: ReadsByCase, page: int = PAGE, processes: int = 1,
+                        meanwhile: Callable[[], object] | None = None) -> list[CaseFacts]:
     """The facts of every case in the store, in case reference order.
 
     With ``processes`` above one (and a store that can be read in parts, where a process can be
@@ -216,20 +216,29 @@ def case_facts_of_store(store: ReadsByCase, page: int = PAGE, processes: int = 1
     that many runs by case reference, and each run after the first is read by a process of its
     own, with a connection of its own, while this process reads the first: reading and working
     out the facts is nearly all of a return's time, and it divides cleanly by case. A helper
-    that fails or dies stops the count here, with its reason;
-    none outlives it."""
+    that fails or dies stops the count here, with its reason; none outlives it.
+
+    ``meanwhile()``, when given, is done here after this process's own run, while the helpers
+    finish theirs and send them (the rest of a return's reading: its clocks), or after the count
+    when one process counts."""
     if processes < 2 or not fork_is_safe() or not isinstance(store, ReadsInParts):
-        return _run_facts(store, "", None, page)
+        return _then(_run_facts(store, "", None, page), meanwhile)
     splits = store.case_ref_splits(processes)
     if not splits:
-        return _run_facts(store, "", None, page)
+        return _then(_run_facts(store, "", None, page), meanwhile)
     with ExitStack() as running:
         helpers = [running.enter_context(aside(partial(_facts_aside, store, first, before, page),
                                                "Counting the return"))
                    for first, before in zip(splits, [*splits[1:], None], strict=True)]
-        found = _run_facts(store, "", splits[0], page)
+        found = _then(_run_facts(store, "", splits[0], page), meanwhile)
         for helper in helpers:
             found.extend(helper.result())
+    return found
+
+
+def _then(found: list[CaseFacts], meanwhile: Callable[[], object] | None) -> list[CaseFacts]:
+    if meanwhile is not None:
+        meanwhile()
     return found
 
 
@@ -348,7 +357,7 @@ def _hard_outcomes(case_file: StoredCaseFile
     (None: the file gives none); None when it records no hard outcomes."""
     data = case_file.data
     hard = data.get("hard_outcomes")
-    if not isinstance(hard, Mapping):
+    if type(hard) is not dict and not isinstance(hard, Mapping):
         return None
     if case_file.kind == SUPPORT_REVIEW.name:
         return parse_date(data.get("review_date")), hard
@@ -386,7 +395,9 @@ def _workers(case_files: Sequence[StoredCaseFile]) -> tuple[tuple[dt.date, str],
     found: list[tuple[dt.date, int, str]] = []
     for order, case_file in enumerate(case_files):
         worker = case_file.data.get("worker")
-        name = worker.get("name") if isinstance(worker, Mapping) else None
+        # A case file's data is read from JSON: a dict, checked first as the quickest test.
+        name = worker.get("name") if type(worker) is dict or isinstance(worker, Mapping) \
+            else None
         if not isinstance(name, str) or not name.strip():
             continue
         key = _OWN_DATE.get(case_file.kind)
