@@ -15,6 +15,7 @@ from recordgen.cli import cli
 from recordgen.clock import FixedClock
 from recordgen.pipeline import Services
 from recordgen.pipeline.inbox import process_inbox
+from recordgen.records.rows import ClockRecord
 from recordgen.services import open_services
 from recordgen.settings import Settings
 
@@ -195,3 +196,30 @@ def test_the_run_summary_names_late_documents_and_clocks_due_soon(
     assert ("Produced late: exit confirmation letter for case THS-2026-0142 was due by "
             "11 November 2026") in result.output
     assert "Due soon: serious incident notification for case THS-2026-0097" in result.output
+
+
+def test_a_clock_this_version_does_not_know_is_listed_by_name_not_a_crash(
+    services: Services, settings: Settings, tmp_path: Path
+) -> None:
+    # A store written by a later recordgen (or altered by hand) may hold a clock whose name this
+    # version has never heard of: `due` still lists it, by the name stored, and says what to do.
+    seeded(services, settings)
+    services.store.open_clock(ClockRecord(case_ref="THS-2026-0142", clock="tenancy-check",
+                                          subject="support_plan", started="2026-11-16",
+                                          due="2026-11-25"))
+    config = config_for(settings, tmp_path)
+    result = CliRunner().invoke(cli, ["--config", str(config), "due", "--today", "2026-11-23",
+                                      "--csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [(r["case_ref"], r["working_days_left"]) for r in rows] == [
+        ("THS-2026-0097", "-1"), ("THS-2026-0142", "2"), ("THS-2026-0142", "10")]
+    assert rows[1]["what_is_due"].startswith('"tenancy-check" (a deadline this version of '
+                                             "recordgen does not know; run recordgen verify)")
+    table = CliRunner().invoke(cli, ["--config", str(config), "due", "--today", "2026-11-23"])
+    assert table.exit_code == 0, table.output
+    assert "tenancy-check" in table.output
+    # Asked for one known kind, the unknown one is not among them.
+    only = CliRunner().invoke(cli, ["--config", str(config), "due", "--today", "2026-11-23",
+                                    "--csv", "--kind", "review"])
+    assert [r["case_ref"] for r in csv.DictReader(io.StringIO(only.output))] == ["THS-2026-0142"]

@@ -200,6 +200,22 @@ def test_a_date_of_birth_after_the_referral_is_refused(settings: Settings) -> No
         document, settings, "$.data.person.date_of_birth").message
 
 
+def test_every_eligibility_problem_of_a_referral_is_named_at_once(settings: Settings) -> None:
+    # A date of birth typed wrong does not hide that the person lives outside the area and has
+    # not consented: the admin fixes all three in one go, not one per drop.
+    document = changed("referral")
+    document["data"]["person"]["date_of_birth"] = "2026-10-01"
+    document["data"]["eligibility"]["lives_in_area"] = False
+    document["data"]["eligibility"]["consented_to_referral"] = False
+    found = problems(document, settings)
+    by_place = {p.path: p.message for p in found}
+    assert sorted(by_place) == ["$.data.eligibility.consented_to_referral",
+                                "$.data.eligibility.lives_in_area",
+                                "$.data.person.date_of_birth"], found
+    assert "after the referral was received" in by_place["$.data.person.date_of_birth"]
+    assert not any("when it was received" in p.message for p in found)  # no age from it
+
+
 def test_a_referral_without_a_date_of_birth_is_refused_by_the_schema(settings: Settings) -> None:
     document = changed("referral")
     del document["data"]["person"]["date_of_birth"]

@@ -17,7 +17,7 @@ import click
 
 from recordgen.calendar import NATIONS, ServiceCalendar, covered_years, working_days_left
 from recordgen.cli.context import clock_of
-from recordgen.dates import uk_date_time, uk_long_date
+from recordgen.dates import uk_date_time, uk_long_date, working_days_words
 from recordgen.deadlines.clocks import ClockName, allowance, deadline_for
 from recordgen.errors import RecordgenError
 from recordgen.settings import Rules, Settings
@@ -113,10 +113,6 @@ def _when(moment: dt.date) -> str:
     return uk_date_time(moment) if isinstance(moment, dt.datetime) else uk_long_date(moment)
 
 
-def _working_days(n: int) -> str:
-    return f"{n} working day" if n == 1 else f"{n} working days"
-
-
 def describe(
     clock: ClockName,
     started: dt.date,
@@ -133,11 +129,11 @@ def describe(
         subject += ", with the two-month extension,"
     due_day = due.date() if isinstance(due, dt.datetime) else due
     if due_day < today:
-        return f"{subject} was due by {_when(due)} ({rule}); it is {_working_days(-left)} overdue."
+        return f"{subject} was due by {_when(due)} ({rule}); it is {working_days_words(-left)} overdue."
     if due_day == today:
         return f"{subject} is due by {_when(due)} ({rule}; that is today)."
     if left > 0:
-        return f"{subject} is due by {_when(due)} ({rule}; {_working_days(left)} from today)."
+        return f"{subject} is due by {_when(due)} ({rule}; {working_days_words(left)} from today)."
     days = (due_day - today).days
     if days == 1:
         return f"{subject} is due by {_when(due)} ({rule}; that is tomorrow)."

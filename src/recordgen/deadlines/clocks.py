@@ -161,6 +161,23 @@ _DESCRIPTIONS = {
 }
 
 
+def known_clock(name: str) -> ClockName | str:
+    """The clock a store's row names, or the name as it stands when this version of recordgen
+    does not know it (a store written by a later version, or altered): such a clock is still
+    shown, in :func:`clock_words`, never dropped and never a crash."""
+    try:
+        return ClockName(name)
+    except ValueError:
+        return name
+
+
+def clock_words(clock: ClockName | str) -> str:
+    """What a clock is for, in words; a clock this version does not know is named as stored."""
+    if isinstance(clock, ClockName):
+        return clock.description
+    return f'"{clock}" (a deadline this version of recordgen does not know; run recordgen verify)'
+
+
 def warns_from(clock: ClockName, rules: Rules, due: dt.date) -> dt.date | None:
     """The day from which an open clock is worth showing, for a clock that runs too long to list
     from its start: the two-year support limit, from the service's warning weeks before it

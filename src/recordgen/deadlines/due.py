@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from recordgen.calendar import ServiceCalendar, working_days_left
 from recordgen.dates import day_of, parse_when, uk_when, working_days_words
-from recordgen.deadlines.clocks import ClockName, warns_from
+from recordgen.deadlines.clocks import ClockName, clock_words, known_clock, warns_from
 from recordgen.records.case_status import CaseStatus
 from recordgen.records.store import ClockRecord, Store
 from recordgen.settings import Rules
@@ -28,7 +28,7 @@ DUE_SOON_WORKING_DAYS = 2
 @dataclass(frozen=True)
 class DueRow:
     case_ref: str
-    clock: ClockName
+    clock: ClockName | str  # the name as stored, for a clock this version does not know
     subject: str
     started: dt.date | dt.datetime
     due: dt.date | dt.datetime
@@ -37,7 +37,7 @@ class DueRow:
 
     @property
     def what(self) -> str:
-        return self.clock.description
+        return clock_words(self.clock)
 
     @property
     def what_in_full(self) -> str:
@@ -69,9 +69,9 @@ def due_rows(
     for record in clocks:
         if record.closed is not None:
             continue
-        name = ClockName(record.clock)
+        name = known_clock(record.clock)
         due = parse_when(record.due)
-        warning = warns_from(name, rules, day_of(due))
+        warning = warns_from(name, rules, day_of(due)) if isinstance(name, ClockName) else None
         if warning is not None and today < warning and clock is not name:
             continue
         left = working_days_left(cal, today, day_of(due))
@@ -116,7 +116,7 @@ def run_notes(store: Store, cal: ServiceCalendar, today: dt.date,
     for record in store.clocks():
         if record.closed_by in ids and record.met is False:
             notes.append(
-                f"Produced late: {ClockName(record.clock).description} for case {record.case_ref} "
+                f"Produced late: {clock_words(known_clock(record.clock))} for case {record.case_ref} "
                 f"was due by {uk_when(parse_when(record.due))}; "
                 f"{working_days_words(record.working_days_late or 0)} late."
             )

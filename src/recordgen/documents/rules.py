@@ -474,15 +474,17 @@ def referral_eligibility(data: Mapping[str, Any], check: Checking) -> Iterator[P
     eligibility = _mapping(data, "eligibility")
     received = _datetime(data, "received_at")
     born = _date(_mapping(data, "person"), "date_of_birth")
+    born_later = False
     if born is not None and received is not None and born > received.date():
+        born_later = True
         yield Problem("$.data.person.date_of_birth", f"The date of birth ({uk_date(born)}) is after "
                       "the referral was received.", "Check the date of birth.")
-        return
     if outcome not in ("accepted", "waiting list"):
         return
     exception = "exception_agreed" in eligibility
     rules = check.settings.rules
-    if born is not None and received is not None and not exception:
+    # An age is judged only from a date of birth that can be right (one problem per mistake).
+    if born is not None and received is not None and not exception and not born_later:
         age = age_on(born, received.date())
         if age < rules.min_age or (rules.max_age and age > rules.max_age):
             limits = (f"aged {rules.min_age} to {rules.max_age}" if rules.max_age

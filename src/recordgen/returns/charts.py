@@ -91,7 +91,7 @@ def clocks_chart(found: MonitoringReturn) -> bytes:
     """For each statutory clock that fell due in the period: met, late, not answered by the end."""
     figure, axes = _drawing()
     shown = [c for c in found.clocks if c.fell_due] or list(found.clocks)
-    names = [c.clock.description for c in shown]
+    names = [c.words for c in shown]
     met = [len(c.met) for c in shown]
     late = [len(c.late) for c in shown]
     open_ = [len(c.still_open) for c in shown]

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from recordgen.dates import day_of, parse_when
-from recordgen.deadlines.clocks import ClockName
+from recordgen.deadlines.clocks import ClockName, clock_words
 from recordgen.records.case_files import pounds
 from recordgen.records.rows import ClockRecord
 from recordgen.returns.facts import CaseFacts, Leaving
@@ -128,13 +128,17 @@ class Kpi:
 class ClockFigures:
     """One statutory clock over the period."""
 
-    clock: ClockName
+    clock: ClockName | str  # the name as stored, for a clock this version does not know
     fell_due: tuple[str, ...]
     met: tuple[str, ...]
     late: tuple[str, ...]
     late_days: tuple[int, ...]  # working days late, for each one answered late
     still_open: tuple[str, ...]  # fell due in the period, not answered by its end
     overdue: tuple[str, ...]  # open and past due at the end of the period (or today)
+
+    @property
+    def words(self) -> str:
+        return clock_words(self.clock)
 
     @property
     def median_late(self) -> float | None:
@@ -414,8 +418,12 @@ def clock_figures(records: Sequence[ClockRecord], period: Period, as_of: dt.date
     for dated in _dated(records):
         by_clock.setdefault(dated.record.clock, []).append(dated)
     found = []
-    for name in REPORTED_CLOCKS:
-        mine = by_clock.get(name.value, [])
+    # A clock this version does not know (a later version's, or the store altered) is counted
+    # under the name stored, after the others: never left out without a word.
+    known = {c.value for c in ClockName}
+    names: list[ClockName | str] = [*REPORTED_CLOCKS, *sorted(set(by_clock) - known)]
+    for name in names:
+        mine = by_clock.get(name.value if isinstance(name, ClockName) else name, [])
         due = [d for d in mine if period.holds(d.due_on)]
         answered = [d.record for d in due if d.answered_by(as_of)]
         late = [r for r in answered if r.met is False]
@@ -449,13 +457,13 @@ def worker_figures(cases: Sequence[CaseFacts], records: Sequence[ClockRecord], p
     for case in cases:
         if case.open_on(period.last):
             add(case.worker_on(period.last), "caseload", case.case_ref)
-    reported = {c.value for c in REPORTED_CLOCKS}
+    not_reported = ClockName.SUPPORT_LIMIT.value
     columns = {ClockName.PLAN.value: "plans", ClockName.REVIEW.value: "reviews"}
     for dated in _dated(records):
         record = dated.record
         column = columns.get(record.clock)
         due_in_period = column is not None and period.holds(dated.due_on)
-        overdue = record.clock in reported and dated.overdue_on(as_of)
+        overdue = record.clock != not_reported and dated.overdue_on(as_of)
         if not due_in_period and not overdue:
             continue  # most clocks: whose they were need not be looked up
         owner = by_ref.get(record.case_ref)

@@ -111,7 +111,7 @@ def clocks_table(found: MonitoringReturn) -> Table:
     rows = []
     for clock in found.clocks:
         median = clock.median_late
-        rows.append((clock.clock.description, len(clock.fell_due), len(clock.met),
+        rows.append((clock.words, len(clock.fell_due), len(clock.met),
                      len(clock.late), median if median is not None else "none late",
                      clock.worst_late if clock.worst_late is not None else "none late",
                      len(clock.still_open), len(clock.overdue)))
@@ -159,7 +159,7 @@ def counted_rows(found: MonitoringReturn, copy: Copy) -> list[tuple[str, str, st
     for figure in found.quarterly:
         add("Quarterly counts", figure.name, figure.refs, figure.notes)
     for clock in found.clocks:
-        name = clock.clock.description
+        name = clock.words
         for column, refs in (("fell due", clock.fell_due), ("met", clock.met),
                              ("late", clock.late), ("not answered by the end", clock.still_open),
                              ("overdue", clock.overdue)):

@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 from recordgen.calendar import working_days_left
 from recordgen.clock import Clock
 from recordgen.dates import When, day_of, parse_when
-from recordgen.deadlines.clocks import ClockName
+from recordgen.deadlines.clocks import clock_words, known_clock
 from recordgen.deadlines.due import DUE_SOON_WORKING_DAYS, DueRow, due_rows
 from recordgen.kinds import KINDS
 from recordgen.records.store import ClockRecord, DocumentRecord, Store
@@ -320,7 +320,7 @@ def late_documents(clocks: Sequence[ClockRecord], documents: Sequence[DocumentRe
             continue
         document = by_id.get(record.closed_by)
         _, _, own_ref = record.subject.partition("/")
-        what = ClockName(record.clock).description + (f" ({own_ref})" if own_ref else "")
+        what = clock_words(known_clock(record.clock)) + (f" ({own_ref})" if own_ref else "")
         late.append(LateDocument(record.case_ref, what, parse_when(record.due), met_on,
                                  record.working_days_late or 0,
                                  document.pdf_file_name or document.file_name if document
