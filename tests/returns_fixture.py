@@ -209,9 +209,10 @@ def case_files(people: tuple[Person, ...] = PEOPLE) -> list[dict[str, Any]]:
     return [f for person in people for f in _person_files(person)]
 
 
-def record(store: Store, documents: list[dict[str, Any]], start: int = 0) -> None:
-    """Record ``documents`` in ``store`` as accepted case files, in order."""
-    base = dt.datetime(2027, 1, 2, 9, 0, tzinfo=dt.UTC)
+def record(store: Store, documents: list[dict[str, Any]], start: int = 0,
+           base: dt.datetime = dt.datetime(2027, 1, 2, 9, 0, tzinfo=dt.UTC)) -> None:
+    """Record ``documents`` in ``store`` as accepted case files, in order, received a minute
+    apart from ``base``."""
     for index, document in enumerate(documents, start=start):
         raw = json.dumps(document, ensure_ascii=False).encode("utf-8")
         store.record_submission(SubmissionRecord(

@@ -832,6 +832,47 @@ def test_the_return_says_how_many_awards_are_not_counted_and_lists_them_internal
     assert rows["Money secured not counted: amount unreadable"] == "2"
 
 
+def test_an_award_whose_decision_date_cannot_be_read_is_listed_where_it_was_recorded(
+        store: SqliteStore, settings: Settings) -> None:
+    # It belongs to no period's totals (its date is never guessed), and it is never dropped: the
+    # return for the period its case file arrived in lists it: at 23:30 and 23:31 on 30 November
+    # (GMT), November's.
+    received = dt.datetime(2026, 11, 30, 23, 30, tzinfo=dt.UTC)  # a minute apart from here
+    record(store, [unreadable_award("P01", "DHP-Z", 120, "the 3rd"),
+                   unreadable_award("P19", "HSF-Z", 40, "")], start=1000,
+           base=received - dt.timedelta(minutes=1000))
+    november = monitoring_return(store, RULES, month("2026-11"), TODAY, quarterly=False)
+    found = figures(november)
+    assert found["Money secured not counted: decision date unreadable"] == (2, ["P01", "P19"])
+    (undated,) = (f for f in november.monthly if f.name.endswith("decision date unreadable"))
+    assert undated.notes == (
+        "Discretionary Housing Payment, money reference DHP-Z, recorded 30 November 2026",
+        "other hardship fund, money reference HSF-Z, recorded 30 November 2026")
+    assert found["Money secured: Discretionary Housing Payment"] == (35025, ["P12"])  # as before
+    for other in ("2026-09", "2026-12"):
+        assert "Money secured not counted: decision date unreadable" not in figures(
+            monitoring_return(store, RULES, month(other), TODAY, quarterly=False))
+    # Received at 23:30 UTC on 30 September, 00:30 on 1 October in British Summer Time: October's.
+    record(store, [unreadable_award("P15", "HSF-Y", 10, "?")], start=2000,
+           base=dt.datetime(2026, 9, 30, 23, 30, tzinfo=dt.UTC) - dt.timedelta(minutes=2000))
+    october = figures(monitoring_return(store, RULES, month("2026-10"), TODAY, quarterly=False))
+    assert october["Money secured not counted: decision date unreadable"] == (1, ["P15"])
+    assert "Money secured not counted: decision date unreadable" not in figures(
+        monitoring_return(store, RULES, month("2026-09"), TODAY, quarterly=False))
+    store.close()
+    result = run(settings, "report", "monthly", "--month", "2026-11")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "2 awards of money secured recorded in the period are not counted: the decision " \
+        "date cannot be read" in said
+    internal = load_workbook(settings.folders.outbox / "_returns"
+                             / "2026-11_monthly-return_v1_internal.xlsx")
+    counted = list(internal["Counted"].iter_rows(min_row=2, values_only=True))
+    assert ("Monthly figures", "Money secured not counted: decision date unreadable: "
+            "Discretionary Housing Payment, money reference DHP-Z, recorded 30 November 2026",
+            "P01") in counted
+
+
 def test_a_return_with_every_amount_readable_says_nothing_of_awards_not_counted(
         store: SqliteStore, settings: Settings) -> None:
     store.close()
@@ -1059,6 +1100,8 @@ def test_regenerate_says_plainly_when_the_report_template_is_missing(
         assert "monitoring_return.docx could not be read" in said
         assert "the 1 return filed so far" in said
         assert "run `recordgen templates check`" in said
+        # What was done to the documents is said before the stop, not lost with it.
+        assert said.index("No documents match.") < said.index("report template")
     assert not list((settings.folders.outbox / "_returns").glob("*_v2_*"))
 
 

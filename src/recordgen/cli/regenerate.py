@@ -59,28 +59,29 @@ def regenerate(ctx: click.Context, case_ref: str | None, kind: str | None,
                           received_to.date() if received_to else None)
     out = console()
     processes = min(workers or os.cpu_count() or 1, os.cpu_count() or 1)
-    with open_producers(settings, clock_of(ctx), pdf_processes=processes) as services, Progress(
-        TextColumn("Regenerating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=out, transient=True, disable=dry_run,
-    ) as bar:
-        task = bar.add_task("regenerate", total=None)
-        try:
-            results = regenerate_documents(
-                services, selection, dry_run=dry_run, workers=workers,
-                progress=lambda done, total: bar.update(task, completed=done, total=total))
-        except KeyboardInterrupt:
-            out.print("Stopped. Run the same command again to finish: what was done is "
+    with open_producers(settings, clock_of(ctx), pdf_processes=processes) as services:
+        with Progress(TextColumn("Regenerating"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=out, transient=True,
+                      disable=dry_run) as bar:
+            task = bar.add_task("regenerate", total=None)
+            try:
+                results = regenerate_documents(
+                    services, selection, dry_run=dry_run, workers=workers,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total))
+            except KeyboardInterrupt:
+                out.print("Stopped. Run the same command again to finish: what was done is "
                           "recorded, and nothing will be done twice.")
-            ctx.exit(EXIT_INTERRUPTED)
-        remade = _returns(services, selection, dry_run, clock_of(ctx).now().date())
-    for result in results:
-        if result.status in _NAMED:
-            out.print(f"{result.status}: {result.case_ref} {result.series}"
+                ctx.exit(EXIT_INTERRUPTED)
+        # What was done to the documents is said before the returns are looked at: if a return
+        # stops the command, the documents already remade are not left unsaid.
+        for result in results:
+            if result.status in _NAMED:
+                out.print(f"{result.status}: {result.case_ref} {result.series}"
                           + (f" ({result.reason})" if result.reason else ""))
-    counts = {s: sum(1 for r in results if r.status is s) for s in Regenerated}
-    out.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or
+        counts = {s: sum(1 for r in results if r.status is s) for s in Regenerated}
+        out.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or
                   "No documents match.")
-    for line in remade:
-        out.print(line)
+        for line in _returns(services, selection, dry_run, clock_of(ctx).now().date()):
+            out.print(line)
     if counts[Regenerated.FAILED]:
         ctx.exit(EXIT_PROBLEMS)

@@ -11,7 +11,7 @@ from rich.table import Table
 from recordgen.cli.context import clock_of, console, settings_of
 from recordgen.records.seal import current_seal
 from recordgen.records.seal import describe as describe_seal
-from recordgen.returns.figures import MONEY_NOT_COUNTED
+from recordgen.returns.figures import MONEY_NOT_COUNTED, MONEY_UNDATED
 from recordgen.returns.filing import FiledReturn, file_return
 from recordgen.returns.period import Period, between, month, quarter
 from recordgen.services import open_converter, open_records
@@ -78,6 +78,15 @@ def _show(filed: FiledReturn) -> None:
                    "money totals are short. The internal workbook's Counted sheet gives each "
                    "one's case and money reference; drop a corrected money_secured case file "
                    "with the same money reference into the inbox, then file the return again.")
+    undated = sum(f.value for f in found.monthly if f.name == MONEY_UNDATED)
+    if undated:
+        awards = "award of money secured recorded in the period is" if undated == 1 else \
+            "awards of money secured recorded in the period are"
+        click.echo(f"{undated:,} {awards} not counted: the decision date cannot be read, so "
+                   "no period's money totals hold them. The internal workbook's Counted sheet "
+                   "gives each one's case and money reference; drop a corrected money_secured "
+                   "case file with the same money reference into the inbox, then file the "
+                   "return again.")
     where = "already filed, unchanged" if filed.already_filed else "filed"
     click.echo(f"Version {filed.version}, {where}, in the outbox:")
     for name in filed.files:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from recordgen.clock import UK
 from recordgen.dates import parse_date
 from recordgen.kinds import (
     EXIT_LETTER,
@@ -60,7 +61,8 @@ class Money:
     type: str
     status: str  # "applied for", "awarded", "refused"
     in_pence: int | None  # None: the amount cannot be read (the return lists it, uncounted)
-    decided_on: dt.date | None
+    decided_on: dt.date | None  # None for an award: the date cannot be read (listed, uncounted)
+    recorded_on: dt.date  # the UK day its latest case file was received
 
 
 @dataclass(frozen=True)
@@ -307,7 +309,8 @@ def _money(case_files: Sequence[StoredCaseFile]) -> tuple[Money, ...]:
             amount = None
         ref = str(data.get("money_ref", ""))
         latest[ref] = Money(ref, str(data.get("type", "")), str(data.get("status", "")), amount,
-                            parse_date(data.get("decided_on")))
+                            parse_date(data.get("decided_on")),
+                            case_file.received_at.astimezone(UK).date())
     return tuple(latest[ref] for ref in sorted(latest))
 
 

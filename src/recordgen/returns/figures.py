@@ -18,7 +18,9 @@ The definitions (the README's table repeats them, with the policy and section):
   in pounds and pence; an application not yet awarded, or refused, is not money secured. An award
   whose amount cannot be read (validation refuses one; an old record may hold one) is never
   guessed, nor silently left out: it is counted under **Money secured not counted: amount
-  unreadable**, which is shown only when there is one, with its case and money references.
+  unreadable**, which is shown only when there is one, with its case and money references. An
+  award whose decision date cannot be read belongs to no period: it is listed under **Money
+  secured not counted: decision date unreadable** in the period its case file was received.
 * **People supported in the quarter**: cases whose support was open on at least one day of it. A
   person supported in two quarters counts in each; within one quarter, once however many spells.
 * **Leavers**: spells of support that ended in the period. Each leaver's outcomes form is the one
@@ -37,7 +39,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from recordgen.dates import day_of, parse_when
+from recordgen.dates import day_of, parse_when, uk_date
 from recordgen.deadlines.clocks import ClockName, clock_words
 from recordgen.records.case_files import pounds
 from recordgen.records.rows import ClockRecord
@@ -210,6 +212,7 @@ def _days_within(days: Sequence[dt.date], period: Period) -> int:
 MONEY_TYPES = ("Discretionary Housing Payment", "Emergency Local Fund", "other hardship fund",
                "other funds", "food vouchers")
 MONEY_NOT_COUNTED = "Money secured not counted: amount unreadable"
+MONEY_UNDATED = "Money secured not counted: decision date unreadable"
 
 
 def monthly_figures(cases: Sequence[CaseFacts], period: Period, year_from: dt.date
@@ -239,9 +242,14 @@ def monthly_figures(cases: Sequence[CaseFacts], period: Period, year_from: dt.da
     ]
     awarded: dict[str, list[tuple[str, int]]] = {money_type: [] for money_type in MONEY_TYPES}
     unreadable: list[tuple[str, str]] = []  # (case reference, what the award is)
+    undated: list[tuple[str, str]] = []
     for case in cases:  # one pass for every type, each type's awards in case order
         for money in case.money:
             if money.type in awarded and money.status == "awarded" \
+                    and money.decided_on is None and period.holds(money.recorded_on):
+                undated.append((case.case_ref, f"{money.type}, money reference "
+                                f"{money.money_ref}, recorded {uk_date(money.recorded_on)}"))
+            elif money.type in awarded and money.status == "awarded" \
                     and period.holds(money.decided_on):
                 if money.in_pence is None:
                     unreadable.append((case.case_ref,
@@ -259,6 +267,13 @@ def monthly_figures(cases: Sequence[CaseFacts], period: Period, year_from: dt.da
             "out of the money totals above, which are short by them. The Counted sheet lists "
             "each with its case and money references.",
             tuple(ref for ref, _ in unreadable), tuple(note for _, note in unreadable)))
+    if undated:  # in no period's totals: said in the period its case file was received
+        found.append(Figure(
+            MONEY_UNDATED, len(undated), Unit.AWARDS,
+            "Awards recorded in the period whose decision date cannot be read from the case "
+            "file, so no period's money totals hold them. The Counted sheet lists each with "
+            "its case and money references.",
+            tuple(ref for ref, _ in undated), tuple(note for _, note in undated)))
     return tuple(found)
 
 
