@@ -256,3 +256,25 @@ def test_a_rejected_folder_of_more_entries_than_are_looked_at_is_counted_at_leas
     assert (report.rejected.total, report.rejected.complete) == (30, True)
     assert "Files rejected (30)" in page and "more in the rejected folder" not in page
     assert json_report["lists_cut_short"] == []
+
+
+def test_a_deadline_this_version_does_not_know_is_shown_by_its_stored_name(
+        tmp_path: Path) -> None:
+    # A store written by a later recordgen (or altered) may name a clock this one does not know:
+    # the status page and `recordgen status` still show it, by that name, and do not stop.
+    settings = settings_in(tmp_path)
+    unknown = [
+        ClockRecord("THS-2026-3001", "tenancy-check", "support_plan", "2026-11-02", "2026-11-20"),
+        ClockRecord("THS-2026-3002", "tenancy-check", "support_plan", "2026-11-02",
+                    "2026-11-11", closed="2026-11-23", met=False, working_days_late=8),
+    ]
+    report, page, text, _ = everything(settings, Records(unknown))
+    assert (report.overdue, report.due.total) == (1, 1)
+    words = '"tenancy-check" (a deadline this version of recordgen does not know; run recordgen ' \
+        "verify)"
+    assert f"THS-2026-3001: {words}" in text
+    assert f"Produced late: {words}" in text
+    (due,) = rows(page, "due")
+    assert due.startswith("|THS-2026-3001|") and words in html.unescape(due)
+    (late,) = rows(page, "late")
+    assert late.startswith("|THS-2026-3002|") and words in html.unescape(late)
