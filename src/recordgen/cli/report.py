@@ -70,23 +70,18 @@ def _show(filed: FiledReturn) -> None:
                       f"{len(kpi.numerator):,} of {len(kpi.denominator):,}: "
                       f"{kpi.percentage_words}{result}")
     console().print(table)
-    not_counted = sum(f.value for f in found.monthly if f.name == MONEY_NOT_COUNTED)
-    if not_counted:
-        awards = "award of money secured is" if not_counted == 1 else \
-            "awards of money secured are"
-        click.echo(f"{not_counted:,} {awards} not counted: the amount cannot be read, so the "
-                   "money totals are short. The internal workbook's Counted sheet gives each "
-                   "one's case and money reference; drop a corrected money_secured case file "
-                   "with the same money reference into the inbox, then file the return again.")
-    undated = sum(f.value for f in found.monthly if f.name == MONEY_UNDATED)
-    if undated:
-        awards = "award of money secured recorded in the period is" if undated == 1 else \
-            "awards of money secured recorded in the period are"
-        click.echo(f"{undated:,} {awards} not counted: the decision date cannot be read, so "
-                   "no period's money totals hold them. The internal workbook's Counted sheet "
-                   "gives each one's case and money reference; drop a corrected money_secured "
-                   "case file with the same money reference into the inbox, then file the "
-                   "return again.")
+    for name, recorded, why in (
+            (MONEY_NOT_COUNTED, "", "the amount cannot be read, so the money totals are short"),
+            (MONEY_UNDATED, " recorded in the period", "the decision date cannot be read, so no "
+             "period's money totals hold them")):
+        left = sum(f.value for f in found.monthly if f.name == name)
+        if left:
+            awards = f"award of money secured{recorded} is" if left == 1 else \
+                f"awards of money secured{recorded} are"
+            click.echo(f"{left:,} {awards} not counted: {why}. The internal workbook's Counted "
+                       "sheet gives each one's case and money reference; drop a corrected "
+                       "money_secured case file with the same money reference into the inbox, "
+                       "then file the return again.")
     where = "already filed, unchanged" if filed.already_filed else "filed"
     click.echo(f"Version {filed.version}, {where}, in the outbox:")
     for name in filed.files:

@@ -260,20 +260,18 @@ def monthly_figures(cases: Sequence[CaseFacts], period: Period, year_from: dt.da
         found.append(Figure(f"Money secured: {money_type}", sum(p for _, p in awards), Unit.PENCE,
                             f"{money_type} awarded in the period, in pounds.",
                             tuple(ref for ref, _ in awards)))
-    if unreadable:  # the totals above are short: say so, and by which awards
-        found.append(Figure(
-            MONEY_NOT_COUNTED, len(unreadable), Unit.AWARDS,
-            "Awards decided in the period whose amount cannot be read from the case file: left "
-            "out of the money totals above, which are short by them. The Counted sheet lists "
-            "each with its case and money references.",
-            tuple(ref for ref, _ in unreadable), tuple(note for _, note in unreadable)))
-    if undated:  # in no period's totals: said in the period its case file was received
-        found.append(Figure(
-            MONEY_UNDATED, len(undated), Unit.AWARDS,
-            "Awards recorded in the period whose decision date cannot be read from the case "
-            "file, so no period's money totals hold them. The Counted sheet lists each with "
-            "its case and money references.",
-            tuple(ref for ref, _ in undated), tuple(note for _, note in undated)))
+    # Never guessed, never left out without a word: each is listed, shown only when there is one.
+    not_counted = (
+        (MONEY_NOT_COUNTED, unreadable, "Awards decided in the period whose amount cannot be "
+         "read from the case file: left out of the money totals above, which are short by them."),
+        (MONEY_UNDATED, undated, "Awards recorded in the period whose decision date cannot be "
+         "read from the case file, so no period's money totals hold them."))
+    for name, awards_left, meaning in not_counted:
+        if awards_left:
+            found.append(Figure(
+                name, len(awards_left), Unit.AWARDS,
+                f"{meaning} The Counted sheet lists each with its case and money references.",
+                tuple(ref for ref, _ in awards_left), tuple(note for _, note in awards_left)))
     return tuple(found)
 
 
