@@ -70,6 +70,17 @@ def test_history_lists_what_was_received_and_produced_in_order(config: Path) -> 
 def test_history_table_and_an_unknown_case(config: Path) -> None:
     code, output = run(config, "history", "THS-2026-0097")
     assert code == 0 and "History of case THS-2026-0097" in output
+    # Dates and times as staff write them, and each deadline in words.
+    assert "2:20am on Thursday 19 November 2026  Serious incident notification started, due " \
+        "by 2:20am on Friday 20 November 2026: met" in output
+    assert "10am on Monday 23 November 2026  received serious_incident.json (accepted)" in output
+    code, output = run(config, "history", "THS-2026-0142")
+    assert "16 November 2026  Exit confirmation letter started, due by 25 November 2026: met" \
+        in output
+    assert "7 September 2026  First support plan started, due by 14 September 2026: late by " \
+        "55 working days" in output
+    assert "Leaver's outcomes form started, due by 14 December 2026: still open" in output
+    assert "2026-" not in output.replace("THS-2026-", "").split("produced")[0]
     code, output = run(config, "history", "NO-SUCH-CASE")
     assert code == EXIT_PROBLEMS and "Nothing is recorded" in output
 

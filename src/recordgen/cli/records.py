@@ -9,8 +9,9 @@ import click
 
 from recordgen.cli.context import case_ref_option, clock_of, settings_of
 from recordgen.cli.exit_codes import EXIT_PROBLEMS
-from recordgen.dates import uk_date
-from recordgen.records.history import case_history, status_of
+from recordgen.dates import parse_when, uk_date, uk_when, working_days_words
+from recordgen.deadlines.clocks import clock_words, known_clock
+from recordgen.records.history import HistoryEvent, case_history, status_of
 from recordgen.records.opening import copy_to, init_store, migrate_store, outbox_holdings
 from recordgen.records.seal import current_seal
 from recordgen.records.seal import describe as describe_seal
@@ -41,10 +42,23 @@ def history(ctx: click.Context, case_ref: str, as_json: bool) -> None:
     click.echo(f"History of case {case_ref}")
     click.echo(f"Case status on {uk_date(today)}: {status.words}")
     for event in events:
-        click.echo(f"\n{event.at.replace('T', ' ')}  {event.what}")
+        click.echo(f"\n{_line(event)}")
         for label, key in (("SHA-256", "sha256"), ("PDF", "pdf"), ("PDF SHA-256", "pdf_sha256")):
             if event.detail.get(key):
                 click.echo(f"    {label}: {event.detail[key]}")
+
+
+def _line(event: HistoryEvent) -> str:
+    """An event as staff read it: a UK date (and time), and a clock in words."""
+    at = uk_when(parse_when(event.at))
+    detail = event.detail
+    if "clock" not in detail:
+        return f"{at}  {event.what}"
+    what = clock_words(known_clock(str(detail["clock"])))
+    state = ("still open" if detail.get("closed") is None else "met" if detail.get("met")
+             else f"late by {working_days_words(detail.get('working_days_late') or 0)}")
+    return (f"{at}  {what[0].upper()}{what[1:]} started, due by "
+            f"{uk_when(parse_when(str(detail['due'])))}: {state}")
 
 
 @click.command()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from recordgen.clock import UK
-from recordgen.dates import parse_date, parse_moment, uk_date, uk_date_time
+from recordgen.dates import parse_date, parse_moment, uk_date, uk_date_time, working_days_words
 from recordgen.kinds import (
     HARD_COPY_REQUEST,
     LEAVER_OUTCOMES,
@@ -58,7 +58,8 @@ def case_history(store: Store, case_ref: str) -> list[HistoryEvent]:
                                     "software_version": doc.software_version}))
     for clock in store.clocks(case_ref):
         state = ("open" if clock.closed is None else
-                 "met" if clock.met else f"missed by {clock.working_days_late} working day(s)")
+                 "met" if clock.met else
+                 f"late by {working_days_words(clock.working_days_late or 0)}")
         events.append(HistoryEvent(clock.started, f"{clock.clock} due {clock.due}: {state}",
                                    {"clock": clock.clock, "subject": clock.subject,
                                     "due": clock.due, "closed": clock.closed, "met": clock.met,
