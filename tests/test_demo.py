@@ -60,7 +60,7 @@ def test_the_demo_produces_every_document_on_time_on_any_day(tmp_path: Path, tod
         services = replace(opened, converter=TextConverter())
         outcomes = process_inbox(services)
         notes = run_notes(services.store, settings.calendar, today,
-                          [d for o in outcomes for d in o.documents])
+                          [d for o in outcomes for d in o.documents], settings.rules)
         clocks = services.store.clocks()
     # Every example is taken: those that issue nothing (money secured, a request for a paper copy,
     # support ended without a letter) are recorded, the others produce their document.

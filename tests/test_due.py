@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Iterator
@@ -13,11 +14,12 @@ from click.testing import CliRunner
 
 from recordgen.cli import cli
 from recordgen.clock import FixedClock
+from recordgen.deadlines.due import due_rows, run_notes
 from recordgen.pipeline import Services
 from recordgen.pipeline.inbox import process_inbox
 from recordgen.records.rows import ClockRecord
 from recordgen.services import open_services
-from recordgen.settings import Settings
+from recordgen.settings import Rules, Settings
 
 from conftest import REPO, example
 
@@ -223,3 +225,20 @@ def test_a_clock_this_version_does_not_know_is_listed_by_name_not_a_crash(
     only = CliRunner().invoke(cli, ["--config", str(config), "due", "--today", "2026-11-23",
                                     "--csv", "--kind", "review"])
     assert [r["case_ref"] for r in csv.DictReader(io.StringIO(only.output))] == ["THS-2026-0142"]
+
+
+def test_the_notes_after_a_run_list_the_two_year_limit_as_due_does(
+        services: Services, settings: Settings) -> None:
+    # The two-year limit is listed from the service's warning weeks before it; the notes after a
+    # run follow the same setting as `recordgen due`, not the default eight weeks.
+    services.store.open_clock(ClockRecord(case_ref="THS-2026-0142", clock="support-limit",
+                                          subject="support", started="2024-11-24",
+                                          due="2026-11-24"))
+    today = dt.date(2026, 11, 23)
+    default = run_notes(services.store, settings.calendar, today, [], Rules())
+    assert default == ["Due soon: end of the two-year support limit for case THS-2026-0142 is due "
+                       "in 1 working day (24 November 2026)."]
+    on_the_day = Rules(support_limit_warning_weeks=0)  # listed from the day itself
+    assert run_notes(services.store, settings.calendar, today, [], on_the_day) == []
+    assert due_rows(services.store.clocks(open_only=True), settings.calendar, today,
+                    rules=on_the_day) == []

@@ -107,9 +107,10 @@ def due_csv(rows: Sequence[DueRow]) -> str:
 
 
 def run_notes(store: Store, cal: ServiceCalendar, today: dt.date,
-              produced_files: Iterable[str]) -> list[str]:
+              produced_files: Iterable[str], rules: Rules) -> list[str]:
     """Sentences for the end of a run: each document just produced after its deadline, and each
-    open clock due within two working days (or overdue)."""
+    open clock due within two working days (or overdue), as ``recordgen due`` lists them under
+    the service's ``rules``."""
     produced = set(produced_files)
     ids = {d.id for d in store.documents() if d.file_name in produced or d.pdf_file_name in produced}
     notes = []
@@ -121,7 +122,7 @@ def run_notes(store: Store, cal: ServiceCalendar, today: dt.date,
                 f"{working_days_words(record.working_days_late or 0)} late."
             )
     for row in due_rows(store.clocks(open_only=True), cal, today,
-                        within=DUE_SOON_WORKING_DAYS):
+                        within=DUE_SOON_WORKING_DAYS, rules=rules):
         when = ("overdue by " + working_days_words(-row.working_days_left)
                 if row.working_days_left < 0
                 else "due today" if row.working_days_left == 0
