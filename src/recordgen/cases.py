@@ -33,6 +33,17 @@ def canonical_case_ref(text: str) -> str:
     return text.upper()
 
 
+def case_ref_or_none(value: object) -> str | None:
+    """The canonical case reference ``value`` is, or None for anything that is not one (a value
+    declared in a file that failed its checks may be anything, even a name)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return canonical_case_ref(value)
+    except ValueError:
+        return None
+
+
 def _not_a_case_ref(text: str) -> str:
     shown = repr(text[:60])
     if text != text.strip():

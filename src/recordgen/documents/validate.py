@@ -23,7 +23,7 @@ import referencing
 import referencing.jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
-from recordgen.cases import CaseFile, canonical_case_ref
+from recordgen.cases import CaseFile, case_ref_or_none
 from recordgen.dates import parse_moment
 from recordgen.documents.problems import MAX_PROBLEMS, cap_problems, clip
 from recordgen.documents.rules import CaseFiles, Checking, rule_problems
@@ -117,7 +117,9 @@ def validate_case_file(
     ]
     data = document.get("data")
     if isinstance(data, Mapping):
-        check = Checking(settings, today, _case_ref(document.get("case_ref")), case_files)
+        # Not a case reference: "" (the schema reports it, and nothing is looked up).
+        check = Checking(settings, today, case_ref_or_none(document.get("case_ref")) or "",
+                         case_files)
         problems.extend(rule_problems(kind.name, data, check))
     if problems:
         raise ValidationFailed(list(_unique(sorted(problems, key=_path_order))))
@@ -127,15 +129,6 @@ def validate_case_file(
         schema_version=int(document["schema_version"]),
         data=data if isinstance(data, Mapping) else {},
     )
-
-
-def _case_ref(value: object) -> str:
-    """The case reference the rules look the case up by (its canonical form), or "" when it is
-    not one (the schema reports it, and nothing is looked up)."""
-    try:
-        return canonical_case_ref(value) if isinstance(value, str) else ""
-    except ValueError:
-        return ""
 
 
 def _kind_of(document: Mapping[str, Any]) -> DocumentKind:

@@ -20,7 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from recordgen.cases import canonical_case_ref
+from recordgen.cases import case_ref_or_none
 from recordgen.clock import UK
 from recordgen.intake.claim import CLAIM_SEPARATOR, is_junk_name
 from recordgen.intake.foreign import describe_by_name, identify
@@ -223,7 +223,7 @@ def _held(name: str, reasons: Mapping[str, HeldReason], now: dt.datetime,
     taken = _claim_moment(claim_id)
     known = reasons.get(original)
     if known is not None:
-        return HeldFile(HeldState.HELD, taken, safe_case_ref(known.case_ref), known.reason)
+        return HeldFile(HeldState.HELD, taken, case_ref_or_none(known.case_ref), known.reason)
     if taken is not None and now - taken < in_hand_for:
         return HeldFile(HeldState.IN_HAND, taken, None, "recordgen is working on it now.")
     return HeldFile(HeldState.LEFT, taken, None, (
@@ -238,17 +238,6 @@ def _claim_moment(claim_id: str) -> dt.datetime | None:
         return None
     try:
         return dt.datetime.strptime(stamp, "%Y%m%dT%H%M%S%f").replace(tzinfo=dt.UTC).astimezone(UK)
-    except ValueError:
-        return None
-
-
-def safe_case_ref(text: str | None) -> str | None:
-    """A case reference as stored, or None for anything that is not one (a value declared in a
-    file that failed its checks may be anything, even a name)."""
-    if not text:
-        return None
-    try:
-        return canonical_case_ref(text)
     except ValueError:
         return None
 
