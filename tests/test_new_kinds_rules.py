@@ -216,6 +216,30 @@ def test_every_eligibility_problem_of_a_referral_is_named_at_once(settings: Sett
     assert not any("when it was received" in p.message for p in found)  # no age from it
 
 
+def test_first_contact_or_crisis_support_before_the_referral_is_refused(
+        settings: Settings) -> None:
+    early = changed("referral", first_contact_at="2026-09-01T09:00")  # received 9:40am
+    problem = the_problem(early, settings, "$.data.first_contact_at")
+    assert problem.message == ("The first contact (9am on Tuesday 1 September 2026) is before "
+                               "the referral being received (9:40am on Tuesday 1 September 2026).")
+    assert problem.fix == "Check both dates and times."
+    crisis = changed("referral", crisis=True, crisis_support_given_at="2026-08-31T18:00",
+                     first_contact_at="2026-09-01T10:00")
+    problem = the_problem(crisis, settings, "$.data.crisis_support_given_at")
+    assert "The crisis support (6pm on Monday 31 August 2026) is before" in problem.message
+    assert problem.fix == "Check both dates and times."
+
+
+def test_a_decision_on_money_before_its_application_names_the_dates_only(
+        settings: Settings) -> None:
+    # Both are dates without a time: the fix does not ask about times nobody typed.
+    early = changed("money_secured", applied_on="2026-10-05")  # decided 2 October
+    problem = the_problem(early, settings, "$.data.decided_on")
+    assert problem.message == ("The decision (2 October 2026) is before the application "
+                               "(5 October 2026).")
+    assert problem.fix == "Check both dates."
+
+
 def test_a_referral_without_a_date_of_birth_is_refused_by_the_schema(settings: Settings) -> None:
     document = changed("referral")
     del document["data"]["person"]["date_of_birth"]

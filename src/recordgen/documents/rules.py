@@ -383,9 +383,10 @@ def _after(data: Mapping[str, Any], key: str, start: dt.datetime | dt.date | Non
     early = (moment < start if isinstance(moment, dt.datetime) == isinstance(start, dt.datetime)
              else _day(moment) < _day(start))
     if early:
+        timed = isinstance(moment, dt.datetime) or isinstance(start, dt.datetime)
         yield Problem(f"$.data.{key}", f"The {what} ({_words(moment)}) is before the "
                       f"{start_what} ({_words(start)}).",
-                      "Check both dates and times.")
+                      "Check both dates and times." if timed else "Check both dates.")
 
 
 def _day(when: dt.date) -> dt.date:
