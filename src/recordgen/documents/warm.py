@@ -169,7 +169,8 @@ class _Office:
             answer = None
         if not isinstance(answer, dict):
             self.kill(drop_profile=True)
-            raise _Stopped("LibreOffice's helper said something it should not have")
+            raise _Stopped("LibreOffice's helper sent an answer recordgen could not read, and was "
+                           "stopped")
         return answer
 
     def kill(self, *, drop_profile: bool = False) -> None:
