@@ -193,6 +193,23 @@ def test_a_bad_file_is_moved_to_rejected_with_a_note_and_nothing_is_produced(
     assert any("measure" in reason for reason in submission.reasons)
 
 
+def test_a_mistyped_year_rejects_its_file_and_the_others_go_on(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    # 2206 for 2026: its deadline would need bank holidays nobody has published. It was a
+    # settings error that stopped every run, the good files with it; now it is the file's own.
+    letter = example("exit_letter")
+    letter["data"]["leaving_date"] = "2206-11-30"
+    drop(letter, "letter.json")
+    drop(example("support_plan"), "plan.json")
+    outcomes = {o.file_name: o for o in process_inbox(services)}
+    assert (outcomes["letter.json"].status, outcomes["plan.json"].status) == (
+        "rejected", "produced")
+    note = (settings.folders.rejected / "letter.json.errors.txt").read_text(encoding="utf-8")
+    assert "The year 2206 looks mistyped" in note and "leaving_date" in note
+    assert [name for name in outbox_files(settings) if "support-plan" in name]
+
+
 def test_a_second_rejection_with_the_same_name_keeps_both(
     services: Services, settings: Settings, drop: Drop
 ) -> None:

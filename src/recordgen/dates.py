@@ -26,9 +26,27 @@ When = dt.date | dt.datetime  # a clock starts and falls due on a date, or at a 
 # --- reading ------------------------------------------------------------------------------------
 
 
+# The years a case file's dates may fall in. Outside them a year is mistyped (2206 for 2026), and
+# a deadline counted from it would need bank holidays no one has published (the holidays package
+# knows them to 2100; a deadline may fall a few weeks after the date it is counted from).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2099
+
+
+def mistyped_year(value: object) -> int | None:
+    """The year of a real date or date and time written the right way (``2206-11-30``) but
+    outside :data:`EARLIEST_YEAR` to :data:`LATEST_YEAR`; None otherwise."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        year = dt.date.fromisoformat(value[:10]).year
+    except ValueError:
+        return None
+    return None if EARLIEST_YEAR <= year <= LATEST_YEAR else year
+
+
 def parse_date(value: object) -> dt.date | None:
-    """A date written YYYY-MM-DD, or None for anything else (a missing or malformed value is the
-    schema's to report)."""
+    """A date written YYYY-MM-DD in the years a case file's dates may fall in, or None for
+    anything else (a missing or malformed value, or a mistyped year, is the schema's to report)."""
     if not isinstance(value, str) or len(value) != 10:
         return None
     return _date_of(value)
@@ -39,19 +57,24 @@ def _date_of(text: str) -> dt.date | None:
     """The date ``text`` (ten characters) writes, read once however often it is met: a return
     reads a few days, written hundreds of thousands of times, and holds one object for each."""
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         return None
+    return day if EARLIEST_YEAR <= day.year <= LATEST_YEAR else None
 
 
 def parse_moment(value: object) -> dt.datetime | None:
-    """A UK local date and time written YYYY-MM-DDTHH:MM[:SS], or None."""
+    """A UK local date and time written YYYY-MM-DDTHH:MM[:SS], or None (for anything else: a time
+    with a UTC offset, which is not UK local time as written, or a mistyped year, too)."""
     if not isinstance(value, str) or len(value) not in (16, 19) or value[10] != "T":
         return None
     try:
-        return dt.datetime.fromisoformat(value)
+        moment = dt.datetime.fromisoformat(value)
     except ValueError:
         return None
+    if moment.tzinfo is not None or not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        return None
+    return moment
 
 
 def date_field(value: object) -> dt.date:

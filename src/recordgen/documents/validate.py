@@ -24,7 +24,7 @@ import referencing.jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
 from recordgen.cases import CaseFile, case_ref_or_none
-from recordgen.dates import parse_moment
+from recordgen.dates import EARLIEST_YEAR, LATEST_YEAR, mistyped_year, parse_date, parse_moment
 from recordgen.documents.problems import MAX_PROBLEMS, cap_problems, clip
 from recordgen.documents.rules import CaseFiles, Checking, rule_problems
 from recordgen.errors import Problem, SettingsError, ValidationFailed
@@ -44,6 +44,14 @@ def _is_local_datetime(value: object) -> bool:
     if not isinstance(value, str):
         return True
     return parse_moment(value) is not None
+
+
+@_FORMATS.checks("date")  # type: ignore[untyped-decorator,unused-ignore]
+def _is_date(value: object) -> bool:
+    """A real date, in the years a case file's dates may fall in."""
+    if not isinstance(value, str):
+        return True
+    return parse_date(value) is not None
 
 
 class SchemaSet:
@@ -261,6 +269,12 @@ def _problem(
     if keyword == "pattern" and expected == "\\S":
         return Problem(path, "This holds only spaces.", "Fill it in: it is needed for the "
                        "document.")
+    if keyword == "format" and isinstance(value, str) and _shaped_right(expected, value) \
+            and (year := mistyped_year(value)) is not None:
+        return Problem(path, f"The year {year} looks mistyped: the dates in a case file fall "
+                       f"between {EARLIEST_YEAR} and {LATEST_YEAR}.",
+                       "Check the year: two of its figures may have changed places, or one "
+                       "may be missing or typed twice.")
     if keyword == "format" and isinstance(value, str) and _shaped_right(expected, value):
         return Problem(path, f"{_show(value)} is written the right way, but there is no such date "
                        "or time.",
