@@ -46,6 +46,12 @@ BAD_FILES: dict[str, tuple[bytes, str]] = {
     "empty": (b"", "The file is empty"),
     "a JSON array": (b"[1, 2, 3]", "holds a JSON list, not a case file"),
     "not JSON at all": (b"Dear Sir, please find attached", "not valid JSON"),
+    # Python refuses to read a number of over 4,300 digits; 1e999 would be read as infinity.
+    "a number of 5,000 digits": (GOOD.replace(b'"hours_per_week": 2.5',
+                                              b'"hours_per_week": ' + b"1" * 5000),
+                                 "a number 5,000 digits long"),
+    "1e999": (GOOD.replace(b'"hours_per_week": 2.5', b'"hours_per_week": 1e999'),
+              "1e999, which is too large"),
 }
 
 
@@ -69,6 +75,35 @@ def test_a_bad_file_is_rejected_with_a_clear_note_and_kept_byte_for_byte(
     note = (settings.folders.rejected / "bad.json.errors.txt").read_text(encoding="utf-8")
     assert words in note
     assert "drop it into the inbox again" in note
+
+
+@pytest.mark.parametrize(
+    ("dropped", "known_as"),
+    # A claim adds 32 characters ("20261123T090000000000-0a1b2c3d--"): 223 bytes are left.
+    [("p" * 240 + ".json", "p" * (223 - len("\u2026.json".encode())) + "\u2026.json"),
+     (os.fsdecode(b"caf\xe9 plan.json"), "caf\ufffd plan.json"),
+     ("plan\nfor Si\u202ean.json", "plan_for Si_an.json")],
+    ids=["240 characters", "not UTF-8", "line break and direction override"])
+@pytest.mark.parametrize("good", [True, False], ids=["good", "bad"])
+def test_a_name_too_long_or_unshowable_is_taken_under_one_that_can_be_shown(
+    dropped: str, known_as: str, good: bool, services: Services, settings: Settings
+) -> None:
+    # Taking a file adds 34 characters to its name: a 240-character name (Windows allows 255)
+    # stopped every run with "File name too long"; a name that is not UTF-8 could not be recorded;
+    # a line break broke the summary over lines. Each is now taken, worked on and rejected under
+    # a name that can be shown, and nothing else about it changes.
+    content = GOOD if good else b'{"kind": "support_plan"'
+    (settings.folders.inbox / dropped).write_bytes(content)
+    (settings.folders.inbox / "zz next.json").write_text(json.dumps(example("exit_letter")))
+    outcomes = {o.file_name: o for o in process_inbox(services)}
+    assert set(outcomes) == {known_as, "zz next.json"}
+    assert outcomes["zz next.json"].status == "produced"  # the files after it go on
+    assert outcomes[known_as].status == ("produced" if good else "rejected")
+    assert {s.file_name for s in services.store.submissions()} == {known_as, "zz next.json"}
+    assert list(settings.folders.inbox.glob("*.json")) == []
+    if not good:
+        assert (settings.folders.rejected / known_as).read_bytes() == content
+        assert (settings.folders.rejected / f"{known_as}.errors.txt").is_file()
 
 
 def test_a_50_megabyte_file_is_refused_without_being_read_and_kept(

@@ -83,6 +83,41 @@ def is_inbox_file(path: Path) -> bool:
     return stat.S_ISREG(mode)
 
 
+# The longest file name most file systems hold, in bytes (ext4, NTFS through Samba, APFS).
+NAME_BYTES = 255
+_SHORTENED = "\u2026"  # "…", where a name too long for the work area was cut
+# Characters that would break a name over lines, or show it as something else (bidirectional
+# overrides), wherever it is printed: the summary, the log, the rejected note, the status page.
+_UNSHOWABLE = dict.fromkeys([*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029,
+                             *range(0x202A, 0x202F), *range(0x2066, 0x206A)], "_")
+
+
+def shown_name(name: str, budget: int) -> str:
+    """The name a file is worked on, recorded and rejected under: as dropped, unless it holds bytes
+    that are not UTF-8 (each becomes "\ufffd"), a line break or another control or direction
+    character (each becomes "_"), or is longer than ``budget`` bytes (its end is cut, its
+    extension kept, and "…" marks the cut). Nothing else about the file changes."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace").translate(
+        _UNSHOWABLE)
+    if len(text.encode("utf-8")) <= budget:
+        return text
+    stem, dot, extension = text.rpartition(".")
+    if not (dot and stem) or len(extension.encode("utf-8")) > 16:  # no extension worth keeping
+        stem, extension = text, ""
+    else:
+        extension = f".{extension}"
+    room = budget - len(extension.encode("utf-8")) - len(_SHORTENED.encode("utf-8"))
+    cut = stem.encode("utf-8")[:max(room, 0)].decode("utf-8", "ignore")
+    return f"{cut}{_SHORTENED}{extension}"
+
+
+def work_name(claim_id: str, inbox_name: str) -> str:
+    """A claimed file's name in the work folder: the claim, then the name it is known by
+    (:func:`shown_name`, cut to fit the longest name a folder holds)."""
+    prefix = f"{claim_id}{CLAIM_SEPARATOR}"
+    return prefix + shown_name(inbox_name, NAME_BYTES - len(prefix.encode("utf-8")))
+
+
 @dataclass(frozen=True)
 class Claimed:
     """A file this worker owns: ``path`` in its work folder, ``claim_id`` stable across retries."""
@@ -179,7 +214,7 @@ class ClaimArea:
             return None
         stamp = self.clock.now().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
         claim_id = f"{stamp}-{secrets.token_hex(4)}"
-        name = f"{claim_id}{CLAIM_SEPARATOR}{path.name}"
+        name = work_name(claim_id, path.name)
         target = self.folder / name
         if not self.in_inbox(path):
             try:
@@ -200,7 +235,7 @@ class ClaimArea:
             self._release(claim_id)
             raise InboxError(f"{path.name} could not be taken from the inbox "
                              f"({exc.strerror or exc}).") from exc
-        taken = self._checked(target, claim_id, path.name)
+        taken = self._checked(target)
         if taken is None:
             self._release(claim_id)
         return taken
@@ -235,9 +270,9 @@ class ClaimArea:
                 _copy(handle, folder, name)
             finally:
                 os.close(folder)
-        return Claimed(path=self.folder / name, claim_id=claim_id, original_name=path.name)
+        return Claimed.from_path(self.folder / name)
 
-    def _checked(self, target: Path, claim_id: str, original: str) -> Claimed | None:
+    def _checked(self, target: Path) -> Claimed | None:
         """The file just renamed into the work folder, made safe to work on: if something swapped
         it for a link between the look and the rename, the link is removed (never followed); if it
         has other names elsewhere (a hard link), its bytes are copied into a file of recordgen's
@@ -258,7 +293,7 @@ class ClaimArea:
                 _replace_with_copy(folder, name)
         finally:
             os.close(folder)
-        return Claimed(path=target, claim_id=claim_id, original_name=original)
+        return Claimed.from_path(target)
 
     def pending(self) -> list[Claimed]:
         """What this worker holds, after adopting what dead workers left claimed."""
@@ -299,14 +334,14 @@ class ClaimArea:
         for held in registry.take_over():
             if self._fetch(held):
                 fetched.append(Claimed.from_path(
-                    self.folder / f"{held.claim_id}{CLAIM_SEPARATOR}{held.inbox_name}"))
+                    self.folder / work_name(held.claim_id, held.inbox_name)))
             else:
                 registry.release(held.claim_id)
         return fetched
 
     def _fetch(self, held: HeldClaim) -> bool:
         """Move the file of a claim taken over into this worker's folder; False if it is gone."""
-        name = f"{held.claim_id}{CLAIM_SEPARATOR}{held.inbox_name}"
+        name = work_name(held.claim_id, held.inbox_name)
         if os.path.lexists(self.folder / name):
             return True
         if held.folder and held.folder != self.worker_id and not held.folder.startswith("."):
@@ -337,13 +372,12 @@ class ClaimArea:
             os.rename(source, self.folder / name)
         except OSError:
             return False
-        return self._checked(self.folder / name, held.claim_id, held.inbox_name) is not None
+        return self._checked(self.folder / name) is not None
 
     def _forget_gone(self, registry: ClaimRegistry) -> None:
         """Claims of this worker whose file is no longer here were finished: forget them."""
         for held in registry.held():
-            if not os.path.lexists(self.folder / f"{held.claim_id}{CLAIM_SEPARATOR}"
-                                   f"{held.inbox_name}"):
+            if not os.path.lexists(self.folder / work_name(held.claim_id, held.inbox_name)):
                 registry.release(held.claim_id)
 
     def _adopt_orphans(self) -> None:

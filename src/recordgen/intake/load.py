@@ -150,7 +150,8 @@ def parse_case_bytes(raw: bytes, max_depth: int, name: str = "") -> dict[str, An
     check_nesting(text, max_depth)
     try:
         value = json.loads(
-            text, object_pairs_hook=_refuse_duplicate_keys, parse_constant=_refuse_constant
+            text, object_pairs_hook=_refuse_duplicate_keys, parse_constant=_refuse_constant,
+            parse_int=_whole_number, parse_float=_number,
         )
     except _StrictJsonError as exc:
         raise LoadError(exc.message, exc.fix) from None
@@ -341,6 +342,30 @@ def _refuse_constant(name: str) -> Any:
         f"The file holds the value {name}, which is not a number a record can hold.",
         f"Replace {name} with the real number, or remove the field if it is not known.",
     )
+
+
+# No figure a case file holds (an amount, hours, a count) needs more digits than this; a longer
+# number is a mistake, and Python refuses to read one of over 4,300 digits at all.
+_MOST_DIGITS = 30
+
+
+def _whole_number(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > _MOST_DIGITS:
+        raise _StrictJsonError(
+            f"The file holds a number {digits:,} digits long, which is not a figure a record can "
+            "hold.", "Check the number: it may have been pasted in more than once, or run into "
+            "other figures.")
+    return int(text)
+
+
+def _number(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _StrictJsonError(
+            f"The file holds the number {text[:40]}, which is too large for any record to hold.",
+            "Check the number: it may have been typed with an extra exponent or too many digits.")
+    return value
 
 
 def _json_type(value: Any) -> str:
