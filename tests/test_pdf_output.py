@@ -112,6 +112,40 @@ def test_every_example_gets_a_pdf_that_says_what_the_word_document_says(
         assert fact in poppler
 
 
+@pytest.mark.parametrize("swap", ["link", "edited"])
+def test_a_missing_pdf_is_made_only_from_the_word_document_as_issued(
+    pdf_services: Services, pdf_settings: Settings, swap: str
+) -> None:
+    # The PDF waits (LibreOffice was missing); meanwhile the issued Word document is replaced by
+    # a link to another case's document, or edited. The PDF filed as the record must never be
+    # made from it: the file is held, saying why, and no PDF is filed or recorded.
+    drop_into(pdf_settings, example("serious_incident"), "incident.json")
+    drop_into(pdf_settings, example("support_plan"), "plan.json")
+    missing = replace(pdf_services, converter=MissingConverter())
+    process_inbox(missing)
+    outbox = pdf_settings.folders.outbox
+    by_kind = {d.kind: d for d in pdf_services.store.documents()}
+    plan, other = by_kind["support_plan"], by_kind["serious_incident"]
+    issued = outbox / plan.file_name
+    issued.chmod(0o640)
+    issued.unlink()
+    if swap == "link":
+        issued.symlink_to(outbox / other.file_name)
+    else:
+        issued.write_bytes((outbox / other.file_name).read_bytes())
+    fake = FakeConverter()
+    outcomes = {o.file_name: o for o in process_inbox(replace(pdf_services, converter=fake))}
+    assert outcomes["plan.json"].status == "held"
+    assert f"the Word document issued, {plan.file_name}, is missing, is a link, or is not " \
+        "what was issued" in outcomes["plan.json"].message
+    assert "recordgen verify" in outcomes["plan.json"].message
+    assert not [name for calls in fake.calls for name in calls if "support-plan" in name]
+    (again,) = [d for d in pdf_services.store.documents() if d.kind == "support_plan"]
+    assert again.pdf_file_name is None
+    assert not list(outbox.rglob("*support-plan*.pdf"))
+    assert outcomes["incident.json"].status == "produced"  # the other case's PDF is made
+
+
 def test_without_libreoffice_the_word_document_is_still_produced_and_the_case_kept(
     pdf_services: Services, pdf_settings: Settings
 ) -> None:
