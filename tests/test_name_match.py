@@ -143,3 +143,14 @@ def test_the_requester_is_recognised_by_the_meaning_of_their_name(
     name: str | None, expected: bool
 ) -> None:
     assert Requester(("Siân O'Brien",)).is_named(name) is expected
+    # With the preferred name the request gives, the answers are the same: "Siân" alone does not
+    # make every Siân the requester.
+    assert Requester(("Siân O'Brien", "Siân")).is_named(name) is expected
+
+
+@pytest.mark.parametrize("name", ["Siân Kowalczyk", "SIAN KOWALCZYK", "Siân K"])
+def test_another_person_who_shares_the_requesters_preferred_name_is_not_the_requester(
+    name: str
+) -> None:
+    assert Requester(("Siân O'Brien", "Siân")).is_named(name) is False
+    assert Requester(("Siân O'Brien", "Siân")).is_named("Siân") is True

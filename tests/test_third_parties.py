@@ -231,6 +231,22 @@ def test_another_service_user_in_an_incident_is_a_third_party(schemas: SchemaSet
     assert found["$.data.people_involved[3]"] is Standing.THIRD_PARTY
 
 
+def test_another_service_user_sharing_the_preferred_name_is_a_third_party(
+        schemas: SchemaSet) -> None:
+    # The request gives "Siân" as her preferred name: another resident called Siân is still
+    # someone else, withheld from the bundle with what she did, never shown as the requester.
+    data = with_person("serious_incident", REQUESTER_NAME)
+    data["people_involved"].append({"name": "Siân Kowalczyk", "role": "service user",
+                                    "involvement": "Another resident, drunk, lashed out"})
+    node = data_node(schemas, "serious_incident")
+    found = dict(people(data, node, schemas.resolve, SIAN))
+    assert found["$.data.people_involved[0]"] is Standing.REQUESTER
+    assert found["$.data.people_involved[3]"] is Standing.THIRD_PARTY
+    out = redact(data, node, schemas.resolve, SIAN).data
+    assert out["people_involved"][3]["name"] == MARKER
+    assert "drunk" not in str(out)
+
+
 def test_the_persons_own_name_written_shorter_is_still_theirs(schemas: SchemaSet) -> None:
     data = with_person("serious_incident", REQUESTER_NAME)
     data["people_involved"][0]["name"] = "SIAN"

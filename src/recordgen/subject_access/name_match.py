@@ -240,8 +240,10 @@ class Requester:
     names: tuple[str, ...]
 
     def is_named(self, name: object) -> bool:
-        """Whether ``name`` names the requester: the same words once folded, or the same first
-        word with the other words all among theirs ("Siân", "Siân Eleri O'Brien")."""
+        """Whether ``name`` names the requester: the same words once folded; the same first word
+        with the other words all among theirs ("Siân"); or one of their names of two words or
+        more, with more words besides ("Siân Eleri O'Brien"). A name of one word (a preferred
+        name, "Siân") never stands for a longer one: "Siân Kowalczyk" is someone else."""
         if not isinstance(name, str):
             return False
         given = _name_key(name)
@@ -252,7 +254,8 @@ class Requester:
                 continue
             if given == own:
                 return True
-            if given[0] == own[0] and (set(given) <= set(own) or set(own) <= set(given)):
+            if given[0] == own[0] and (set(given) <= set(own)
+                                       or (len(own) > 1 and set(own) <= set(given))):
                 return True
         return False
 
