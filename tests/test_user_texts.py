@@ -38,7 +38,11 @@ def _strings(value: Any) -> Iterator[str]:
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     yield prefix
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    # Commands are loaded when asked for (cli/main.py): ask for each, as `--help` does.
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, name
         if isinstance(command, click.Group):
             yield from _commands(command, (*prefix, name))
         else:
