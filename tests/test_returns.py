@@ -35,14 +35,14 @@ from recordgen.records.store import SqliteStore
 from recordgen.returns import filing
 from recordgen.returns.build import monitoring_return
 from recordgen.returns.facts import all_case_facts, case_facts, case_facts_of_store
-from recordgen.returns.figures import MonitoringReturn, Result
+from recordgen.returns.figures import MonitoringReturn, MonthCounts, Result
 from recordgen.returns.filing import file_counted, file_return
 from recordgen.returns.period import between, month, quarter
 from recordgen.returns.tables import clocks_table
 from recordgen.settings import Returns, Settings
 from returns_fixture import case_file, fill_store, record
 
-from conftest import REPO, make_settings
+from conftest import REPO, example, make_settings
 from docx_text import docx_tables, docx_text
 
 TODAY = dt.date(2027, 1, 15)  # after every period counted here: "overdue" is judged at its end
@@ -305,8 +305,8 @@ def test_targets_are_settings(store: SqliteStore) -> None:
 # --- The command and its files -------------------------------------------------------------------
 
 
-def run(settings: Settings, *args: str) -> Any:
-    clock = FixedClock(dt.datetime(2027, 1, 15, 9, 0, tzinfo=UK))
+def run(settings: Settings, *args: str, today: dt.date = TODAY) -> Any:
+    clock = FixedClock(dt.datetime.combine(today, dt.time(9, 0), tzinfo=UK))
     return CliRunner().invoke(cli, ["--config", str(settings_file(settings)), *args], obj=clock)
 
 
@@ -767,7 +767,9 @@ def test_each_return_prints_the_seal_written_outside_the_store(
     assert run(settings, "verify").exit_code == 0
 
 
-# --- Money whose amount cannot be read ------------------------------------------------------------
+# --- Money that cannot be placed in the totals ----------------------------------------------------
+
+NOT_COUNTED = "Money secured not counted"
 
 
 def unreadable_award(ref: str, money_ref: str, amount: Any, decided_on: str) -> dict[str, Any]:
@@ -779,6 +781,12 @@ def unreadable_award(ref: str, money_ref: str, amount: Any, decided_on: str) -> 
                      decided_on=decided_on, applied_on=None)
 
 
+def not_counted(found: MonitoringReturn) -> list[tuple[str, str]]:
+    """(case reference, what and why) for each award the return could not count."""
+    (figure,) = [f for f in found.monthly if f.name == NOT_COUNTED] or [None]
+    return [] if figure is None else list(zip(figure.refs, figure.notes, strict=True))
+
+
 def test_an_award_whose_amount_cannot_be_read_is_listed_as_not_counted_never_dropped(
         store: SqliteStore) -> None:
     record(store, [unreadable_award("P01", "DHP-X", "four hundred pounds", "2026-11-03"),
@@ -788,15 +796,18 @@ def test_an_award_whose_amount_cannot_be_read_is_listed_as_not_counted_never_dro
     november = monitoring_return(store, RULES, month("2026-11"), TODAY, quarterly=False)
     found = figures(november)
     assert found["Money secured: Discretionary Housing Payment"] == (35025, ["P12"])  # as before
-    assert found["Money secured not counted: amount unreadable"] == (1, ["P01"])
-    (not_counted,) = (f for f in november.monthly if f.name.endswith("amount unreadable"))
-    assert not_counted.notes == ("Discretionary Housing Payment, money reference DHP-X",)
-    september = figures(monitoring_return(store, RULES, month("2026-09"), TODAY, quarterly=False))
-    assert september["Money secured: other hardship fund"] == (0, [])
-    assert september["Money secured not counted: amount unreadable"] == (1, ["P15"])
-    # A month with nothing unreadable has no such line.
+    assert found[NOT_COUNTED] == (1, ["P01"])
+    assert not_counted(november) == [
+        ("P01", "Discretionary Housing Payment, money reference DHP-X, decided 3 November 2026: "
+                "the amount cannot be read")]
+    september = monitoring_return(store, RULES, month("2026-09"), TODAY, quarterly=False)
+    assert figures(september)["Money secured: other hardship fund"] == (0, [])
+    assert not_counted(september) == [
+        ("P15", "other hardship fund, money reference HSF-1, decided 22 September 2026: the "
+                "amount cannot be read")]
+    # A month with nothing that cannot be counted has no such line.
     october = figures(monitoring_return(store, RULES, month("2026-10"), TODAY, quarterly=False))
-    assert "Money secured not counted: amount unreadable" not in october
+    assert NOT_COUNTED not in october
 
 
 def test_the_return_says_how_many_awards_are_not_counted_and_lists_them_internally(
@@ -807,29 +818,29 @@ def test_the_return_says_how_many_awards_are_not_counted_and_lists_them_internal
     result = run(settings, "report", "monthly", "--month", "2026-11")
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
-    assert "2 awards of money secured are not counted: the amount cannot be read, so the money " \
-        "totals are short." in said
-    assert "Counted sheet" in said
+    assert "2 awards of money secured are not counted, so the money totals may be short: the " \
+        "internal workbook's Counted sheet gives each one's case and money reference and why" \
+        in said
     folder = settings.folders.outbox / "_returns"
     internal = load_workbook(folder / "2026-11_monthly-return_v1_internal.xlsx")
     counted = list(internal["Counted"].iter_rows(min_row=2, values_only=True))
-    assert ("Monthly figures", "Money secured not counted: amount unreadable: Discretionary "
-            "Housing Payment, money reference DHP-X", "P01") in counted
-    assert ("Monthly figures", "Money secured not counted: amount unreadable: Discretionary "
-            "Housing Payment, money reference DHP-Y", "P19") in counted
+    assert ("Monthly figures", "Money secured not counted: Discretionary Housing Payment, money "
+            "reference DHP-X, decided 3 November 2026: the amount cannot be read", "P01") in counted
+    assert ("Monthly figures", "Money secured not counted: Discretionary Housing Payment, money "
+            "reference DHP-Y, decided 20 November 2026: the amount cannot be read", "P19") in counted
     sheet = {row[0]: row for row in internal["Monthly figures"].iter_rows(min_row=2,
                                                                          values_only=True)}
-    assert sheet["Money secured not counted: amount unreadable"][1:3] == (2, "awards")
+    assert sheet[NOT_COUNTED][1:3] == (2, "awards")
     assert float(sheet["Money secured: Discretionary Housing Payment"][1]) == 350.25
-    # The commissioner is told the total is short, by how many, and nothing about whom.
+    # The commissioner is told the total may be short, by how many, and nothing about whom.
     commissioner = load_workbook(folder / "2026-11_monthly-return_v1_commissioner.xlsx")
     text = " ".join(str(cell) for sheet in commissioner for row in sheet.iter_rows(
         values_only=True) for cell in row)
-    assert "Money secured not counted: amount unreadable 2 awards" in text
+    assert "Money secured not counted 2 awards" in text
     assert "DHP-X" not in text and "P01" not in text
     report = docx_tables(folder / "2026-11_monthly-return_v1_report.docx")
     rows = {row[0]: row[1] for table in report for row in table if len(row) == 2}
-    assert rows["Money secured not counted: amount unreadable"] == "2"
+    assert rows[NOT_COUNTED] == "2"
 
 
 def test_an_award_whose_decision_date_cannot_be_read_is_listed_where_it_was_recorded(
@@ -842,35 +853,88 @@ def test_an_award_whose_decision_date_cannot_be_read_is_listed_where_it_was_reco
                    unreadable_award("P19", "HSF-Z", 40, "")], start=1000,
            base=received - dt.timedelta(minutes=1000))
     november = monitoring_return(store, RULES, month("2026-11"), TODAY, quarterly=False)
+    assert not_counted(november) == [
+        ("P01", "Discretionary Housing Payment, money reference DHP-Z, recorded 30 November "
+                "2026: the decision date cannot be read"),
+        ("P19", "other hardship fund, money reference HSF-Z, recorded 30 November 2026: the "
+                "decision date cannot be read")]
     found = figures(november)
-    assert found["Money secured not counted: decision date unreadable"] == (2, ["P01", "P19"])
-    (undated,) = (f for f in november.monthly if f.name.endswith("decision date unreadable"))
-    assert undated.notes == (
-        "Discretionary Housing Payment, money reference DHP-Z, recorded 30 November 2026",
-        "other hardship fund, money reference HSF-Z, recorded 30 November 2026")
     assert found["Money secured: Discretionary Housing Payment"] == (35025, ["P12"])  # as before
     for other in ("2026-09", "2026-12"):
-        assert "Money secured not counted: decision date unreadable" not in figures(
+        assert NOT_COUNTED not in figures(
             monitoring_return(store, RULES, month(other), TODAY, quarterly=False))
     # Received at 23:30 UTC on 30 September, 00:30 on 1 October in British Summer Time: October's.
     record(store, [unreadable_award("P15", "HSF-Y", 10, "?")], start=2000,
            base=dt.datetime(2026, 9, 30, 23, 30, tzinfo=dt.UTC) - dt.timedelta(minutes=2000))
     october = figures(monitoring_return(store, RULES, month("2026-10"), TODAY, quarterly=False))
-    assert october["Money secured not counted: decision date unreadable"] == (1, ["P15"])
-    assert "Money secured not counted: decision date unreadable" not in figures(
+    assert october[NOT_COUNTED] == (1, ["P15"])
+    assert NOT_COUNTED not in figures(
         monitoring_return(store, RULES, month("2026-09"), TODAY, quarterly=False))
     store.close()
     result = run(settings, "report", "monthly", "--month", "2026-11")
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
-    assert "2 awards of money secured recorded in the period are not counted: the decision " \
-        "date cannot be read" in said
+    assert "2 awards of money secured are not counted" in said
     internal = load_workbook(settings.folders.outbox / "_returns"
                              / "2026-11_monthly-return_v1_internal.xlsx")
     counted = list(internal["Counted"].iter_rows(min_row=2, values_only=True))
-    assert ("Monthly figures", "Money secured not counted: decision date unreadable: "
-            "Discretionary Housing Payment, money reference DHP-Z, recorded 30 November 2026",
+    assert ("Monthly figures", "Money secured not counted: Discretionary Housing Payment, money "
+            "reference DHP-Z, recorded 30 November 2026: the decision date cannot be read",
             "P01") in counted
+
+
+def money(ref: str, money_ref: str | None, money_type: str, amount: Any,
+          status: str = "awarded") -> dict[str, Any]:
+    """A money_secured case file decided on 10 November 2026, recorded straight into the store
+    as an old record may hold it (``money_ref`` None: it gives none)."""
+    return case_file("money_secured", ref, "Jo Evans", money_ref=money_ref, type=money_type,
+                     status=status, amount=amount, decided_on="2026-11-10", applied_on=None)
+
+
+def test_an_award_of_a_type_or_status_recordgen_does_not_know_is_listed_never_dropped(
+        store: SqliteStore, settings: Settings) -> None:
+    record(store, [
+        money("P01", "HSF-9", "Household Support Fund", 250.00),  # not one of the five types
+        money("P07", "DHP-7", "Discretionary Housing Payment", 300.00, status="Awarded"),
+        money("P08", "DHP-8", "Discretionary Housing Payment", 80.00, status="pending"),
+        # Neither an application nor a refusal is money secured, nor listed.
+        money("P10", "DHP-9", "Discretionary Housing Payment", 90.00, status="refused"),
+    ], start=1000)
+    november = monitoring_return(store, RULES, month("2026-11"), TODAY, quarterly=False)
+    # Only "awarded", exactly, is money secured: the totals are the fixture's, as before.
+    assert figures(november)["Money secured: Discretionary Housing Payment"] == (35025, ["P12"])
+    assert not_counted(november) == [
+        ("P01", 'Household Support Fund, money reference HSF-9, decided 10 November 2026: the '
+                'type "Household Support Fund" is not one of the five the Service standard lists'),
+        ("P07", 'Discretionary Housing Payment, money reference DHP-7, decided 10 November '
+                '2026: the status "Awarded" is not one recordgen knows (applied for, awarded or '
+                'refused)'),
+        ("P08", 'Discretionary Housing Payment, money reference DHP-8, decided 10 November '
+                '2026: the status "pending" is not one recordgen knows (applied for, awarded or '
+                'refused)')]
+    store.close()
+    result = run(settings, "report", "monthly", "--month", "2026-11")
+    assert result.exit_code == 0, result.output
+    assert "3 awards of money secured are not counted" in " ".join(result.output.split())
+    internal = load_workbook(settings.folders.outbox / "_returns"
+                             / "2026-11_monthly-return_v1_internal.xlsx")
+    counted = [row[1:] for row in internal["Counted"].iter_rows(min_row=2, values_only=True)
+               if row[1].startswith(NOT_COUNTED)]
+    assert [ref for _, ref in counted] == ["P01", "P07", "P08"]
+    assert "Household Support Fund" in counted[0][0] and '"Awarded"' in counted[1][0]
+
+
+def test_old_awards_without_a_money_reference_are_each_counted_none_replacing_another(
+        store: SqliteStore) -> None:
+    record(store, [money("P11", None, "food vouchers", 40.00),
+                   money("P11", None, "food vouchers", 60.00),
+                   money("P11", None, "food vouchers", "unknown")], start=1000)
+    november = monitoring_return(store, RULES, month("2026-11"), TODAY, quarterly=False)
+    # P11's FV-1 (£30.00, the fixture's) and both vouchers without a reference: £130.00.
+    assert figures(november)["Money secured: food vouchers"] == (13000, ["P11", "P11", "P11"])
+    assert not_counted(november) == [
+        ("P11", "food vouchers, no money reference, decided 10 November 2026: the amount cannot "
+                "be read")]
 
 
 def test_a_return_with_every_amount_readable_says_nothing_of_awards_not_counted(
@@ -1113,3 +1177,288 @@ def test_without_returns_filed_a_missing_report_template_does_not_stop_regenerat
     result = run(settings, "regenerate", "--dry-run")
     assert result.exit_code == 0, result.output
     assert "return" not in result.output
+
+
+# --- A period that has not ended is counted so far ------------------------------------------------
+
+SIAN = "THS-2026-0142"  # the bundled examples' case
+
+
+@pytest.fixture
+def bare_store(settings: Settings) -> Iterator[SqliteStore]:
+    """A store holding nothing yet: each test records its own case files."""
+    with SqliteStore(settings.folders.store, create="tests", clock=FixedClock(
+            dt.datetime(2027, 1, 15, 9, 0, tzinfo=UK))) as opened:
+        yield opened
+
+
+def sheet_rows(book: Any, sheet: str) -> dict[Any, tuple[Any, ...]]:
+    """A workbook sheet's rows read back, by their first cell."""
+    return {row[0]: row for row in book[sheet].iter_rows(min_row=2, values_only=True)}
+
+
+def test_a_leaving_date_still_to_come_is_not_a_closure_in_a_month_counted_so_far(
+        bare_store: SqliteStore, settings: Settings) -> None:
+    # Siân's exit letter of 16 November says she leaves on 30 November. On 20 November her case
+    # is still open, her support worker's, and she is not a leaver yet.
+    record(bare_store, [example(kind) for kind in (
+        "referral", "needs_assessment", "support_plan", "exit_letter")],
+        base=dt.datetime(2026, 11, 17, 9, 0, tzinfo=dt.UTC))
+    today = dt.date(2026, 11, 20)
+    found = monitoring_return(bare_store, RULES, month("2026-11"), today, quarterly=False)
+    counted = figures(found)
+    assert counted["Open caseload"] == (1, [SIAN])
+    assert counted["Cases closed"] == (0, [])
+    assert (found.period, found.as_of, found.so_far) == (month("2026-11"), today, True)
+    assert [(w.worker, w.caseload) for w in found.workers] == [("Priya Natarajan", (SIAN,))]
+    assert found.month_history[-1] == MonthCounts("Nov 2026", 0, 0)
+    q4 = monitoring_return(bare_store, RULES, quarter("2026-Q4"), today, quarterly=True)
+    assert figures(q4)["Leavers"] == (0, []) and figures(q4)["Outcomes forms missing"] == (0, [])
+    label, history = q4.kpi_history[-1]  # the chart's last quarter, counted so far too
+    kpi1 = next(k for k in history if k.number == "5")
+    assert (label, kpi1.denominator, kpi1.percentage_words) == ("2026-Q4", (), "no leavers")
+    # Once the month is over, she left on its last day, without an outcomes form yet.
+    ended = monitoring_return(bare_store, RULES, month("2026-11"), dt.date(2026, 12, 1),
+                              quarterly=False)
+    assert not ended.so_far and ended.as_of == dt.date(2026, 11, 30)
+    assert figures(ended)["Open caseload"] == (0, [])
+    assert figures(ended)["Cases closed"] == (1, [SIAN])
+    assert ended.month_history[-1] == MonthCounts("Nov 2026", 0, 1)
+    # Filed on 20 November: under the month's own name, saying it is counted so far.
+    bare_store.close()
+    result = run(settings, "report", "monthly", "--month", "2026-11", today=today)
+    assert result.exit_code == 0, result.output
+    assert "November 2026 has not ended: every figure is counted so far, up to today, 20 " \
+        "November 2026. File the return again after 30 November 2026" in " ".join(
+            result.output.split())
+    folder = settings.folders.outbox / "_returns"
+    internal = load_workbook(folder / "2026-11_monthly-return_v1_internal.xlsx")
+    about = sheet_rows(internal, "About")
+    assert about["Period"][1] == "November 2026"
+    assert about["Days counted"][1] == "so far, up to 20 November 2026: the period has not ended"
+    monthly = sheet_rows(internal, "Monthly figures")
+    assert (monthly["Open caseload"][1], monthly["Cases closed"][1]) == (1, 0)
+    staff = sheet_rows(load_workbook(folder / "2026-11_monthly-return_v1_support-workers.xlsx"),
+                       "Support workers")
+    assert staff["Priya Natarajan"][1] == 1
+    report = docx_text(folder / "2026-11_monthly-return_v1_report.docx")
+    assert "November 2026, so far: counted up to 20 November 2026" in report
+
+
+def test_a_stay_in_hospital_not_ended_counts_the_nights_up_to_today_in_a_quarter_not_over(
+        bare_store: SqliteStore) -> None:
+    record(bare_store, [
+        case_file("referral", "X01", "Jo Evans", received_at="2026-03-20T10:00",
+                  decision={"outcome": "accepted", "decided_on": "2026-03-20"},
+                  first_contact_at=None),
+        case_file("support_plan", "X01", "Jo Evans", plan_date="2026-04-01",
+                  support_started_on="2026-04-01", review_date="2026-04-01"),
+        case_file("support_review", "X01", "Jo Evans", review_date="2026-11-16",
+                  next_review_date="2026-12-16", hard_outcomes={
+                      "registered_with_gp": True, "hospital_stays": [{"admitted_on": "2026-11-02"}]}),
+    ])
+    # In on 2 November and not out: on 20 November, the 18 nights from the 2nd to the 20th
+    # (tonight is still to come), not the 60 to the quarter's end.
+    so_far = figures(monitoring_return(bare_store, RULES, quarter("2026-Q4"), dt.date(2026, 11, 20),
+                                       quarterly=True))
+    assert so_far["Days in hospital"] == (18, ["X01"])
+    assert so_far["Hospital admissions"] == (1, ["X01"])
+    ended = figures(monitoring_return(bare_store, RULES, quarter("2026-Q4"), TODAY, quarterly=True))
+    assert ended["Days in hospital"] == (60, ["X01"])  # 29 nights in November, 31 in December
+
+
+def with_plan(ref: str, worker: str) -> dict[str, Any]:
+    return case_file("support_plan", ref, worker, plan_date="2026-07-01",
+                     support_started_on="2026-07-01", review_date="2026-07-01")
+
+
+def test_in_a_month_counted_so_far_a_clock_due_later_has_not_fallen_due_and_overdue_is_as_due_says(
+        bare_store: SqliteStore) -> None:
+    record(bare_store, [with_plan(ref, "Jo Evans") for ref in ("X01", "X02", "X03")])
+    for ref, due in (("X01", "2026-11-19"), ("X02", "2026-11-20"), ("X03", "2026-11-25")):
+        bare_store.open_clock(ClockRecord(ref, "review", "support_plan", "2026-10-01", due))
+    found = monitoring_return(bare_store, RULES, month("2026-11"), dt.date(2026, 11, 20),
+                              quarterly=False)
+    review = next(c for c in found.clocks if c.clock is ClockName.REVIEW)
+    # X03's review falls due on the 25th: not yet. X02's is due today: not overdue until
+    # tomorrow, as `recordgen due` says; X01's was due yesterday.
+    assert review.fell_due == ("X01", "X02")
+    assert review.still_open == ("X01", "X02")
+    assert review.overdue == ("X01",)
+    (jo,) = found.workers
+    assert (jo.worker, jo.reviews_due, jo.overdue) == ("Jo Evans", ("X01", "X02"), ("X01",))
+    # Once the month is over, all three fell due in it and are overdue at its end.
+    ended = monitoring_return(bare_store, RULES, month("2026-11"), TODAY, quarterly=False)
+    review = next(c for c in ended.clocks if c.clock is ClockName.REVIEW)
+    assert review.fell_due == review.overdue == ("X01", "X02", "X03")
+
+
+# --- Overdue at the end of the period's last day --------------------------------------------------
+
+
+def test_a_clock_due_on_the_last_day_and_unanswered_at_its_end_is_overdue_at_the_end(
+        bare_store: SqliteStore, settings: Settings) -> None:
+    record(bare_store, [with_plan(ref, "Tom Reilly") for ref in ("X01", "X02", "X03", "X04")])
+    for clock in (
+            ClockRecord("X01", "referral", "referral", "2026-09-28T10:00", "2026-09-30T10:00"),
+            ClockRecord("X02", "crisis", "referral", "2026-09-29T09:00", "2026-09-30T09:00"),
+            # Due 30 September, answered (late) on 5 October: unanswered at the end of Q3.
+            ClockRecord("X03", "review", "support_plan", "2026-07-01", "2026-09-30",
+                        "2026-10-05", False, 3),
+            # Due 30 September at 10:00, answered at 15:00 that day: late, but answered.
+            ClockRecord("X04", "referral", "referral", "2026-09-28T10:00", "2026-09-30T10:00",
+                        "2026-09-30T15:00", False, 1)):
+        bare_store.open_clock(clock)
+    found = monitoring_return(bare_store, RULES, quarter("2026-Q3"), TODAY, quarterly=True)
+    clocks = {c.clock: c for c in found.clocks}
+    assert clocks[ClockName.REFERRAL].overdue == ("X01",)
+    assert clocks[ClockName.CRISIS].overdue == ("X02",)
+    assert clocks[ClockName.REVIEW].overdue == ("X03",)
+    assert [(w.worker, sorted(w.overdue)) for w in found.workers] == [
+        ("Tom Reilly", ["X01", "X02", "X03"])]
+    bare_store.close()
+    assert run(settings, "report", "quarterly", "--quarter", "2026-Q3").exit_code == 0
+    folder = settings.folders.outbox / "_returns"
+    internal = load_workbook(folder / "2026-Q3_quarterly-return_v1_internal.xlsx")
+    sheet = internal["Statutory clocks"]
+    headings = next(sheet.iter_rows(max_row=1, values_only=True))
+    assert headings[-1] == "Overdue at the end of 30 September 2026"
+    rows = sheet_rows(internal, "Statutory clocks")
+    assert rows[ClockName.REFERRAL.description][1:] == (2, 0, 1, 1, 1, 1, 1)
+    assert rows[ClockName.CRISIS.description][-1] == 1
+    staff = load_workbook(folder / "2026-Q3_quarterly-return_v1_support-workers.xlsx")
+    headings = next(staff["Support workers"].iter_rows(max_row=1, values_only=True))
+    assert headings[-1] == "Clocks overdue at the end of 30 September 2026"
+    assert sheet_rows(staff, "Support workers")["Tom Reilly"][-1] == 3
+
+
+# --- Referrals that ended before support started ---------------------------------------------------
+
+
+def test_a_referral_that_ends_before_support_starts_is_not_a_case_closed_nor_a_leaver(
+        bare_store: SqliteStore) -> None:
+    # X01 died on the waiting list; X02 was sent an exit letter ("unwilling to engage") before
+    # support began. Neither was supported: both are referrals received, and nothing more.
+    letter = example("exit_letter")
+    letter["case_ref"] = "X02"
+    letter["data"].update(ended_by="provider", provider_reason="unwilling to engage",
+                          leaving_date="2026-09-10", request_received_on="2026-09-01")
+    record(bare_store, [
+        case_file("referral", "X01", "Jo Evans", received_at="2026-07-06T10:00",
+                  decision={"outcome": "waiting list", "decided_on": "2026-07-06"},
+                  first_contact_at=None),
+        case_file("support_ended", "X01", "Jo Evans", support_ended_on="2026-08-20",
+                  reason="died", learned_on="2026-08-21"),
+        case_file("referral", "X02", "Jo Evans", received_at="2026-07-07T10:00",
+                  decision={"outcome": "accepted", "decided_on": "2026-07-08"},
+                  first_contact_at=None),
+        letter,
+    ])
+    found = monitoring_return(bare_store, RULES, quarter("2026-Q3"), TODAY, quarterly=True)
+    counted = figures(found)
+    assert counted["Referrals received"] == (2, ["X01", "X02"])
+    assert counted["People supported"] == (0, [])
+    for name in ("Cases closed", "Leavers", "Outcomes forms missing", "Leavers who died"):
+        assert counted[name] == (0, []), name
+    assert [m.closed for m in found.month_history[-3:]] == [0, 0, 0]
+    assert all(k.result is Result.NO_LEAVERS for k in found.kpis if k.number in ("5", "6"))
+
+
+# --- The support worker -----------------------------------------------------------------------------
+
+
+def test_only_a_support_worker_is_given_the_case_never_who_handled_a_request(
+        bare_store: SqliteStore, settings: Settings) -> None:
+    # Siân's referral was taken by the duty officer and her request for a copy of her plan by
+    # reception; the Information Governance Officer handled her subject access request, last.
+    # Priya Natarajan, who assessed her, wrote her plan and reviewed it, is her support worker.
+    files = [example(kind) for kind in ("referral", "needs_assessment", "support_plan",
+                                        "money_secured", "support_review", "hard_copy_request",
+                                        "subject_access_request")]
+    files[0]["data"]["worker"] = {"name": "Sam Duty", "role": "Duty Officer"}
+    files[5]["data"]["worker"] = {"name": "Dee Front", "role": "Receptionist"}
+    assert files[6]["data"]["worker"]["name"] == "Gareth Pryce"
+    # X09's referral, taken by the duty officer too, is not yet assessed: no support worker is
+    # named, so its first contact, overdue, is no one's yet.
+    files.append(case_file("referral", "X09", "Sam Duty", received_at="2026-11-02T10:00",
+                           decision={"outcome": "accepted", "decided_on": "2026-11-02"},
+                           first_contact_at=None))
+    record(bare_store, files, base=dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC))
+    bare_store.open_clock(ClockRecord("X09", "referral", "referral", "2026-11-02T10:00",
+                                      "2026-11-04T10:00"))
+    found = monitoring_return(bare_store, RULES, month("2026-11"), TODAY, quarterly=False)
+    assert [(w.worker, w.caseload, w.overdue) for w in found.workers] == [
+        ("Priya Natarajan", (SIAN,), ()), ("no support worker named", (), ("X09",))]
+    bare_store.close()
+    assert run(settings, "report", "monthly", "--month", "2026-11").exit_code == 0
+    book = load_workbook(settings.folders.outbox / "_returns"
+                         / "2026-11_monthly-return_v1_support-workers.xlsx")
+    staff = sheet_rows(book, "Support workers")
+    assert list(staff) == ["Priya Natarajan", "no support worker named"]
+    assert staff["Priya Natarajan"][1] == 1 and staff["no support worker named"][-1] == 1
+    text = " ".join(str(cell) for sheet in book for row in sheet.iter_rows(values_only=True)
+                    for cell in row)
+    assert not any(name in text for name in ("Gareth Pryce", "Sam Duty", "Dee Front"))
+
+
+# --- A KPI with no one to count says why -------------------------------------------------------------
+
+
+def leaver(ref: str, closed: str, died: bool = False, form: bool = True) -> list[dict[str, Any]]:
+    """A person supported from 1 April 2026 whose support ended on ``closed``: with an outcomes
+    form (recording their death when ``died``, and no need for work or training), or none."""
+    files = [
+        case_file("referral", ref, "Jo Evans", received_at="2026-03-20T10:00",
+                  decision={"outcome": "accepted", "decided_on": "2026-03-20"},
+                  first_contact_at=None),
+        case_file("support_plan", ref, "Jo Evans", plan_date="2026-04-01",
+                  support_started_on="2026-04-01", review_date="2026-04-01"),
+        case_file("support_ended", ref, "Jo Evans", support_ended_on=closed,
+                  reason="died" if died else "evicted", learned_on=closed)]
+    if form:
+        no_need = {"need_identified": False, "achieved": False}
+        files.append(case_file(
+            "leaver_outcomes", ref, "Jo Evans", support_started_on="2026-04-01",
+            support_ended_on=closed, completed_on=closed,
+            ended_because="died" if died else "goals achieved", planned_move_on=False,
+            destination="not applicable: the person died" if died else "stayed in their own home",
+            notes=None, hard_outcomes={"paid_work": no_need, "training_or_education": no_need,
+                                       "registered_with_gp": True, "hospital_stays": [],
+                                       "independence_maintained": False}))
+    return files
+
+
+def test_a_kpi_with_leavers_but_no_one_to_count_says_why_not_no_leavers(
+        bare_store: SqliteStore, settings: Settings) -> None:
+    # Q3: X01 died (an outcomes form says so), X02 has no form yet. Q4: X03 has no form yet.
+    record(bare_store, leaver("X01", "2026-08-10", died=True) + leaver("X02", "2026-09-01",
+                                                                      form=False)
+           + leaver("X03", "2026-10-12", form=False))
+    q3 = monitoring_return(bare_store, RULES, quarter("2026-Q3"), TODAY, quarterly=True)
+    assert figures(q3)["Leavers"] == (2, ["X01", "X02"])
+    words = {k.number: (k.percentage_words, k.result) for k in q3.kpis}
+    for number in ("1 and 2", "1", "2"):  # X01's form records no need for work or training
+        assert words[number] == ("no leavers with this need", Result.NO_NEED)
+    for number in ("5", "6"):
+        assert words[number] == ("every leaver with an outcomes form died", Result.ALL_DIED)
+    q4 = monitoring_return(bare_store, RULES, quarter("2026-Q4"), TODAY, quarterly=True)
+    assert figures(q4)["Leavers"] == (1, ["X03"])
+    assert {(k.percentage_words, k.result) for k in q4.kpis if k.number not in ("3", "4a")} == {
+        ("no leavers with an outcomes form", Result.NO_FORMS)}
+    bare_store.close()
+    result = run(settings, "report", "quarterly", "--quarter", "2026-Q3")
+    assert result.exit_code == 0, result.output
+    assert printed_line(result.output, "KPI 1: independence maintained") == \
+        "5 KPI 1: independence maintained 0 of 0: every leaver with an outcomes form died"
+    assert printed_line(result.output, "Obtaining paid work") == \
+        "1 Obtaining paid work 0 of 0: no leavers with this need"
+    appendix = sheet_rows(load_workbook(settings.folders.outbox / "_returns"
+                                        / "2026-Q3_quarterly-return_v1_commissioner.xlsx"),
+                          "Appendix 1")
+    assert appendix["6"][4] == appendix["6"][6] == "every leaver with an outcomes form died"
+    assert run(settings, "report", "quarterly", "--quarter", "2026-Q4").exit_code == 0
+    appendix = sheet_rows(load_workbook(settings.folders.outbox / "_returns"
+                                        / "2026-Q4_quarterly-return_v1_commissioner.xlsx"),
+                          "Appendix 1")
+    assert appendix["5"][2:5] == (0, 0, "no leavers with an outcomes form")
+

@@ -9,9 +9,10 @@ import click
 from rich.table import Table
 
 from recordgen.cli.context import clock_of, console, settings_of
+from recordgen.dates import uk_date
 from recordgen.records.seal import current_seal
 from recordgen.records.seal import describe as describe_seal
-from recordgen.returns.figures import MONEY_NOT_COUNTED, MONEY_UNDATED
+from recordgen.returns.figures import MONEY_NOT_COUNTED
 from recordgen.returns.filing import FiledReturn, file_return
 from recordgen.returns.period import Period, between, month, quarter
 from recordgen.services import open_converter, open_records
@@ -70,18 +71,18 @@ def _show(filed: FiledReturn) -> None:
                       f"{len(kpi.numerator):,} of {len(kpi.denominator):,}: "
                       f"{kpi.percentage_words}{result}")
     console().print(table)
-    for name, recorded, why in (
-            (MONEY_NOT_COUNTED, "", "the amount cannot be read, so the money totals are short"),
-            (MONEY_UNDATED, " recorded in the period", "the decision date cannot be read, so no "
-             "period's money totals hold them")):
-        left = sum(f.value for f in found.monthly if f.name == name)
-        if left:
-            awards = f"award of money secured{recorded} is" if left == 1 else \
-                f"awards of money secured{recorded} are"
-            click.echo(f"{left:,} {awards} not counted: {why}. The internal workbook's Counted "
-                       "sheet gives each one's case and money reference; drop a corrected "
-                       "money_secured case file with the same money reference into the inbox, "
-                       "then file the return again.")
+    if found.so_far:
+        click.echo(f"{found.period.label} has not ended: every figure is counted so far, up to "
+                   f"today, {uk_date(found.as_of)}. File the return again after "
+                   f"{uk_date(found.period.last)} for the whole period.")
+    left = sum(f.value for f in found.monthly if f.name == MONEY_NOT_COUNTED)
+    if left:
+        awards = "award of money secured is" if left == 1 else "awards of money secured are"
+        click.echo(f"{left:,} {awards} not counted, so the money totals may be short: the "
+                   "internal workbook's Counted sheet gives each one's case and money reference "
+                   "and why (an amount, a decision date, a type or a status that cannot be read "
+                   "or is not one recordgen knows). Drop a corrected money_secured case file with "
+                   "the same money reference into the inbox, then file the return again.")
     where = "already filed, unchanged" if filed.already_filed else "filed"
     click.echo(f"Version {filed.version}, {where}, in the outbox:")
     for name in filed.files:

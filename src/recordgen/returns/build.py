@@ -19,7 +19,13 @@ from recordgen.returns.figures import (
     quarterly_figures,
     worker_figures,
 )
-from recordgen.returns.period import Period, months_before, quarters_before, year_start
+from recordgen.returns.period import (
+    Period,
+    months_before,
+    quarters_before,
+    so_far,
+    year_start,
+)
 from recordgen.settings import Returns
 
 
@@ -33,33 +39,37 @@ class HoldsRecords(ReadsByCase, Protocol):
 def monitoring_return(store: HoldsRecords, settings: Returns, period: Period, today: dt.date,
                       *, quarterly: bool) -> MonitoringReturn:
     """Count the return for ``period`` from the store's accepted case files and clocks.
-    "Open" and "overdue" are judged at the end of the period, or on ``today`` when the period has
-    not ended yet; the Appendix 1 items are counted when ``quarterly``."""
+    A period that has ended is counted to the end of its last day; one that has not is counted
+    so far (:func:`recordgen.returns.period.so_far`), up to ``today``, every figure alike. The
+    Appendix 1 items are counted when ``quarterly``."""
     with _no_cycle_collection():
         return _counted(store, settings, period, today, quarterly=quarterly)
 
 
 def _counted(store: HoldsRecords, settings: Returns, period: Period, today: dt.date,
              *, quarterly: bool) -> MonitoringReturn:
-    as_of = min(period.last, today)
+    counted = so_far(period, today)  # the period's label and key, its days up to today
     records: list[ClockRecord] = []
     # The clocks are read while the helpers counting the cases finish.
     cases = case_facts_of_store(store, processes=settings.processes,
                                 meanwhile=lambda: records.extend(store.clocks()))
-    kpis, counts = quarterly_figures(cases, period, settings) if quarterly else ((), ())
-    history = tuple((q.key, quarterly_figures(cases, q, settings)[0])
-                    for q in quarters_before(period, 4, settings.year_starts_in)) \
+    kpis, counts = quarterly_figures(cases, counted, settings) if quarterly else ((), ())
+    history = tuple((q.key, quarterly_figures(cases, so_far(q, today), settings)[0])
+                    for q in quarters_before(counted, 4, settings.year_starts_in)) \
         if quarterly else ()
     return MonitoringReturn(
         period=period,
-        as_of=as_of,
-        monthly=monthly_figures(cases, period, year_start(period.last, settings.year_starts_in)),
+        as_of=counted.last,
+        so_far=counted.so_far,
+        monthly=monthly_figures(cases, counted,
+                                year_start(counted.last, settings.year_starts_in)),
         kpis=kpis,
         quarterly=counts,
-        clocks=clock_figures(records, period, as_of),
-        workers=worker_figures(cases, records, period, as_of),
+        clocks=clock_figures(records, counted),
+        workers=worker_figures(cases, records, counted),
         kpi_history=history,
-        month_history=month_history(cases, months_before(period, 12)),
+        month_history=month_history(cases, [so_far(m, today)
+                                            for m in months_before(counted, 12)]),
     )
 
 

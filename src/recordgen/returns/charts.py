@@ -36,7 +36,8 @@ def _png(figure: Figure) -> bytes:
 
 def kpi_chart(found: MonitoringReturn) -> bytes:
     """For each KPI with a target, its percentage in each of the last four quarters (a bar, or
-    "no leavers" written where there is nothing to count), and the target as a line."""
+    why there is nothing to count, "no leavers", written in its place), and the target as a
+    line. Each quarter is named in the legend by its first bar."""
     figure, axes = _drawing()
     quarters = [label for label, _ in found.kpi_history]
     targeted = [k.name for k in (found.kpi_history[-1][1] if found.kpi_history else ())
@@ -44,6 +45,7 @@ def kpi_chart(found: MonitoringReturn) -> bytes:
     width = 0.8 / max(1, len(quarters))
     for index, (label, kpis) in enumerate(found.kpi_history):
         by_name = {k.name: k for k in kpis}
+        named = False
         for position, name in enumerate(targeted):
             kpi = by_name[name]
             x = position + (index - (len(quarters) - 1) / 2) * width
@@ -52,7 +54,8 @@ def kpi_chart(found: MonitoringReturn) -> bytes:
                           fontsize=6, color=_GREY)
                 continue
             axes.bar(x, kpi.percentage, width * 0.9, color=_BLUE, alpha=0.4 + 0.6 * (
-                index + 1) / len(quarters), label=label if position == 0 else None)
+                index + 1) / len(quarters), label=None if named else label)
+            named = True
     for position, name in enumerate(targeted):
         target = next(k.target for k in found.kpi_history[-1][1] if k.name == name)
         if target is not None:
@@ -62,7 +65,8 @@ def kpi_chart(found: MonitoringReturn) -> bytes:
     axes.set_ylim(0, 105)
     axes.set_ylabel("per cent")
     axes.set_title("Key performance indicators against target, last four quarters", fontsize=9)
-    axes.legend(fontsize=6, ncols=5, loc="lower right")
+    # Below the axes: inside, it hid the words written where a quarter has no one to count.
+    axes.legend(fontsize=6, ncols=5, loc="upper center", bbox_to_anchor=(0.5, -0.1))
     return _png(figure)
 
 

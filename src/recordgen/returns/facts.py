@@ -2,6 +2,13 @@
 :mod:`recordgen.records.case_status`), its referrals, the money secured, each leaver's outcomes
 form, GP registration and hospital stays as last recorded, and who its support worker was.
 
+A case's support worker is the ``worker`` of the kinds whose worker is the person's support worker
+(:data:`SUPPORT_WORKER_KINDS`): the needs assessment, the support plan, a review, money secured
+and the leaver's outcomes form, whose documents and schemas call them the support worker. The
+member of staff another kind names is not: who took or decided a referral, is the contact on an
+exit letter, recorded the end of support, took a request for a hard copy, or handled a subject
+access request (the Information Governance Officer); a serious incident names who reported it.
+
 Read once per case, from the store's accepted case files, and never written: a figure can always be
 traced back to the case files behind it. A correction is a later case file for the same thing (the
 same money reference, the same day support ended, the same admission), and the latest one counts.
@@ -24,12 +31,10 @@ from recordgen.clock import UK
 from recordgen.dates import parse_date
 from recordgen.kinds import (
     EXIT_LETTER,
-    HARD_COPY_REQUEST,
     LEAVER_OUTCOMES,
     MONEY_SECURED,
     NEEDS_ASSESSMENT,
     REFERRAL,
-    SUBJECT_ACCESS_REQUEST,
     SUPPORT_ENDED,
     SUPPORT_PLAN,
     SUPPORT_REVIEW,
@@ -38,16 +43,14 @@ from recordgen.records.case_files import StoredCaseFile, by_case, pence
 from recordgen.records.case_status import Episode, Referral, episodes, referrals
 from recordgen.returns.aside import aside, fork_is_safe
 
-# The day a case file is about, by kind (a support worker is the case's worker from that day).
-_OWN_DATE = {
+# The kinds whose ``worker`` is the person's support worker, each with the day it is about: the
+# worker it names is the case's support worker from that day.
+SUPPORT_WORKER_KINDS = {
     NEEDS_ASSESSMENT.name: "assessment_date",
     SUPPORT_PLAN.name: "plan_date",
     SUPPORT_REVIEW.name: "review_date",
     MONEY_SECURED.name: "decided_on",
-    EXIT_LETTER.name: "leaving_date",
-    SUPPORT_ENDED.name: "support_ended_on",
     LEAVER_OUTCOMES.name: "support_ended_on",
-    HARD_COPY_REQUEST.name: "requested_on",
 }
 
 V = TypeVar("V")
@@ -57,7 +60,7 @@ V = TypeVar("V")
 class Money:
     """One application or award of money, as its latest case file records it."""
 
-    money_ref: str
+    money_ref: str  # "": an old case file gives none (it is then one of its own)
     type: str
     status: str  # "applied for", "awarded", "refused"
     in_pence: int | None  # None: the amount cannot be read (the return lists it, uncounted)
@@ -84,7 +87,7 @@ class OutcomesForm:
 
 @dataclass(frozen=True)
 class Leaving:
-    """A spell that closed, and the outcomes form for it (None: no form recorded)."""
+    """A spell of support that ended, and the outcomes form for it (None: no form recorded)."""
 
     case_ref: str
     closed_on: dt.date
@@ -161,8 +164,10 @@ def case_facts(case_ref: str, case_files: Sequence[StoredCaseFile]) -> CaseFacts
 
 
 def all_case_facts(case_files: Sequence[StoredCaseFile]) -> list[CaseFacts]:
-    """The facts of every case, in case reference order."""
-    return [case_facts(ref, files) for ref, files in sorted(by_case(case_files).items())]
+    """The facts of every case, in case reference order, from the kinds the returns read
+    (:data:`FIELDS`), as :func:`case_facts_of_store` reads them."""
+    read = [c for c in case_files if c.kind in FIELDS]
+    return [case_facts(ref, files) for ref, files in sorted(by_case(read).items())]
 
 
 class ReadsByCase(Protocol):
@@ -190,22 +195,21 @@ class ReadsInParts(ReadsByCase, Protocol):
 
 PAGE = 2000  # accepted case files read at a time
 # Every key of a case file's data that a case's status (recordgen.records.case_status) and its
-# facts here read, by kind: the store picks out only these, sparing the rest of each case file
-# (a serious incident report names no support worker, and says nothing else counted here).
+# facts here read, by kind: the store picks out only these kinds, and only these keys, sparing the
+# rest (a serious incident, a request for a hard copy and a subject access request say nothing
+# counted here: none names the support worker).
 FIELDS: Mapping[str, tuple[str, ...]] = {
-    REFERRAL.name: ("received_at", "route", "crisis", "decision", "worker"),
+    REFERRAL.name: ("received_at", "route", "crisis", "decision"),
     NEEDS_ASSESSMENT.name: ("referral", "crisis_support_needed", "support_start_date",
                             "assessment_date", "worker"),
     SUPPORT_PLAN.name: ("support_started_on", "plan_date", "worker"),
     SUPPORT_REVIEW.name: ("review_date", "hard_outcomes", "worker"),
     MONEY_SECURED.name: ("money_ref", "type", "status", "amount", "decided_on", "worker"),
-    EXIT_LETTER.name: ("leaving_date", "ended_by", "provider_reason", "worker"),
-    SUPPORT_ENDED.name: ("support_ended_on", "reason", "worker"),
+    EXIT_LETTER.name: ("leaving_date", "ended_by", "provider_reason"),
+    SUPPORT_ENDED.name: ("support_ended_on", "reason"),
     LEAVER_OUTCOMES.name: ("support_started_on", "support_ended_on", "completed_on",
                            "ended_because", "planned_move_on", "destination", "hard_outcomes",
                            "worker"),
-    HARD_COPY_REQUEST.name: ("requested_on", "worker"),
-    SUBJECT_ACCESS_REQUEST.name: ("worker",),
 }
 
 
@@ -299,19 +303,27 @@ _RECEIVED = operator.attrgetter("received_at")
 
 
 def _money(case_files: Sequence[StoredCaseFile]) -> tuple[Money, ...]:
-    """Each money reference's latest award or application, from its money_secured case files."""
-    latest: dict[str, Money] = {}
-    for case_file in case_files:
+    """Each application or award's latest case file, from the case's money_secured case files:
+    known by its money reference, or, for an old case file that gives none (validation requires
+    one), by that case file alone, so that it neither replaces another nor is replaced."""
+    latest: dict[tuple[str, int], Money] = {}
+    for order, case_file in enumerate(case_files, start=1):
         data = case_file.data
         try:
             amount: int | None = pence(data.get("amount"))
         except ValueError:  # validation refuses such an amount; an old record may hold one
             amount = None
-        ref = str(data.get("money_ref", ""))
-        latest[ref] = Money(ref, str(data.get("type", "")), str(data.get("status", "")), amount,
-                            parse_date(data.get("decided_on")),
-                            case_file.received_at.astimezone(UK).date())
-    return tuple(latest[ref] for ref in sorted(latest))
+        given = data.get("money_ref")
+        ref = str(given).strip() if given is not None else ""
+        latest[(ref, 0) if ref else ("", order)] = Money(
+            ref, _words(data.get("type")), _words(data.get("status")), amount,
+            parse_date(data.get("decided_on")), case_file.received_at.astimezone(UK).date())
+    return tuple(latest[key] for key in sorted(latest))
+
+
+def _words(value: object) -> str:
+    """A word a case file gives, as given ("" when it gives none)."""
+    return "" if value is None else str(value)
 
 
 def _form(data: Mapping[str, Any]) -> OutcomesForm | None:
@@ -338,13 +350,14 @@ def _form(data: Mapping[str, Any]) -> OutcomesForm | None:
 
 def _leavings(case_ref: str, spells: Sequence[Episode],
               case_files: Sequence[StoredCaseFile]) -> tuple[Leaving, ...]:
-    """Each closed spell with its outcomes form (``case_files`` are the case's outcomes forms):
-    the latest form whose support_ended_on falls in the spell (from its start to the next spell's
-    start), the one nearest its end first."""
+    """Each spell of support that ended, with its outcomes form (``case_files`` are the case's
+    outcomes forms): the latest form whose support_ended_on falls in the spell (from its start to
+    the next spell's start), the one nearest its end first. A spell whose support never started
+    (a referral on the waiting list that ended) is none: no one left support."""
     forms = [f for f in (_form(c.data) for c in case_files) if f is not None]
     found = []
     for index, spell in enumerate(spells):
-        if spell.closed_on is None:
+        if spell.closed_on is None or spell.opened_on is None:
             continue
         until = spells[index + 1].starts_on if index + 1 < len(spells) else dt.date.max
         mine = [(abs((f.support_ended_on - spell.closed_on).days), -order, f)
@@ -395,19 +408,20 @@ def _stays(hard: Sequence[tuple[dt.date | None, Mapping[str, Any]]]
 
 
 def _workers(case_files: Sequence[StoredCaseFile]) -> tuple[tuple[dt.date, str], ...]:
+    """The support worker from each day the case's case files name one: only the kinds whose
+    worker is the support worker (:data:`SUPPORT_WORKER_KINDS`), on the day each is about."""
     found: list[tuple[dt.date, int, str]] = []
     for order, case_file in enumerate(case_files):
+        key = SUPPORT_WORKER_KINDS.get(case_file.kind)
+        if key is None:
+            continue
         worker = case_file.data.get("worker")
         # A case file's data is read from JSON: a dict, checked first as the quickest test.
         name = worker.get("name") if type(worker) is dict or isinstance(worker, Mapping) \
             else None
         if not isinstance(name, str) or not name.strip():
             continue
-        key = _OWN_DATE.get(case_file.kind)
-        on = parse_date(case_file.data.get(key)) if key else None
-        if case_file.kind == REFERRAL.name:
-            received = str(case_file.data.get("received_at", ""))[:10]
-            on = parse_date(received)
+        on = parse_date(case_file.data.get(key))
         found.append((on or case_file.received_at.date(), order, sys.intern(name.strip())))
     return _changes([(on, name) for on, _, name in sorted(found)])
 

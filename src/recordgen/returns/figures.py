@@ -5,29 +5,52 @@ question ("which 3 people?") is answered from the return itself.
 
 The definitions (the README's table repeats them, with the policy and section):
 
-* **Open caseload**: cases whose support had started and not ended at the end of the period's last
-  day (a case closed on the last day is closed). Service standard, "How do we monitor our
+* **The days counted**: every day of the period, to the end of its last day, once it has ended. A
+  period that has not ended is counted so far, every figure alike, up to today
+  (:func:`recordgen.returns.period.so_far`): a leaving date, an admission or a deadline still to
+  come is not counted as if it had happened, and a stay in hospital not yet ended counts the nights
+  up to today (not tonight).
+* **Open caseload**: cases whose support had started and not ended at the end of the last day
+  counted (a case closed on that day is closed). Service standard, "How do we monitor our
   performance?".
 * **Referrals received**: referrals received in the period, each once however many case files
   gave it (a referral case file, or an assessment's referral block).
 * **Cases opened** / **cases closed**: spells of support that started / ended on a day in the
   period (:mod:`recordgen.records.case_status` says which day). A case that opens and closes in one
   period counts in both. **Cases opened this year** counts from the start of the reporting year to
-  the period's end (the Service standard's "cumulative total").
-* **Money secured**: awards (money_secured with status "awarded") decided in the period, by type,
-  in pounds and pence; an application not yet awarded, or refused, is not money secured. An award
-  whose amount cannot be read (validation refuses one; an old record may hold one) is never
-  guessed, nor silently left out: it is counted under **Money secured not counted: amount
-  unreadable**, which is shown only when there is one, with its case and money references. An
-  award whose decision date cannot be read belongs to no period: it is listed under **Money
-  secured not counted: decision date unreadable** in the period its case file was received.
+  the period's end (the Service standard's "cumulative total"). A referral that ended before its
+  support started (the person died on the waiting list, or an exit letter came first) opened no
+  spell of support: it is counted as the referral received, and is not a case closed nor a leaver.
+* **Money secured**: awards (money_secured with status "awarded", exactly) decided in the period,
+  by type (one of the Service standard's five), in pounds and pence; an application not yet
+  awarded, or refused, is not money secured. Each application or award is known by its money
+  reference (the latest case file for it counts); an old case file giving none is one of its own.
+  An award that cannot be placed in the totals (its amount, its decision date, its type or its
+  status cannot be read or is not one recordgen knows) is never guessed, nor silently left out: it
+  is counted under **Money secured not counted**, shown only when there is one, and each is listed
+  with its case and money references and why. It is listed in the period of its decision date, or,
+  when that cannot be read, in the period its case file was received. A status recordgen does not
+  know (not "applied for", "awarded" or "refused") is listed in the same way.
 * **People supported in the quarter**: cases whose support was open on at least one day of it. A
   person supported in two quarters counts in each; within one quarter, once however many spells.
-* **Leavers**: spells of support that ended in the period. Each leaver's outcomes form is the one
-  for that spell; a leaver without one is counted as "outcomes form missing", listed, and left out
-  of every figure drawn from the form: never guessed. A leaver who died is left out of KPI 1 and
-  KPI 2 (a move-on cannot be planned, nor independence kept, by someone who has died) and listed.
-* A KPI with no one to count (no leavers with a form) shows "no leavers", never 0% or 100%.
+* **Leavers**: spells of support that ended in the period (as cases closed: never a referral that
+  ended before support started). Each leaver's outcomes form is the one for that spell; a leaver
+  without one is counted as "outcomes form missing", listed, and left out of every figure drawn
+  from the form: never guessed. A leaver who died is left out of KPI 1 and KPI 2 (a move-on cannot
+  be planned, nor independence kept, by someone who has died) and listed.
+* A KPI with no one to count is never 0% or 100%: it says why, "no leavers", "no leavers with an
+  outcomes form", "no leavers with this need" (outcomes 1 and 2), "every leaver with an outcomes
+  form died" (KPI 1 and KPI 2) or "no one supported".
+* **Statutory clocks**: a clock falls due on the day of its due date or time. One is **overdue at
+  the end** when it had started, fell due on or before the last day and was not answered by the
+  end of that day; counted so far, as ``recordgen due`` judges today: due before today and not
+  answered.
+* **Per support worker**: a case is the support worker's named on its latest case file about a day
+  on or before the day counted, of the kinds whose ``worker`` is the person's support worker: the
+  needs assessment, the support plan, a review, money secured and the leaver's outcomes form. The
+  member of staff on any other kind is not (who took the referral, wrote an exit letter, recorded
+  the end of support, took a request for a hard copy, or handled a subject access request, as the
+  Information Governance Officer does; a serious incident names who reported it).
 """
 
 from __future__ import annotations
@@ -43,7 +66,7 @@ from recordgen.dates import day_of, parse_when, uk_date
 from recordgen.deadlines.clocks import ClockName, clock_words
 from recordgen.records.case_files import pounds
 from recordgen.records.rows import ClockRecord
-from recordgen.returns.facts import CaseFacts, Leaving
+from recordgen.returns.facts import CaseFacts, Leaving, Money
 from recordgen.returns.period import Period
 from recordgen.settings import Returns
 
@@ -65,7 +88,11 @@ class Result(StrEnum):
 
     MET = "met"
     MISSED = "missed"
+    # With no one to count, why (a KPI is then neither met nor missed):
     NO_LEAVERS = "no leavers"
+    NO_FORMS = "no leavers with an outcomes form"
+    NO_NEED = "no leavers with this need"
+    ALL_DIED = "every leaver with an outcomes form died"
     NO_ONE = "no one supported"
     NO_TARGET = "no target"
 
@@ -136,7 +163,7 @@ class ClockFigures:
     late: tuple[str, ...]
     late_days: tuple[int, ...]  # working days late, for each one answered late
     still_open: tuple[str, ...]  # fell due in the period, not answered by its end
-    overdue: tuple[str, ...]  # open and past due at the end of the period (or today)
+    overdue: tuple[str, ...]  # open and past due at the end of the last day counted
 
     @property
     def words(self) -> str:
@@ -170,8 +197,9 @@ class MonitoringReturn:
     """Everything a return holds for one period."""
 
     period: Period
-    as_of: dt.date  # the day "open" and "overdue" are judged on: the period's end, or today
+    as_of: dt.date  # the last day counted: the period's last, or today when it has not ended
     monthly: tuple[Figure, ...]
+    so_far: bool = False  # the period has not ended: counted up to today (``as_of``)
     kpis: tuple[Kpi, ...] = ()
     quarterly: tuple[Figure, ...] = ()  # the other quarterly counts: supported, leavers, days
     clocks: tuple[ClockFigures, ...] = ()
@@ -193,11 +221,12 @@ class MonthCounts:
 
 def month_history(cases: Sequence[CaseFacts], months: Sequence[Period]
                   ) -> tuple[MonthCounts, ...]:
-    """Referrals received and spells closed in each of ``months``, as :func:`monthly_figures`
-    counts them, from one pass over the cases: the days referrals were received and spells closed
-    are gathered once, in order, and each month's count is the number of those days it holds."""
+    """Referrals received and cases closed in each of ``months``, as :func:`monthly_figures`
+    counts them, from one pass over the cases: the days referrals were received and spells of
+    support ended are gathered once, in order, and each month's count is the number of those
+    days it holds."""
     received = sorted(r.received_at.date() for c in cases for r in c.referrals)
-    closed = sorted(s.closed_on for c in cases for s in c.spells if s.closed_on is not None)
+    closed = sorted(leaving.closed_on for c in cases for leaving in c.leavings)
     return tuple(MonthCounts(f"{m.first:%b %Y}", _days_within(received, m), _days_within(closed, m))
                  for m in months)
 
@@ -211,8 +240,8 @@ def _days_within(days: Sequence[dt.date], period: Period) -> int:
 
 MONEY_TYPES = ("Discretionary Housing Payment", "Emergency Local Fund", "other hardship fund",
                "other funds", "food vouchers")
-MONEY_NOT_COUNTED = "Money secured not counted: amount unreadable"
-MONEY_UNDATED = "Money secured not counted: decision date unreadable"
+MONEY_STATUSES = ("applied for", "awarded", "refused")
+MONEY_NOT_COUNTED = "Money secured not counted"
 
 
 def monthly_figures(cases: Sequence[CaseFacts], period: Period, year_from: dt.date
@@ -225,10 +254,11 @@ def monthly_figures(cases: Sequence[CaseFacts], period: Period, year_from: dt.da
     opened = [c.case_ref for c in cases for s in c.spells if period.holds(s.opened_on)]
     year = Period(year_from, period.last, "", "")
     opened_this_year = [c.case_ref for c in cases for s in c.spells if year.holds(s.opened_on)]
-    closed = [c.case_ref for c in cases for s in c.spells if period.holds(s.closed_on)]
+    closed = [leaving.case_ref for leaving in _leavers(cases, period)]
     found = [
         Figure("Open caseload", len(caseload), Unit.CASES,
-               "Cases whose support had started and not ended at the end of the period.",
+               "Cases whose support had started and not ended at the end of the last day counted "
+               "(the period's last day, or today for a period not ended).",
                tuple(caseload)),
         Figure("Referrals received", len(referred), Unit.REFERRALS,
                "Referrals received in the period, each once.", tuple(referred)),
@@ -238,48 +268,86 @@ def monthly_figures(cases: Sequence[CaseFacts], period: Period, year_from: dt.da
                "Spells of support that started from the start of the reporting year to the end "
                "of the period.", tuple(opened_this_year)),
         Figure("Cases closed", len(closed), Unit.CASES,
-               "Spells of support that ended in the period.", tuple(closed)),
+               "Spells of support that ended in the period (not a referral that ended before "
+               "support started).", tuple(closed)),
     ]
+    return (*found, *_money_figures(cases, period))
+
+
+def _money_figures(cases: Sequence[CaseFacts], period: Period) -> list[Figure]:
+    """Money secured in the period by type, and, when there is one, the awards that cannot be
+    counted in those totals, each with why."""
     awarded: dict[str, list[tuple[str, int]]] = {money_type: [] for money_type in MONEY_TYPES}
-    unreadable: list[tuple[str, str]] = []  # (case reference, what the award is)
-    undated: list[tuple[str, str]] = []
+    left: list[tuple[str, str]] = []  # (case reference, what the award is and why not counted)
+    found = []
     for case in cases:  # one pass for every type, each type's awards in case order
         for money in case.money:
-            if money.type in awarded and money.status == "awarded" \
-                    and money.decided_on is None and period.holds(money.recorded_on):
-                undated.append((case.case_ref, f"{money.type}, money reference "
-                                f"{money.money_ref}, recorded {uk_date(money.recorded_on)}"))
-            elif money.type in awarded and money.status == "awarded" \
-                    and period.holds(money.decided_on):
-                if money.in_pence is None:
-                    unreadable.append((case.case_ref,
-                                       f"{money.type}, money reference {money.money_ref}"))
-                else:
-                    awarded[money.type].append((case.case_ref, money.in_pence))
+            # An application or a refusal is not money secured; any other status may be.
+            if money.status in ("applied for", "refused") \
+                    or not period.holds(money.decided_on or money.recorded_on):
+                continue
+            why = _not_countable(money)
+            if why:
+                left.append((case.case_ref, f"{_money_words(money)}: {'; '.join(why)}"))
+            elif money.in_pence is not None:
+                awarded[money.type].append((case.case_ref, money.in_pence))
     for money_type, awards in awarded.items():
         found.append(Figure(f"Money secured: {money_type}", sum(p for _, p in awards), Unit.PENCE,
                             f"{money_type} awarded in the period, in pounds.",
                             tuple(ref for ref, _ in awards)))
-    # Never guessed, never left out without a word: each is listed, shown only when there is one.
-    not_counted = (
-        (MONEY_NOT_COUNTED, unreadable, "Awards decided in the period whose amount cannot be "
-         "read from the case file: left out of the money totals above, which are short by them."),
-        (MONEY_UNDATED, undated, "Awards recorded in the period whose decision date cannot be "
-         "read from the case file, so no period's money totals hold them."))
-    for name, awards_left, meaning in not_counted:
-        if awards_left:
-            found.append(Figure(
-                name, len(awards_left), Unit.AWARDS,
-                f"{meaning} The Counted sheet lists each with its case and money references.",
-                tuple(ref for ref, _ in awards_left), tuple(note for _, note in awards_left)))
-    return tuple(found)
+    if left:  # never guessed, never left out without a word; shown only when there is one
+        found.append(Figure(
+            MONEY_NOT_COUNTED, len(left), Unit.AWARDS,
+            "Awards of the period left out of the money totals above, which may be short by "
+            "them: the amount, the decision date, the type or the status cannot be read or is not "
+            "one recordgen knows (one whose decision date cannot be read is listed in the period "
+            "its case file was received; one whose status is not known, in case it is an award). "
+            "The Counted sheet lists each with its case and money references and why.",
+            tuple(ref for ref, _ in left), tuple(note for _, note in left)))
+    return found
+
+
+def _not_countable(money: Money) -> list[str]:
+    """Why an award (or money of a status recordgen does not know) cannot be counted in the
+    money totals, in words; none when it can."""
+    why = []
+    if money.status not in MONEY_STATUSES:
+        why.append(f'the status "{money.status}" is not one recordgen knows (applied for, '
+                   "awarded or refused)" if money.status else "no status is given")
+    if money.type not in MONEY_TYPES:
+        why.append(f'the type "{money.type}" is not one of the five the Service standard lists'
+                   if money.type else "no type is given")
+    if money.in_pence is None:
+        why.append("the amount cannot be read")
+    if money.decided_on is None:
+        why.append("the decision date cannot be read")
+    return why
+
+
+def _money_words(money: Money) -> str:
+    """"food vouchers, money reference F1, decided 3 November 2026": which award, for the Counted
+    sheet (an old case file with no money reference is named by the day it was received)."""
+    reference = f"money reference {money.money_ref}" if money.money_ref \
+        else "no money reference"
+    day = f"decided {uk_date(money.decided_on)}" if money.decided_on is not None \
+        else f"recorded {uk_date(money.recorded_on)}"
+    return f"{money.type or 'no type'}, {reference}, {day}"
 
 
 # --- The Floating support specification's Appendix 1 ------------------------------------------
 
 
 def _leavers(cases: Sequence[CaseFacts], period: Period) -> list[Leaving]:
+    """The spells of support that ended in the period (cases closed, leavers)."""
     return [leaving for c in cases for leaving in c.leavings if period.holds(leaving.closed_on)]
+
+
+def _nobody(leavers: Sequence[Leaving], forms: Sequence[object], then: Result) -> str:
+    """Why a KPI over leavers has no one to count: no leavers, none with an outcomes form, or
+    ``then`` (none with the need it counts, or every one with a form died)."""
+    if not leavers:
+        return Result.NO_LEAVERS.value
+    return Result.NO_FORMS.value if not forms else then.value
 
 
 def quarterly_figures(cases: Sequence[CaseFacts], period: Period, targets: Returns
@@ -315,17 +383,20 @@ def quarterly_figures(cases: Sequence[CaseFacts], period: Period, targets: Retur
     days = [(c.case_ref, _nights_within(s.admitted_on, s.discharged_on, period))
             for c in supported for s in c.stays]
     days = [(ref, n) for ref, n in days if n > 0]
+    no_need = _nobody(leavers, forms, Result.NO_NEED)
+    all_died = _nobody(leavers, forms, Result.ALL_DIED)
     kpis = (
         Kpi("1 and 2", "Meaningful occupation: paid work or training or education",
-            "Leavers who had a need for paid work or for training or education, and achieved "
-            "one they needed.", occupation_done, occupation_need,
+            "Leavers with an outcomes form who had a need for paid work or for training or "
+            "education, and achieved one they needed.", occupation_done, occupation_need,
             targets.meaningful_occupation_target,
-            f"{targets.meaningful_occupation_target:g}% between outcomes 1 and 2"),
-        Kpi("1", "Obtaining paid work", "Leavers with a need for paid work who obtained it.",
-            paid_done, paid_need, None, "increasing overall"),
+            f"{targets.meaningful_occupation_target:g}% between outcomes 1 and 2", no_need),
+        Kpi("1", "Obtaining paid work",
+            "Leavers with an outcomes form and a need for paid work who obtained it.",
+            paid_done, paid_need, None, "increasing overall", no_need),
         Kpi("2", "Participating in training or education",
-            "Leavers with a need for training or education who took part.",
-            training_done, training_need, None, "increasing overall"),
+            "Leavers with an outcomes form and a need for training or education who took part.",
+            training_done, training_need, None, "increasing overall", no_need),
         Kpi("3", "Registered with a GP",
             "People supported in the quarter registered with a GP as last recorded by its end "
             "(a review or an outcomes form); a person with nothing recorded counts as not "
@@ -339,18 +410,19 @@ def quarterly_figures(cases: Sequence[CaseFacts], period: Period, targets: Retur
             "Leavers with an outcomes form (not counting those who died) supported to establish "
             "or keep independent living.",
             refs(lv for lv, f in alive_forms if f.independence_maintained), refs(alive),
-            targets.independence_target, f"{targets.independence_target:g}%"),
+            targets.independence_target, f"{targets.independence_target:g}%", all_died),
         Kpi("6", "KPI 2: planned move-on",
             "Leavers with an outcomes form (not counting those who died) who moved on in a "
             "planned way.", refs(lv for lv, f in alive_forms if f.planned_move_on), refs(alive),
-            targets.planned_move_on_target, f"{targets.planned_move_on_target:g}%"),
+            targets.planned_move_on_target, f"{targets.planned_move_on_target:g}%", all_died),
     )
     counts = (
         Figure("People supported", len(people), Unit.PEOPLE,
                "People whose support was open on at least one day of the quarter, each once.",
                people),
-        Figure("Leavers", len(leavers), Unit.PEOPLE, "Spells of support that ended in the quarter.",
-               refs(leavers)),
+        Figure("Leavers", len(leavers), Unit.PEOPLE,
+               "Spells of support that ended in the quarter (not a referral that ended before "
+               "support started).", refs(leavers)),
         Figure("Leavers with an outcomes form", len(with_form), Unit.PEOPLE,
                "Leavers whose outcomes form is recorded.", refs(with_form)),
         Figure("Outcomes forms missing", len(missing), Unit.PEOPLE,
@@ -367,18 +439,20 @@ def quarterly_figures(cases: Sequence[CaseFacts], period: Period, targets: Retur
                tuple(admissions)),
         Figure("Days in hospital", sum(n for _, n in days), Unit.DAYS,
                "Nights spent in hospital within the quarter by people supported in it (a stay "
-               "not yet ended counts to the quarter's end).", tuple(ref for ref, _ in days)),
+               "not yet ended counts to the quarter's end, or, in a quarter not yet ended, to "
+               "today).", tuple(ref for ref, _ in days)),
     )
     return kpis, counts
 
 
 def _nights_within(admitted: dt.date, discharged: dt.date | None, period: Period) -> int:
-    """Nights of a stay that fall in the period: from admission to discharge (or the period's
-    end, when not discharged), counted within the period, so no night counts in two quarters."""
-    end = discharged or period.last + dt.timedelta(days=1)
-    start = max(admitted, period.first)
-    stop = min(end, period.last + dt.timedelta(days=1))
-    return max(0, (stop - start).days)
+    """Nights of a stay that fall in the period, each night counted on the day it begins: from
+    admission to discharge (or the period's end, when not discharged), counted within the
+    period, so no night counts in two quarters. Counted so far, tonight is still to come: the
+    nights up to today."""
+    stop = period.last + dt.timedelta(days=0 if period.so_far else 1)
+    end = min(discharged or stop, stop)
+    return max(0, (end - max(admitted, period.first)).days)
 
 
 # --- The statutory clocks -----------------------------------------------------------------------
@@ -400,9 +474,13 @@ class _DatedClock:
     def answered_by(self, day: dt.date) -> bool:
         return self.closed_on is not None and self.closed_on <= day
 
-    def overdue_on(self, day: dt.date) -> bool:
-        """Started by ``day``, due before it and not answered by it."""
-        return self.due_on < day and not self.answered_by(day) and self.started_on <= day
+    def overdue_at_end(self, period: Period) -> bool:
+        """Started by the period's last day and not answered by its end, and due on or before
+        that day; counted so far (the last day is today, not over), due before it, as
+        ``recordgen due`` judges."""
+        day = period.last
+        due = self.due_on < day if period.so_far else self.due_on <= day
+        return due and self.started_on <= day and not self.answered_by(day)
 
 
 def _dated(records: Iterable[ClockRecord]) -> list[_DatedClock]:
@@ -419,14 +497,15 @@ def _dated(records: Iterable[ClockRecord]) -> list[_DatedClock]:
                         else None) for r in records]
 
 
-def clock_figures(records: Sequence[ClockRecord], period: Period, as_of: dt.date
-                  ) -> tuple[ClockFigures, ...]:
+def clock_figures(records: Sequence[ClockRecord], period: Period) -> tuple[ClockFigures, ...]:
     """For each clock: how many fell due in the period, were met, were late (by how many working
-    days), were still unanswered at its end, and how many were overdue on ``as_of``.
+    days), were still unanswered at its end, and how many were overdue at its end
+    (:meth:`_DatedClock.overdue_at_end`).
 
     A clock falls due on the day it is due (a clock in hours, on the day of its due moment). It was
     met when it was answered in time; it was late when answered after its due date or time; one
-    still unanswered at ``as_of`` is counted as still open, not as met or late."""
+    still unanswered at the end of the period's last day is counted as still open, not as met or
+    late. A period counted so far ends today: a clock due later in it has not fallen due."""
     by_clock: dict[str, list[_DatedClock]] = {}
     for dated in _dated(records):
         by_clock.setdefault(dated.record.clock, []).append(dated)
@@ -438,7 +517,7 @@ def clock_figures(records: Sequence[ClockRecord], period: Period, as_of: dt.date
     for name in names:
         mine = by_clock.get(name.value if isinstance(name, ClockName) else name, [])
         due = [d for d in mine if period.holds(d.due_on)]
-        answered = [d.record for d in due if d.answered_by(as_of)]
+        answered = [d.record for d in due if d.answered_by(period.last)]
         late = [r for r in answered if r.met is False]
         found.append(ClockFigures(
             name,
@@ -446,20 +525,22 @@ def clock_figures(records: Sequence[ClockRecord], period: Period, as_of: dt.date
             met=tuple(r.case_ref for r in answered if r.met is True),
             late=tuple(r.case_ref for r in late),
             late_days=tuple(r.working_days_late or 0 for r in late),
-            still_open=tuple(d.record.case_ref for d in due if not d.answered_by(as_of)),
-            overdue=tuple(d.record.case_ref for d in mine if d.overdue_on(as_of))))
+            still_open=tuple(d.record.case_ref for d in due if not d.answered_by(period.last)),
+            overdue=tuple(d.record.case_ref for d in mine if d.overdue_at_end(period))))
     return tuple(found)
 
 
 # --- Per support worker -------------------------------------------------------------------------
 
 
-def worker_figures(cases: Sequence[CaseFacts], records: Sequence[ClockRecord], period: Period,
-                   as_of: dt.date) -> tuple[WorkerFigures, ...]:
+def worker_figures(cases: Sequence[CaseFacts], records: Sequence[ClockRecord], period: Period
+                   ) -> tuple[WorkerFigures, ...]:
     """Each support worker's caseload at the end of the period, first plans and reviews that fell
-    due in it and how many were on time, and clocks overdue on ``as_of``. A case is its support
-    worker's as named on its latest case file about a day on or before the one counted; a clock
-    is the worker's on the day it fell due."""
+    due in it and how many were on time, and clocks overdue at its end (as
+    :func:`clock_figures`). A case is its support worker's as named on its latest case file
+    about a day on or before the one counted (:meth:`CaseFacts.worker_on`); a clock is the
+    worker's on the day it fell due (the last day counted, for one due later)."""
+    as_of = period.last
     by_ref = {c.case_ref: c for c in cases}
     rows: dict[str, dict[str, list[str]]] = {}
 
@@ -476,7 +557,7 @@ def worker_figures(cases: Sequence[CaseFacts], records: Sequence[ClockRecord], p
         record = dated.record
         column = columns.get(record.clock)
         due_in_period = column is not None and period.holds(dated.due_on)
-        overdue = record.clock != not_reported and dated.overdue_on(as_of)
+        overdue = record.clock != not_reported and dated.overdue_at_end(period)
         if not due_in_period and not overdue:
             continue  # most clocks: whose they were need not be looked up
         owner = by_ref.get(record.case_ref)

@@ -6,6 +6,10 @@ September, and a case closed at 23:30 on 30 September counts in it, whatever the
 UTC. Quarters are calendar quarters (2026-Q3 is July to September 2026) unless the service numbers
 them by financial year (``[returns] quarters = "financial"``: 2026-Q1 is April to June 2026, and
 2026-Q4 is January to March 2027).
+
+A period that has not ended is counted so far (:func:`so_far`): up to today, never beyond, so that
+nothing still to come (a leaving date next week, tonight in hospital, a deadline later in the
+month) is counted as if it had happened.
 """
 
 from __future__ import annotations
@@ -28,9 +32,21 @@ class Period:
     last: dt.date
     label: str  # "November 2026", "2026-Q3 (July to September 2026)"
     key: str  # "2026-11", "2026-Q3", "2026-09-01_2026-09-30": for file names
+    # Counted so far (:func:`so_far`): ``last`` is today, a day not over yet, and the period goes
+    # on after it. False: every day of the period is over.
+    so_far: bool = False
 
     def holds(self, day: dt.date | None) -> bool:
         return day is not None and self.first <= day <= self.last
+
+
+def so_far(period: Period, today: dt.date) -> Period:
+    """The days of ``period`` that can be counted on ``today``: all of them once it has ended
+    (today is after its last day); otherwise its days up to today, with its label and key, marked
+    ``so_far`` (today is not over). A period that has not begun holds no day so far."""
+    if today > period.last:
+        return period
+    return Period(period.first, today, period.label, period.key, so_far=True)
 
 
 def month(text: str) -> Period:

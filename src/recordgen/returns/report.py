@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from recordgen.dates import uk_date
 from recordgen.documents.render import RenderedDocument, render_document
 from recordgen.documents.template_check import REPORT_TEMPLATE
 from recordgen.returns.aside import Waiting, waiting
@@ -31,7 +32,9 @@ def report_context(found: MonitoringReturn, settings: Settings, kind: str,
                      "address": list(provider.address), "phone": provider.phone,
                      "email": provider.email},
         "report": {
-            "period": found.period.label,
+            # A period not ended is said to be counted so far, where the report names it.
+            "period": f"{found.period.label}, so far: counted up to {uk_date(found.as_of)}"
+            if found.so_far else found.period.label,
             "first": found.period.first,
             "last": found.period.last,
             "as_of": found.as_of,

@@ -75,6 +75,8 @@ def about_table(found: MonitoringReturn, service: str, kind: str) -> Table:
         ("First day", found.period.first),
         ("Last day", found.period.last),
         ("Open and overdue judged on", found.as_of),
+        ("Days counted", f"so far, up to {uk_date(found.as_of)}: the period has not ended"
+         if found.so_far else f"to the end of {uk_date(found.as_of)}: the whole period"),
     ]
     return Table("About", ("What", "Value"), (Format.TEXT, Format.DATE), tuple(rows))
 
@@ -117,7 +119,7 @@ def clocks_table(found: MonitoringReturn) -> Table:
                      len(clock.still_open), len(clock.overdue)))
     return Table("Statutory clocks", (
         "Clock", "Fell due", "Met", "Late", "Median working days late",
-        "Worst working days late", "Not answered by the end", f"Overdue on {uk_date(found.as_of)}"),
+        "Worst working days late", "Not answered by the end", _overdue_heading(found, "Overdue")),
         (Format.TEXT, Format.WHOLE, Format.WHOLE, Format.WHOLE, Format.DECIMAL, Format.WHOLE,
          Format.WHOLE, Format.WHOLE), tuple(rows))
 
@@ -127,8 +129,15 @@ def workers_table(found: MonitoringReturn) -> Table:
              len(w.reviews_due), len(w.reviews_on_time), len(w.overdue)) for w in found.workers]
     return Table("Support workers", (
         "Support worker", "Caseload at the end", "First plans due", "First plans on time",
-        "Reviews due", "Reviews on time", f"Clocks overdue on {uk_date(found.as_of)}"),
+        "Reviews due", "Reviews on time", f"Clocks {_overdue_heading(found, 'overdue')}"),
         (Format.TEXT, *([Format.WHOLE] * 6)), tuple(rows))
+
+
+def _overdue_heading(found: MonitoringReturn, overdue: str) -> str:
+    """"Overdue at the end of 30 September 2026", or, counted so far, "Overdue on 20 November
+    2026" (due before today, as ``recordgen due`` says)."""
+    return f"{overdue} on {uk_date(found.as_of)}" if found.so_far \
+        else f"{overdue} at the end of {uk_date(found.as_of)}"
 
 
 def counted_rows(found: MonitoringReturn, copy: Copy) -> list[tuple[str, str, str]]:
