@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from recordgen.cli import cli
-from recordgen.clock import FixedClock
+from recordgen.clock import UK, FixedClock
 from recordgen.deadlines.due import due_rows, run_notes
 from recordgen.pipeline import Services
 from recordgen.pipeline.inbox import process_inbox
@@ -242,3 +242,32 @@ def test_the_notes_after_a_run_list_the_two_year_limit_as_due_does(
     assert run_notes(services.store, settings.calendar, today, [], on_the_day) == []
     assert due_rows(services.store.clocks(open_only=True), settings.calendar, today,
                     rules=on_the_day) == []
+
+
+def test_a_clock_in_hours_is_overdue_from_its_due_moment_even_on_its_day(
+        services: Services, settings: Settings, tmp_path: Path) -> None:
+    # The incident notification was due at 12:30am; at 10am the same day it is overdue, though
+    # no working day has passed: `due --overdue` lists it and the table says so, as the status
+    # page does.
+    services.store.open_clock(ClockRecord(case_ref="THS-2026-0097", clock="incident",
+                                          subject="serious_incident/INC-2026-099",
+                                          started="2026-11-22T00:30", due="2026-11-23T00:30"))
+    config = config_for(settings, tmp_path)
+    ten = FixedClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=UK))
+    listed = CliRunner().invoke(cli, ["--config", str(config), "due", "--overdue", "--csv"],
+                                obj=ten)
+    assert listed.exit_code == 0, listed.output
+    rows = list(csv.DictReader(io.StringIO(listed.output)))
+    assert [(r["case_ref"], r["what_is_due"], r["working_days_left"]) for r in rows] == [
+        ("THS-2026-0097", "serious incident notification", "0")]
+    table = CliRunner().invoke(cli, ["--config", str(config), "due"], obj=ten)
+    assert "0 (overdue)" in table.output
+    notes = run_notes(services.store, settings.calendar, ten.now().date(), [], Rules(),
+                      now=ten.now())
+    assert notes == ["Due soon: serious incident notification for case THS-2026-0097 is overdue "
+                     "(12:30am on Monday 23 November 2026)."]
+    # Before its moment it is not overdue.
+    early = FixedClock(dt.datetime(2026, 11, 23, 0, 15, tzinfo=UK))
+    listed = CliRunner().invoke(cli, ["--config", str(config), "due", "--overdue", "--csv"],
+                                obj=early)
+    assert list(csv.DictReader(io.StringIO(listed.output))) == []

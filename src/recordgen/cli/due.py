@@ -31,13 +31,14 @@ def due(ctx: click.Context, overdue: bool, within: int | None, case_ref: str | N
     """List every open statutory clock, soonest first, with each case's status (the two-year
     support limit only from its warning weeks before it, unless asked for with --kind)."""
     settings = settings_of(ctx)
-    day = today.date() if today else clock_of(ctx).now().date()
+    now = clock_of(ctx).now()
+    day = today.date() if today else now.date()
     with open_records(settings, clock_of(ctx), seal=False) as store:
         rows = due_rows(store.clocks(open_only=True),
                         settings.calendar, day, overdue_only=overdue,
                         within=within, case_ref=case_ref,
                         clock=ClockName(clock_name) if clock_name else None,
-                        rules=settings.rules)
+                        rules=settings.rules, now=None if today else now)  # --today: by day
         rows = with_case_status(rows, case_statuses(store, day, {r.case_ref for r in rows}))
     if as_csv:
         click.echo(due_csv(rows), nl=False)
@@ -49,7 +50,7 @@ def due(ctx: click.Context, overdue: bool, within: int | None, case_ref: str | N
     for column in ("Case", "Case status", "What is due", "Due by", "Working days left"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        left = str(row.working_days_left) if row.working_days_left >= 0 else \
-            f"{row.working_days_left} (overdue)"
+        left = f"{row.working_days_left} (overdue)" if row.overdue else \
+            str(row.working_days_left)
         table.add_row(row.case_ref, row.case_status, row.what_in_full, row.due_text, left)
     console().print(table)

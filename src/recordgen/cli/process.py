@@ -40,9 +40,10 @@ def process(ctx: click.Context, paths: Sequence[Path]) -> None:
     clock = clock_of(ctx)
     with open_services(settings, clock) as services:
         outcomes = process_inbox(services, paths)
+        now = clock.now()
         notes = run_notes(services.store, settings.calendar,
-                          clock.now().date(), [d for o in outcomes for d in o.documents],
-                          settings.rules)
+                          now.date(), [d for o in outcomes for d in o.documents],
+                          settings.rules, now=now)
         # The status page in the shared folder (a failure to write it is logged, never fatal).
         after_run(settings, services.store, clock, outcomes, looked=not paths)
     _summary(outcomes, settings)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from recordgen.calendar import ServiceCalendar, working_days_left
-from recordgen.dates import day_of, parse_when, uk_when, working_days_words
+from recordgen.dates import When, day_of, parse_when, uk_when, working_days_words
 from recordgen.deadlines.clocks import ClockName, clock_words, known_clock, warns_from
 from recordgen.records.case_status import CaseStatus
 from recordgen.records.store import ClockRecord, Store
@@ -32,8 +32,9 @@ class DueRow:
     subject: str
     started: dt.date | dt.datetime
     due: dt.date | dt.datetime
-    working_days_left: int  # negative when overdue
+    working_days_left: int  # negative when overdue by a working day or more
     case_status: str = ""  # where the case stands ("open since 14 September 2026"), when known
+    overdue: bool = False  # past due: a clock in hours, from its due moment, even on its day
 
     @property
     def what(self) -> str:
@@ -51,6 +52,16 @@ class DueRow:
         return uk_when(self.due)
 
 
+def is_overdue(due: When, now: dt.date) -> bool:
+    """Whether a clock due at ``due`` is past due at ``now``: a moment (a clock in hours) to the
+    minute when ``now`` is a moment too; a date once its day is over."""
+    if isinstance(now, dt.datetime):
+        if isinstance(due, dt.datetime):
+            return (due if due.tzinfo else due.replace(tzinfo=now.tzinfo)) < now
+        return due < now.date()
+    return day_of(due) < now
+
+
 def due_rows(
     clocks: Iterable[ClockRecord],
     cal: ServiceCalendar,
@@ -61,9 +72,11 @@ def due_rows(
     case_ref: str | None = None,
     clock: ClockName | None = None,
     rules: Rules | None = None,
+    now: dt.datetime | None = None,
 ) -> list[DueRow]:
     """The open clocks that match the filters, soonest first. A clock with a warning day is left
-    out before it, unless ``clock`` asks for that clock by name."""
+    out before it, unless ``clock`` asks for that clock by name. Overdue is judged at ``now``
+    when it is given (a clock in hours is overdue from its due moment), else by ``today``."""
     rules = rules or Rules()
     rows = []
     for record in clocks:
@@ -75,7 +88,8 @@ def due_rows(
         if warning is not None and today < warning and clock is not name:
             continue
         left = working_days_left(cal, today, day_of(due))
-        if overdue_only and day_of(due) >= today:
+        overdue = is_overdue(due, now if now is not None else today)
+        if overdue_only and not overdue:
             continue
         if within is not None and left > within:
             continue
@@ -84,7 +98,7 @@ def due_rows(
         if clock is not None and name is not clock:
             continue
         rows.append(DueRow(record.case_ref, name, record.subject, parse_when(record.started), due,
-                           left))
+                           left, overdue=overdue))
     return sorted(rows, key=lambda r: (day_of(r.due), str(r.due), r.case_ref))
 
 
@@ -107,7 +121,8 @@ def due_csv(rows: Sequence[DueRow]) -> str:
 
 
 def run_notes(store: Store, cal: ServiceCalendar, today: dt.date,
-              produced_files: Iterable[str], rules: Rules) -> list[str]:
+              produced_files: Iterable[str], rules: Rules, *,
+              now: dt.datetime | None = None) -> list[str]:
     """Sentences for the end of a run: each document just produced after its deadline, and each
     open clock due within two working days (or overdue), as ``recordgen due`` lists them under
     the service's ``rules``."""
@@ -122,9 +137,10 @@ def run_notes(store: Store, cal: ServiceCalendar, today: dt.date,
                 f"{working_days_words(record.working_days_late or 0)} late."
             )
     for row in due_rows(store.clocks(open_only=True), cal, today,
-                        within=DUE_SOON_WORKING_DAYS, rules=rules):
+                        within=DUE_SOON_WORKING_DAYS, rules=rules, now=now):
         when = ("overdue by " + working_days_words(-row.working_days_left)
                 if row.working_days_left < 0
+                else "overdue" if row.overdue
                 else "due today" if row.working_days_left == 0
                 else f"due in {working_days_words(row.working_days_left)}")
         notes.append(f"Due soon: {row.what} for case {row.case_ref} is {when} "

@@ -19,7 +19,7 @@ from recordgen.calendar import working_days_left
 from recordgen.clock import Clock
 from recordgen.dates import When, day_of, parse_when
 from recordgen.deadlines.clocks import clock_words, known_clock
-from recordgen.deadlines.due import DUE_SOON_WORKING_DAYS, DueRow, due_rows
+from recordgen.deadlines.due import DUE_SOON_WORKING_DAYS, DueRow, due_rows, is_overdue
 from recordgen.kinds import KINDS
 from recordgen.records.store import ClockRecord, DocumentRecord, Store
 from recordgen.settings import Settings
@@ -257,7 +257,8 @@ def _due(open_clocks: Sequence[ClockRecord], settings: Settings,
          now: dt.datetime) -> Listed[DueItem]:
     """The open clocks, soonest first: working days are counted only for the ones shown (a
     store of ten thousand open clocks costs no more than one of two hundred)."""
-    rows = due_rows(soonest(open_clocks, MAX_ROWS), settings.calendar, now.date())
+    rows = due_rows(soonest(open_clocks, MAX_ROWS), settings.calendar, now.date(),
+                    rules=settings.rules, now=now)
     return Listed(tuple(due_items(rows, now)[:MAX_ROWS]), len(open_clocks))
 
 
@@ -277,14 +278,9 @@ def pressing(open_clocks: Sequence[ClockRecord], settings: Settings,
     for day, record in sorted(later, key=lambda pair: pair[0]):
         if working_days_left(settings.calendar, today, day) > DUE_SOON_WORKING_DAYS:
             break
-        soon += len(due_rows([record], settings.calendar, today))  # none before its warning
+        # None before its warning day (the service's own warning weeks, as `due` lists them).
+        soon += len(due_rows([record], settings.calendar, today, rules=settings.rules))
     return overdue, soon
-
-
-def is_overdue(due: When, now: dt.datetime) -> bool:
-    if isinstance(due, dt.datetime):
-        return (due if due.tzinfo else due.replace(tzinfo=now.tzinfo)) < now
-    return due < now.date()
 
 
 def soonest(clocks: Sequence[ClockRecord], count: int) -> list[ClockRecord]:
