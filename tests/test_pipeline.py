@@ -210,6 +210,26 @@ def test_a_mistyped_year_rejects_its_file_and_the_others_go_on(
     assert [name for name in outbox_files(settings) if "support-plan" in name]
 
 
+def test_a_review_waits_for_its_plan_however_many_files_are_dropped_with_them(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    # Files are taken 20 at a time. "b_review.json" sorts into the first 20 and its plan,
+    # "z_plan.json", into the next: the review was rejected ("no support plan is recorded") and
+    # its plan then produced. The files of one case now go together, the plan before the review.
+    drop(example("support_review"), "b_review.json")
+    for number in range(25):
+        money = example("money_secured")
+        money["case_ref"] = f"OTHER-{number:02d}"
+        drop(money, f"m_{number:02d}.json")
+    drop(example("support_plan"), "z_plan.json")
+    outcomes = {o.file_name: o for o in process_inbox(services)}
+    assert len(outcomes) == 27
+    assert outcomes["z_plan.json"].status == "produced"
+    assert outcomes["b_review.json"].status == "produced", outcomes["b_review.json"].message
+    assert {o.status for name, o in outcomes.items() if name.startswith("m_")} == {"recorded"}
+    assert not settings.folders.rejected.exists() or not list(settings.folders.rejected.iterdir())
+
+
 def test_a_second_rejection_with_the_same_name_keeps_both(
     services: Services, settings: Settings, drop: Drop
 ) -> None:

@@ -20,7 +20,7 @@ from recordgen.errors import InboxMissing, RecordgenError
 from recordgen.intake.claim import ClaimArea, Claimed, is_inbox_file, is_junk_name
 from recordgen.intake.foreign import describe_by_name, identify
 from recordgen.pipeline.batch import process_batch
-from recordgen.pipeline.stages import FileStatus, Outcome, Services
+from recordgen.pipeline.stages import FileStatus, Outcome, Services, declared_at
 from recordgen.records.opening import seal_quietly
 from recordgen.settings import Settings
 
@@ -73,9 +73,9 @@ def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcom
             waiting = inbox_files(settings.folders.inbox)
         if waiting:
             warm_up(services.converter)
-        for start in range(0, len(waiting), BATCH_SIZE):
+        for batch in in_batches(waiting, services):
             claimed = []
-            for path in waiting[start:start + BATCH_SIZE]:
+            for path in batch:
                 taken = area.claim(path)
                 if taken is not None:
                     claimed.append(taken)
@@ -86,6 +86,29 @@ def process_inbox(services: Services, paths: Sequence[Path] = ()) -> list[Outcom
             outcomes.extend(process_logged(claimed, services, seal=False))
             area.forget_finished(claimed)
     return outcomes  # the run's seal is written when its services close
+
+
+def in_batches(paths: Sequence[Path], services: Services) -> list[list[Path]]:
+    """``paths`` in batches of :data:`BATCH_SIZE`, each in name order. With more than one batch,
+    the files of one case are kept together, and a review (or a bundle) comes after the files it
+    may depend on, so that a review dropped with its plan waits for it whatever the names, however
+    many files there are (a batch orders the files of a case; two batches could not)."""
+    if len(paths) <= BATCH_SIZE:
+        return [list(paths)] if paths else []
+    declared = [declared_at(path, services) for path in paths]
+    first: dict[str, int] = {}
+    for index, found in enumerate(declared):
+        if found.case_ref is not None:
+            first.setdefault(found.case_ref, index)
+
+    def place(index: int) -> tuple[int, int, int]:
+        found = declared[index]
+        group = first[found.case_ref] if found.case_ref is not None else index
+        return (group, found.place_in_case, index)
+
+    ordered = [paths[index] for index in sorted(range(len(paths)), key=place)]
+    return [sorted(ordered[start:start + BATCH_SIZE])
+            for start in range(0, len(ordered), BATCH_SIZE)]
 
 
 def why_not_taken(path: Path, *, inbox: bool) -> str | None:

@@ -31,6 +31,7 @@ import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, TypeVar
 
 from recordgen.cases import CaseFile, canonical_case_ref
@@ -316,15 +317,30 @@ class Declared:
         return found is not None and not found.checked_against_case \
             and found.answer is not Answer.BUNDLE
 
+    @property
+    def place_in_case(self) -> int:
+        """Where it goes among its case's files in one run: first what others may depend on,
+        then what is checked against them (a review), then a bundle (made from all of them)."""
+        found = KINDS.get(self.kind or "")
+        if found is not None and found.answer is Answer.BUNDLE:
+            return 2
+        return 1 if found is not None and found.checked_against_case else 0
+
 
 def declared_by(claimed: Claimed, services: Services) -> Declared:
     """The case and kind a claimed file declares, read ahead of its stages so that a batch can
     order the files of one case; a file that cannot be read declares nothing (its own stages say
     why)."""
+    return declared_at(claimed.path, services, claimed.original_name)
+
+
+def declared_at(path: Path, services: Services, name: str | None = None) -> Declared:
+    """The case and kind the file at ``path`` declares (read without following a link, and only
+    to decide an order: its own stages check it), or nothing if it cannot be read."""
     limits = services.settings.limits
     try:
-        raw = read_case_bytes(claimed.path, limits.max_case_file_bytes)
-        document = parse_case_bytes(raw, limits.max_nesting_depth, claimed.original_name)
+        raw = read_case_bytes(path, limits.max_case_file_bytes)
+        document = parse_case_bytes(raw, limits.max_nesting_depth, name or path.name)
     except (RecordgenError, OSError):
         return Declared(None, None)
     return Declared(declared_in(document, "case_ref"), declared_in(document, "kind"))
