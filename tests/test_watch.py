@@ -322,6 +322,28 @@ def test_500_files_dropped_at_once_are_each_processed_exactly_once(
     assert_each_processed_once(settings, sources)
 
 
+def test_a_review_dropped_with_its_plan_among_many_files_waits_for_it(tmp_path: Path) -> None:
+    # 27 files waiting in the inbox are ready together: taken 20 at a time by name, the review
+    # ("b_review.json") went in the first batch and its plan ("z_plan.json") in the next, and the
+    # review was rejected. A case's files now go in one batch, the plan first.
+    settings = watch_settings(tmp_path, "native")
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    files = {"b_review.json": example("support_review"), "z_plan.json": example("support_plan")}
+    for number in range(25):
+        money = example("money_secured")
+        money["case_ref"] = f"OTHER-{number:02d}"
+        files[f"m_{number:02d}.json"] = money
+    for name, content in files.items():
+        (staging / name).write_text(json.dumps(content), encoding="utf-8")
+    for name in files:  # waiting when the watcher starts: all found, and ready, at once
+        os.rename(staging / name, settings.folders.inbox / name)
+    with watching(settings) as watcher:
+        wait_for(lambda: watcher.counts.total() == 27, "the 27 files to be processed")
+    assert watcher.counts == Counter(produced=2, recorded=25)
+    assert not settings.folders.rejected.exists() or not list(settings.folders.rejected.iterdir())
+
+
 JUNK = ("~$plan.json", "plan.json.tmp", ".hidden.json", "._plan.json", "Thumbs.db", "desktop.ini",
         ".DS_Store", "plan.json~", "download.crdownload", "copy.part")
 

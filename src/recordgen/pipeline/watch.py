@@ -46,7 +46,13 @@ from watchdog.observers.api import BaseObserver
 from recordgen.documents.convert import warm_up
 from recordgen.errors import CannotWatch, InboxError, InboxMissing, InboxNotWritable, SettingsError
 from recordgen.intake.claim import ClaimArea, Claimed, is_inbox_file
-from recordgen.pipeline.inbox import BATCH_SIZE, check_inbox, inbox_files, process_logged
+from recordgen.pipeline.inbox import (
+    BATCH_SIZE,
+    check_inbox,
+    in_batches,
+    inbox_files,
+    process_logged,
+)
 from recordgen.pipeline.stages import Outcome, Services
 from recordgen.settings import Settings, Watch
 from recordgen.status import Command, StatusBoard
@@ -133,8 +139,8 @@ class Settling:
             return min((self._clock() if s.recheck or s.complete else s.since + self.settle_seconds
                         for s in self._seen.values()), default=math.inf)
 
-    def take_ready(self, limit: int) -> list[Path]:
-        """Up to ``limit`` complete files, first noticed first; they leave the table."""
+    def take_ready(self, limit: int | None = None) -> list[Path]:
+        """The complete files (up to ``limit``), first noticed first; they leave the table."""
         now, ready = self._clock(), []
         with self._lock:
             for path, seen in list(self._seen.items()):
@@ -307,7 +313,12 @@ class Watcher:
             if now >= takeover_at:  # claims in the database: a dead worker's, within a minute
                 self._process(area.take_over_dead())
                 takeover_at = self._next_takeover(area, now)
-            self._process(self._claim(area, self.settling.take_ready(BATCH_SIZE)))
+            # Every file ready now, in batches that keep a case's files together (a review
+            # after its plan), whatever their names and however many were dropped at once.
+            for batch in in_batches(self.settling.take_ready(), self.services):
+                if self._stopping:
+                    break  # what is not taken stays in the inbox for the next rescan
+                self._process(self._claim(area, batch))
             if time.monotonic() >= self.status.refresh_due():  # at least once a minute
                 self.status.refresh()
 
