@@ -91,6 +91,27 @@ def test_an_exit_letter_closes_the_exit_clock_and_the_review_clock(
     assert (form.clock, form.started, form.due) == ("outcomes-form", "2026-11-30", "2026-12-14")
 
 
+def test_a_referral_ended_before_support_started_owes_no_outcomes_form(
+    services: Services, settings: Settings
+) -> None:
+    # Referred, never assessed, then asked to leave: no one left support, so no leaver's
+    # outcomes form is owed (the returns do not count a leaver either), and none falls overdue.
+    drop(settings, example("referral"), "a.json")
+    drop(settings, example("exit_letter"), "b.json")
+    process_inbox(services)
+    clocks = clocks_by_name(services)
+    assert "exit-letter" in clocks
+    assert "outcomes-form" not in clocks
+    # Once support has started, leaving owes the form.
+    drop(settings, example("support_plan"), "c.json")
+    later = example("exit_letter")
+    later["data"].update(request_received_on="2026-11-20", leaving_date="2026-12-04")
+    drop(settings, later, "d.json")
+    process_inbox(services)
+    (form,) = clocks_by_name(services)["outcomes-form"]
+    assert (form.started, form.due) == ("2026-12-04", "2026-12-18")
+
+
 def test_an_incident_not_yet_notified_keeps_its_clock_open_until_a_version_records_it(
     services: Services, settings: Settings
 ) -> None:

@@ -64,6 +64,7 @@ from recordgen.kinds import (
     SUPPORT_REVIEW,
 )
 from recordgen.records.case_files import StoredCaseFile, accepted_case_files
+from recordgen.records.case_status import episodes
 from recordgen.records.store import ClockRecord, Store
 from recordgen.settings import Settings
 
@@ -377,6 +378,9 @@ def update_clocks(store: Store, case: CaseFile, document_id: int | None, produce
     kind = case.kind.name
     records = _CaseRecords.read(store, ref)
     for start in starts(case, settings):
+        if start.clock is ClockName.OUTCOMES_FORM and not _left_support(records.case_files,
+                                                                         day_of(start.started)):
+            continue
         _open_once(store, cal, records, ClockRecord(
             ref, start.clock.value, start.subject, start.started.isoformat(),
             start.due.isoformat(), opened_by=document_id))
@@ -405,6 +409,14 @@ def update_clocks(store: Store, case: CaseFile, document_id: int | None, produce
         store.close_clock(_response_clock(store, case, cal), produced_on.isoformat(), late.met,
                           late.working_days_late, document_id)
     settle(store, ref, cal, records)
+
+
+def _left_support(case_files: Sequence[StoredCaseFile], ended: dt.date) -> bool:
+    """Whether a spell of support ended on ``ended``: a referral that ended before support
+    started (a death on the waiting list, an exit letter first) is not a leaver, and no outcomes
+    form is owed for it. Where the records show no spell ending that day, the form is owed."""
+    closing = [e for e in episodes(case_files) if e.closed_on == ended]
+    return not closing or any(e.opened_on is not None for e in closing)
 
 
 @dataclass(frozen=True)
