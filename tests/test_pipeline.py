@@ -166,6 +166,25 @@ def test_separate_incidents_are_separate_documents(
     assert any("INC-2026-018_v1" in n for n in names)
 
 
+def test_an_incident_reference_in_other_letter_case_is_the_same_incident(
+    services: Services, settings: Settings, drop: Drop
+) -> None:
+    # "inc-2026-017" corrects INC-2026-017: its second version, not a second v1 beside it whose
+    # name differs only in letter case (which a Windows share cannot hold).
+    first = example("serious_incident")
+    drop(first, "a.json")
+    process_inbox(services)
+    corrected = example("serious_incident")
+    corrected["data"]["incident_ref"] = "inc-2026-017"
+    corrected["data"]["what_happened"] += " Corrected after the manager's review."
+    drop(corrected, "b.json")
+    process_inbox(services)
+    names = sorted(n for n in outbox_files(settings) if n.endswith(".docx"))
+    assert [n.rsplit("_", 2)[-2:] for n in names] == [["INC-2026-017", "v1.docx"],
+                                                       ["INC-2026-017", "v2.docx"]]
+    assert {d.series for d in services.store.documents()} == {"serious_incident/INC-2026-017"}
+
+
 def test_a_bad_file_is_moved_to_rejected_with_a_note_and_nothing_is_produced(
     services: Services, settings: Settings, drop: Drop
 ) -> None:

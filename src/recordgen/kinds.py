@@ -60,14 +60,22 @@ class DocumentKind:
         """A file name that sorts by date and says what the document is:
         ``2026-09-14_THS-2026-0142_support-plan_v1``."""
         # A series named by the document's own date (a review) is already in the name's date.
-        own = "" if self.series_field in (None, self.date_field) else f"_{data[self.series_field]}"
+        own = "" if self.series_field in (None, self.date_field) else \
+            f"_{self.series_key(data)}"
         return f"{day.isoformat()}_{case_ref}_{self.slug}{own}_v{version}"
 
     def series(self, data: Mapping[str, Any]) -> str:
         """The key that groups versions of one document within a case."""
         if self.series_field is None:
             return self.name
-        return f"{self.name}/{data[self.series_field]}"
+        return f"{self.name}/{self.series_key(data)}"
+
+    def series_key(self, data: Mapping[str, Any]) -> str:
+        """The document's own reference in one form, as a case reference is: "inc-2026-017"
+        corrects INC-2026-017 (its next version), never starts a document of its own beside it
+        (a second file whose name differs only in letter case, which a Windows share cannot
+        hold)."""
+        return str(data[self.series_field]).upper() if self.series_field else ""
 
 
 NEEDS_ASSESSMENT = DocumentKind(
