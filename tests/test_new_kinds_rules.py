@@ -240,6 +240,20 @@ def test_a_decision_on_money_before_its_application_names_the_dates_only(
     assert problem.fix == "Check both dates."
 
 
+@pytest.mark.parametrize("acting", [None, ["professional"]], ids=["missing", "list"])
+def test_a_referrer_acting_as_nothing_readable_is_one_problem_in_words(
+        acting: Any, settings: Settings) -> None:
+    # Not "the referrer is recorded as "None"" beside the schema's own problem.
+    document = changed("referral", route="Probation")
+    document["data"]["referrer"] = {"name": "Carys Morgan", "role": "Probation officer",
+                                    "organisation": "Probation Service"}
+    if acting is not None:
+        document["data"]["referrer"]["acting_as"] = acting
+    found = problems(document, settings)
+    assert [p.path for p in found] == ["$.data.referrer.acting_as"], found
+    assert "None" not in found[0].message and "['" not in found[0].message
+
+
 def test_a_referral_without_a_date_of_birth_is_refused_by_the_schema(settings: Settings) -> None:
     document = changed("referral")
     del document["data"]["person"]["date_of_birth"]

@@ -452,7 +452,7 @@ def referral_referrer(data: Mapping[str, Any], _: Checking) -> Iterator[Problem]
     if not isinstance(referrer, Mapping):
         return
     acting = referrer.get("acting_as")
-    if route in _AGENCY_ROUTES and acting != "professional":
+    if route in _AGENCY_ROUTES and isinstance(acting, str) and acting != "professional":
         yield Problem("$.data.referrer.acting_as", f'The referral came through "{route}", an '
                       f'agency, but the referrer is recorded as "{acting}".',
                       'Set acting_as to "professional", or choose the route the referral came '
@@ -700,8 +700,8 @@ def leaver_answers_agree(data: Mapping[str, Any], _: Checking) -> Iterator[Probl
                               "need_identified to true if the person had the need, or achieved "
                               "to false.")
     ended_because, destination = data.get("ended_because"), data.get("destination")
-    if (ended_because == "died") != (destination == _DIED) and ended_because is not None \
-            and destination is not None:
+    if (ended_because == "died") != (destination == _DIED) and isinstance(ended_because, str) \
+            and isinstance(destination, str):  # anything else is the schema's to report
         yield Problem("$.data.destination", f'Support ended because "{ended_because}", and the '
                       f'destination is "{destination}".', f'Use the destination "{_DIED}" when, '
                       "and only when, the person died.")

@@ -147,11 +147,15 @@ def _kind_of(document: Mapping[str, Any]) -> DocumentKind:
             [Problem("$.kind", 'The file does not say what kind of document it is for (the field '
                      '"kind" is missing).', f'Add "kind" with one of: {known}.')]
         )
-    if not isinstance(kind, str) or kind not in KINDS:
-        close = difflib.get_close_matches(str(kind), KINDS, n=1)
+    if not isinstance(kind, str):
+        raise ValidationFailed(
+            [Problem("$.kind", f"The kind should be text in quotes, but it is {_describe(kind)}.",
+                     f'Write one kind, in quotes, for example "support_plan": one of {known}.')])
+    if kind not in KINDS:
+        close = difflib.get_close_matches(kind, KINDS, n=1)
         hint = f' Did you mean "{close[0]}"?' if close else ""
         raise ValidationFailed(
-            [Problem("$.kind", f'"{kind}" is not a kind of document recordgen produces.{hint}',
+            [Problem("$.kind", f"{_show(kind)} is not a kind of document recordgen produces.{hint}",
                      f"Use one of: {known}.")]
         )
     return KINDS[kind]
@@ -296,9 +300,23 @@ def _problem(
                        "Split the information over more than one document.")
     if keyword in ("exclusiveMinimum", "minimum"):
         return Problem(path, f"{_show(value)} is too small here.", fix)
+    if keyword in ("exclusiveMaximum", "maximum"):
+        return Problem(path, f"{_number_words(value)} is more than this can be: at most "
+                       f"{_number_words(expected)}.", fix)
+    if keyword == "minProperties":
+        return Problem(path, "This is empty: it needs at least one of its fields filled in.", fix)
     if keyword == "uniqueItems":
         return Problem(path, "This list names the same thing twice.", "Remove the repeat.")
     return Problem(path, str(error.message), fix)
+
+
+def _number_words(value: Any) -> str:
+    """A number as staff write it: 2,500,000 (a whole amount), 12.5."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return _show(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}"
 
 
 def _describe(value: Any) -> str:
