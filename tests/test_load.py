@@ -225,6 +225,20 @@ def test_a_duplicate_key_nested_deep_in_the_data_is_refused_naming_the_key() -> 
     assert "twice" in problem.message
 
 
+def test_a_duplicate_key_says_on_which_lines_it_is_written() -> None:
+    # A repeat deep in a long file cannot be found from its name alone: the lines say where.
+    document = json.dumps(example("support_plan"), indent=2, ensure_ascii=False)
+    first = '"target_date": "2026-11-30"'
+    assert first in document
+    raw = document.replace(first, f'{first},\n"target_date": "2027-01-31"', 1)
+    lines = [number for number, line in enumerate(raw.splitlines(), start=1)
+             if '"target_date"' in line]
+    problem = refused(raw.encode())
+    listed = ", ".join(map(str, lines[:-1])) + f" and {lines[-1]}"
+    assert f"It is written at lines {listed}" in problem.message
+    assert len(lines) > 2 and "two of them are in the same group" in problem.message
+
+
 def test_a_duplicate_key_written_with_an_escape_is_still_a_duplicate() -> None:
     problem = refused(b'{"data": {"hours_per_week": 2, "hours\\u005fper_week": 9}}')
     assert '"hours_per_week"' in problem.message

@@ -154,7 +154,7 @@ def parse_case_bytes(raw: bytes, max_depth: int, name: str = "") -> dict[str, An
             parse_int=_whole_number, parse_float=_number,
         )
     except _StrictJsonError as exc:
-        raise LoadError(exc.message, exc.fix) from None
+        raise LoadError(exc.message + _lines_of(text, exc.key), exc.fix) from None
     except json.JSONDecodeError as exc:
         what = identify_text(text, name)
         if what is not None:
@@ -319,9 +319,24 @@ def _plain_key(key: str) -> bool:
 
 
 class _StrictJsonError(Exception):
-    def __init__(self, message: str, fix: str) -> None:
+    def __init__(self, message: str, fix: str, key: str | None = None) -> None:
         super().__init__(message)
-        self.message, self.fix = message, fix
+        self.message, self.fix, self.key = message, fix, key
+
+
+def _lines_of(text: str, key: str | None) -> str:
+    """Where a field named ``key`` is written, by line, so a repeat deep in a file can be found
+    (" It is written at lines 12 and 40."); nothing when there is no key or too many places."""
+    if key is None:
+        return ""
+    written = re.compile(rf'"{re.escape(json.dumps(key)[1:-1])}"\s*:')
+    lines = [text.count("\n", 0, found.start()) + 1 for found in written.finditer(text)]
+    if not 2 <= len(lines) <= 20:
+        return ""
+    where = f"{', '.join(map(str, lines[:-1]))} and {lines[-1]}"
+    if len(lines) == 2:
+        return f" It is written at lines {where}."
+    return f" It is written at lines {where}: two of them are in the same group."
 
 
 def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -331,7 +346,7 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _StrictJsonError(
                 f'The field "{key}" appears twice in the same part of the file, so it is not '
                 "clear which value is meant.",
-                f'Keep one "{key}" with the right value and delete the other.',
+                f'Keep one "{key}" with the right value and delete the other.', key,
             )
         result[key] = value
     return result
