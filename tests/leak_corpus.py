@@ -8,8 +8,10 @@ contact, an advocate at a plan and at a review, an other resident and another se
 incident, a request's representative). Each of their identifying values (names, phones, address
 lines, postcodes) is planted in each free-text field in each variant: as written, in capitals, in
 lower case, without accents, with combining accents, with the other apostrophe, with a dash, with
-odd spacing, as a possessive, each word of a name alone (as written, in capitals, in lower
-case), phone numbers in eight formats, postcodes in four.
+odd spacing, as a possessive, the family name in the plural ("the Vasquezes’"), with characters
+that show nothing inside (direction marks and isolates pasted from other programs), each word of a
+name alone (as written, in capitals, in lower case), phone numbers in nine formats, postcodes in
+six, address lines as written and their street without its number.
 
 The check (:func:`leaks`) does not use recordgen's matching: it folds text its own way (Unicode
 compatibility decomposition, marks dropped, case folded), squashes out everything but letters and
@@ -63,6 +65,17 @@ THIRD_PARTIES = (
 )
 
 
+def street(line: str) -> str:
+    """An address line's street without its number ("Quixotic Lane" of "99 Quixotic Lane")."""
+    match = re.fullmatch(r"\d+\w? (.+)", line)
+    return match.group(1) if match else ""
+
+
+def short(street_name: str) -> str:
+    shorter = re.sub(r" Lane$", " Ln", re.sub(r" Road$", " Rd", street_name))
+    return shorter if shorter != street_name else ""
+
+
 # --- the independent check -----------------------------------------------------------------------
 
 
@@ -78,8 +91,8 @@ def squash(text: str) -> str:
 
 def needles(party: ThirdParty) -> list[str]:
     """The distinctive pieces of a third party's values: each word of the name (joined across
-    apostrophes), the phone's national digits, each address line that is theirs alone, the
-    postcode."""
+    apostrophes), the phone's national digits, each address line that is theirs alone and its
+    street without the number (in full and in short), the postcode."""
     pieces = re.split(r"[\s\-]+", party.name)
     out = [squash(piece) for piece in pieces if len(squash(piece)) >= 4]
     out += [squash(part) for piece in pieces for part in re.split(r"['’]", piece)
@@ -87,6 +100,7 @@ def needles(party: ThirdParty) -> list[str]:
     if party.phone:
         out.append(re.sub(r"\D", "", party.phone)[1:])
     out += [squash(line) for line in party.lines if line != "Thameside"]  # hers too: kept
+    out += [squash(s) for line in party.lines for s in (street(line), short(street(line))) if s]
     if party.postcode:
         out.append(squash(party.postcode))
     return out
@@ -108,10 +122,22 @@ def _strip_accents(text: str) -> str:
                    if not unicodedata.category(c).startswith("M"))
 
 
+def _plural(word: str) -> str:
+    return word + ("es" if word.endswith(("s", "x", "z", "ch", "sh")) else "s")
+
+
+def _showing_nothing(text: str) -> str:
+    """``text`` as pasted from another program: isolated, with a direction mark after the first
+    letter of each word (it reads the same)."""
+    return "\u2066" + re.sub(r"\b(\w)", "\\1\u200e", text) + "\u2069"
+
+
 def name_variants(name: str) -> list[str]:
+    family = re.split(r"[\s\-]+", name)[-1]
     out = [name, name.upper(), name.lower(), _strip_accents(name),
            unicodedata.normalize("NFD", name), name.replace("'", "’"), name.replace("-", "–"),
-           name.replace(" ", "  ").replace("-", " - "), name + "’s"]
+           name.replace(" ", "  ").replace("-", " - "), name + "’s", f"the {_plural(family)}’",
+           _showing_nothing(name)]
     for word in re.split(r"[\s\-]+", name):
         out += [word, word.upper(), word.lower()]
     return out
@@ -121,16 +147,23 @@ def phone_variants(phone: str) -> list[str]:
     national = re.sub(r"\D", "", phone)[1:]
     a, b, c = national[:4], national[4:7], national[7:]
     return [phone, f"0{national}", f"+44 {a} {b}{c}", f"+44 (0){a} {b} {c}", f"(0{a}) {b}-{c}",
-            f"0044 {a} {b}{c}", f"0{a}-{b}-{c}", f"+44{national}"]
+            f"0044 {a} {b}{c}", f"0{a}-{b}-{c}", f"+44{national}",
+            f"+\u200e44 {a}\u200e {b}{c}"]
 
 
 def postcode_variants(postcode: str) -> list[str]:
     return [postcode, postcode.lower(), postcode.replace(" ", ""),
-            postcode.lower().replace(" ", "")]
+            postcode.lower().replace(" ", ""), postcode.replace(" ", "-"),
+            postcode.lower().replace(" ", " – ")]
 
 
 def line_variants(line: str) -> list[str]:
-    return [line, line.upper(), line.lower(), line.replace(" ", "  ")]
+    out = [line, line.upper(), line.lower(), line.replace(" ", "  ")]
+    if street(line):
+        out += [street(line), street(line).lower()]
+    if short(street(line)):
+        out.append(short(street(line)))
+    return out
 
 
 def variants(party: ThirdParty) -> list[str]:

@@ -154,3 +154,108 @@ def test_another_person_who_shares_the_requesters_preferred_name_is_not_the_requ
 ) -> None:
     assert Requester(("Siân O'Brien", "Siân")).is_named(name) is False
     assert Requester(("Siân O'Brien", "Siân")).is_named("Siân") is True
+
+
+# --- forms a hostile review found left in a bundle ------------------------------------------------
+
+
+def test_a_family_name_in_the_plural_goes() -> None:
+    """"The Morgans' house" named Carys Morgan: only the singular "Morgan's" was found."""
+    morgan = scrubber(("Carys Morgan", Shape.NAME))
+    assert morgan.scrub("At the Morgans' house; the MORGANS; the morgans; Morgan's van.").text == \
+        f"At the {W}' house; the {W}; the {W}; {W}'s van."
+    jones = scrubber(("Ann Jones", Shape.NAME))
+    assert jones.scrub("The Joneses’ car; Jones’ car.").text == f"The {W}’ car; {W}’ car."
+
+
+def test_an_ordinary_word_is_a_family_name_only_after_the_and_with_a_capital() -> None:
+    brown = scrubber(("Bill Brown", Shape.NAME))
+    result = brown.scrub("Bills are paid. Browns is a shop. The Browns came; the Bills' son; "
+                         "the browns.")
+    assert result.text == (f"Bills are paid. Browns is a shop. The {W} came; the {W}' son; "
+                           "the browns.")
+    assert result.ordinary_left == 1
+
+
+def test_a_plural_that_is_a_word_of_the_persons_own_name_is_kept() -> None:
+    """"Evans" is the requester's surname, not the family of a third party called Evan."""
+    found, _, _ = targets([("Evan Pryderi", Shape.NAME)], [("Siân Evans", Shape.NAME)])
+    assert TextScrubber(found, W).scrub("Mrs Evans met Evan; the Evans family.").text == \
+        f"Mrs Evans met {W}; the Evans family."
+
+
+@pytest.mark.parametrize("written", ["QX7-7QZ", "qx7-7qz", "QX7–7QZ", "QX7 - 7QZ", "QX7.7QZ",
+                                     "QX7/7QZ", "QX7_7QZ", "QX7 — 7QZ"])
+def test_a_postcode_is_found_whatever_separates_its_halves(written: str) -> None:
+    postcode = scrubber(("QX7 7QZ", Shape.POSTCODE))
+    assert postcode.scrub(f"Her postcode is {written}.").text == f"Her postcode is {W}."
+
+
+def test_a_postcode_inside_a_longer_code_is_not_matched() -> None:
+    postcode = scrubber(("QX7 7QZ", Shape.POSTCODE))
+    assert postcode.scrub("Ref AQX7-7QZ and QX7-7QZA.").withheld == 0
+
+
+def test_a_third_partys_street_is_found_without_its_number() -> None:
+    street = scrubber(("14 Quixotic Lane", Shape.TEXT))
+    assert street.scrub("Lives on Quixotic Lane (14 Quixotic Lane); QUIXOTIC LANE, "
+                        "quixotic-lane, Quixotic Ln.").text == \
+        f"Lives on {W} ({W}); {W}, {W}, {W}."
+    flat = scrubber(("Flat 2, Quillfeather House", Shape.TEXT))
+    assert flat.scrub("She moved into Quillfeather House, flat 2.").text == \
+        f"She moved into {W}, flat 2."
+
+
+@pytest.mark.parametrize("line", ["12 High Street", "3 Station Road", "7 Church Lane",
+                                  "9 Rose Court", "1 London Road", "Flat 4, 2 Mill Lane"])
+def test_a_street_common_everywhere_is_found_only_in_full(line: str) -> None:
+    """A street name made of words common to streets everywhere does not say where someone
+    lives: withheld everywhere, it would take "the High Street" out of every record."""
+    text = ("Shops on the High Street, Station Road, Church Lane, Rose Court, London Road and "
+            f"Mill Lane; a lane, a road. She lives at {line}.")
+    assert scrubber((line, Shape.TEXT)).scrub(text).text == text.replace(line, W)
+
+
+def test_a_street_the_person_shares_with_a_third_party_is_kept() -> None:
+    found, _, _ = targets(
+        [("3 Wharf Road", Shape.TEXT), ("Flat 1, Marsh & Quay House", Shape.TEXT),
+         ("2 Quay House", Shape.TEXT)],
+        [("Flat 4, Marsh & Quay House", Shape.TEXT), ("27 Wharf Rd", Shape.TEXT)])
+    text = ("Siân lives at Flat 4, Marsh & Quay House, 27 Wharf Rd: on Wharf Road, in Marsh & "
+            "Quay House. Her cousin: 3 Wharf Road, Flat 1, Marsh & Quay House; a friend in "
+            "Quay House.")
+    assert TextScrubber(found, W).scrub(text).text == text.replace(
+        "3 Wharf Road, Flat 1, Marsh & Quay House; a friend in Quay House",
+        f"{W}, {W}; a friend in {W}")
+
+
+def test_a_third_partys_street_in_the_persons_own_line_beside_their_name_goes() -> None:
+    """A line of the person's own that names a third party is not kept (see ``targets``), so it
+    does not make the third party's street the person's own."""
+    found, _, _ = targets([("Carys Morgan", Shape.NAME), ("99 Quixotic Lane", Shape.TEXT)],
+                          [("c/o Carys Morgan, Quixotic Lane", Shape.TEXT)])
+    assert TextScrubber(found, W).scrub("She lives on Quixotic Lane.").text == \
+        f"She lives on {W}."
+
+
+_SHOW_NOTHING = ["\u200e", "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066",
+                 "\u2067", "\u2068", "\u2069", "\u061c", "\u2063", "\u2062", "\u200b", "\u00ad",
+                 "\ufeff", "\U000e0041"]
+
+
+@pytest.mark.parametrize("mark", _SHOW_NOTHING, ids=lambda c: f"U+{ord(c):04X}")
+def test_characters_that_show_nothing_do_not_hide_a_value(mark: str) -> None:
+    """"C\u200earys M\u200eorgan" shows as "Carys Morgan": it is found, and the text around it,
+    its invisible characters included, is left exactly as it was."""
+    carys = scrubber(("Carys Morgan", Shape.NAME), ("07700 900 611", Shape.PHONE),
+                     ("QX7 7QZ", Shape.POSTCODE), ("carys.morgan@example.net", Shape.EMAIL))
+    text = (f"Sister \u2066C{mark}arys M{mark}organ\u2069 rang from +{mark}44 7700{mark} "
+            f"900611{mark}, post to QX{mark}7 7QZ, mail carys{mark}.morgan@example.net{mark}.\u200f")
+    assert carys.scrub(text).text == \
+        f"Sister \u2066{W}\u2069 rang from {W}{mark}, post to {W}, mail {W}{mark}.\u200f"
+
+
+def test_every_format_character_is_invisible_to_matching() -> None:
+    format_characters = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    assert len(format_characters) > 150
+    assert [c for c in format_characters if folded(f"Car{c}ys") != "carys"] == []

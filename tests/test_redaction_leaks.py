@@ -536,3 +536,36 @@ def test_descriptions_of_a_withheld_person_are_withheld_but_not_searched_for_els
     data["needs"][0]["description"] = "Her sister helps."
     out, _ = redacted(schemas, "needs_assessment", data)
     assert out["needs"][0]["description"] == "Her sister helps."
+
+
+def test_a_third_partys_details_are_found_in_the_forms_a_review_found_left(
+    schemas: SchemaSet
+) -> None:
+    """A hostile review built a bundle showing the person's sister: her family name in the plural,
+    her postcode with a hyphen, her street without its number, and her name and phone number with
+    direction marks pasted in (which show nothing). Her own address, in the same town, stays."""
+    data = example("needs_assessment")["data"]
+    data["contacts"] = [{"name": "Carys Morgan", "relationship": "Sister",
+                         "phone": "07700 900 611",
+                         "address": {"lines": ["99 Quixotic Lane", "Thameside"],
+                                     "postcode": "QX7 7QZ"}}]
+    written = {
+        "Siân stayed at the Morgans' house after the eviction notice.":
+            f"Siân stayed at the {MARKER}' house after the eviction notice.",
+        "Her sister's postcode is QX7-7QZ.": f"Her sister's postcode is {MARKER}.",
+        "Her sister lives on Quixotic Lane, Thameside.":
+            f"Her sister lives on {MARKER}, Thameside.",
+        "Sister's mobile (pasted from Teams): +\u200e44 7700 900611.":
+            f"Sister's mobile (pasted from Teams): {MARKER}.",
+        "Sister C\u200earys M\u200eorgan (copied from an email) is the main carer.":
+            f"Sister {MARKER} (copied from an email) is the main carer.",
+        "Siân lives on Wharf Road (27 Wharf Road), in Marsh & Quay House, Thameside TS3 9QP.":
+            "Siân lives on Wharf Road (27 Wharf Road), in Marsh & Quay House, Thameside TS3 9QP.",
+    }
+    data["needs"] = [{"area": "Other", "description": text, "support": "Support."}
+                     for text in written]
+    out, log = redacted(schemas, "needs_assessment", data)
+    assert [need["description"] for need in out["needs"]] == list(written.values())
+    assert [f"$.data.needs[{i}].description" in log for i in range(len(written))] == \
+        [True] * 5 + [False]
+    assert out["person"]["address"] == data["person"]["address"]

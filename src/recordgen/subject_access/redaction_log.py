@@ -175,8 +175,10 @@ def _checked_lines(count: int) -> list[str]:
                "entries in this case's records, were searched for in every text of every record, "
                "in the covering letter and in the record titles: in any letter case, with or "
                "without accents, whatever the apostrophe, hyphen or spacing; phone numbers in any "
-               "format (+44 or 0, spaces, brackets, dashes); postcodes in any case and spacing; "
-               "whole words only. A word of a name that is also an ordinary English word is "
+               "format (+44 or 0, spaces, brackets, dashes); postcodes in any case, spacing or "
+               "separator; a family name in the plural; a street or building without its house "
+               "or flat number, unless its words are common to streets everywhere; invisible "
+               "characters inside any of these ignored; whole words only. A word of a name that is also an ordinary English word is "
                "withheld where it is written with a capital letter; written in lower case it is "
                "left, and listed above as \"read this\"."),
         "",
