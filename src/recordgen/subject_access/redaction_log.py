@@ -178,7 +178,8 @@ def _checked_lines(count: int) -> list[str]:
                "format (+44 or 0, spaces, brackets, dashes); postcodes in any case, spacing or "
                "separator; a family name in the plural; a street or building without its house "
                "or flat number, unless its words are common to streets everywhere; invisible "
-               "characters inside any of these ignored; whole words only. A word of a name that is also an ordinary English word is "
+               "characters inside any of these ignored; whole words only. A word of a name that "
+               "is also an ordinary English word is "
                "withheld where it is written with a capital letter; written in lower case it is "
                "left, and listed above as \"read this\"."),
         "",
