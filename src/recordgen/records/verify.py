@@ -3,8 +3,11 @@
 :func:`verify_records` recomputes the audit trail's hash chain, checks it against the seals written
 outside the store after every run, checks every column of every stored submission, document and
 clock against the facts the trail last recorded for it (naming a value of the wrong type rather
-than failing on it), and checks every output file's SHA-256, reporting anything altered, missing or
-added. What it can and cannot prove is set out in the README ("The records store").
+than failing on it), and checks every output file's SHA-256 and permissions, reporting anything
+altered, missing, made writable or added. Everything in the outbox is looked at, hidden files
+included, and nothing in it is followed: only what recordgen itself writes there is passed over
+(see "the files" below). What it can and cannot prove is set out in the README ("The records
+store").
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ import errno
 import hashlib
 import json
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recordgen import permissions
 from recordgen.records.chain import (
     COVERED_TABLES,
     GENESIS_HASH,
@@ -32,10 +37,6 @@ from recordgen.records.chain import (
 from recordgen.records.migrations import ADOPTED
 from recordgen.records.seal import SEAL_FILE, read_seals, when_sealed
 from recordgen.records.store import AuditEntry, Seal, Store
-
-# Files in the outbox that the store does not list one by one.
-_UNRECORDED_SUFFIXES = (".tmp",)
-
 
 # --- verify ---------------------------------------------------------------------------------------
 
@@ -50,11 +51,16 @@ HOW_TO_CHANGE_A_DOCUMENT = (
 @dataclass(frozen=True)
 class Finding:
     """One thing verify found wrong: where (an audit entry, a row, a seal or a file) and what.
-    ``about`` is "file" for a file in the outbox, "record" for the store, its trail and seals."""
+    ``about`` is "file" for anything in the outbox, "record" for the store, its trail and seals.
+    ``kind`` says what to do about a finding in the outbox: "changed" (an issued file altered,
+    removed or replaced), "added" (anything put there by hand), "permissions" (an issued file made
+    writable or more widely readable), "leftover" (a temporary file of recordgen's own, left by a
+    crash), or "" (changed or added: the advice covers both)."""
 
     where: str
     problem: str
     about: str = "record"
+    kind: str = ""
 
     def __str__(self) -> str:
         return f"{self.where}: {self.problem}"
@@ -87,11 +93,33 @@ def verify(store: Store, outbox: Path) -> Verified:
 def verify_advice(findings: Sequence[Finding]) -> list[str]:
     """What to do about what verify found, in plain English."""
     advice = []
-    if any(f.about == "file" for f in findings):
-        advice.append("A document in the outbox was changed, removed or added by hand. "
-                      + HOW_TO_CHANGE_A_DOCUMENT + " Put back any issued file changed or removed "
-                      "(from the backup: its SHA-256 is shown by 'recordgen history'), and move "
-                      "any file added by hand out of the outbox.")
+    kinds = {f.kind for f in findings if f.about == "file"}
+    changed, added = bool(kinds & {"changed", ""}), bool(kinds & {"added", ""})
+    if changed or added:
+        what = ("A document in the outbox was changed, removed or added by hand." if changed
+                and added else "A document in the outbox was changed or removed by hand."
+                if changed else "Something was added to the outbox by hand.")
+        actions = (["put back any issued file changed or removed (from the backup: its SHA-256 "
+                    "is shown by 'recordgen history')"] if changed else []) + (
+                   ["move anything added by hand (a file, a folder, a link) out of the outbox"]
+                   if added else [])
+        todo = " and ".join(actions)
+        advice.append(f"{what} {HOW_TO_CHANGE_A_DOCUMENT} {todo[0].upper()}{todo[1:]}.")
+    if "permissions" in kinds:
+        advice.append("An issued document can be changed, or read more widely, than recordgen "
+                      "allows: anyone its permissions let write to it could change the record. "
+                      "What it says still matches the store unless it is named above as altered. "
+                      "Ask the system administrator to make it read-only again (permissions 0440, "
+                      "as recordgen issued it) and to find out who changed them; if every "
+                      "document is named, the outbox may be on a share that does not keep the "
+                      "permissions recordgen sets. If every account on the server could read it, "
+                      "tell your information governance lead.")
+    if "leftover" in kinds:
+        advice.append("recordgen was stopped part-way through issuing a document and left a "
+                      "temporary file behind. It is not an issued document and no part of the "
+                      "record, but it may hold personal data: ask the system administrator to "
+                      "delete it. recordgen also removes it itself when it next writes the "
+                      "document it was for.")
     if any(f.about == "record" for f in findings):
         advice.append("The records store, its audit trail or its seals were altered outside "
                       "recordgen. Keep this output and tell your information governance lead.")
@@ -118,10 +146,16 @@ def _seal_findings(store: Store, outbox: Path, entries: list[AuditEntry]
                    ) -> tuple[int, list[Finding]]:
     """Each seal in the seal file must still describe the trail; each seal the store says was
     written must still be in the file."""
-    sealed, unreadable = read_seals(outbox)
     where = f"outbox/{SEAL_FILE}"
-    findings = [Finding(where, f"{problem}: it was altered, or cut off by a power cut or a full "
-                        "disk") for problem in unreadable]
+    replaced = _what_stands_there(outbox / SEAL_FILE)
+    if replaced is not None:  # never opened: reading a named pipe would wait for ever
+        sealed: list[Seal] = []
+        findings = [Finding(where, f"is {replaced}, not the file of seals recordgen writes: it "
+                            "was replaced, so the store cannot be checked against its seals")]
+    else:
+        sealed, unreadable = read_seals(outbox)
+        findings = [Finding(where, f"{problem}: it was altered, or cut off by a power cut or a "
+                            "full disk") for problem in unreadable]
     by_id = {e.id: e for e in entries}
     ids = sorted(by_id)
     last = ids[-1] if ids else 0
@@ -396,10 +430,37 @@ def _clip(text: str) -> str:
 
 # --- the files ------------------------------------------------------------------------------------
 
+# What recordgen itself writes in the outbox besides the files it records one by one: the seal file
+# at the top (recordgen.records.seal); a folder for each case, and _returns for the monitoring
+# returns, each made as its first file is issued; and, while a file is issued, a temporary name
+# beside it, ".NAME.<8 lower-case hex digits>.tmp" (recordgen.documents.publish writes it, links it
+# into place as NAME, then removes it). Nothing else: a status page in the outbox is refused by the
+# settings and its notes folder is in the inbox, the store and its lock are on the server's own disk,
+# and PDFs are made in a private work folder. Everything else in the outbox is named.
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{8}\.tmp", re.DOTALL)
+_ISSUED_MODE = permissions.ISSUED_FILE  # set exactly on every file issued, whatever the umask
+_FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+# Made by Windows Explorer or the Mac Finder in a folder someone browsed: named, and explained.
+_FILE_MANAGERS = {"thumbs.db", "desktop.ini", ".ds_store"}
+_LINKED = ("is a link (or sits in a linked folder), not the file issued: recordgen does not "
+           "follow it")
+_BY_HAND = "someone put it there by hand"
+
+
+@dataclass(frozen=True)
+class _Issued:
+    """An issued file as found: its SHA-256, its permissions, and which file it is."""
+
+    sha256: str
+    mode: int
+    identity: tuple[int, int]  # device and inode: the same file under another name has the same
+
 
 def _file_findings(documents: list[dict[str, Any]], expected: Mapping[Key, dict[str, Any]],
                    entries: list[AuditEntry], outbox: Path) -> Iterator[Finding]:
-    """Every file the trail says was issued must be in the outbox unaltered; nothing else may be."""
+    """Every file the trail says was issued must be in the outbox unaltered and still read-only;
+    nothing else may be there but what recordgen itself writes."""
     files: dict[str, str] = {}
     for row in documents:
         facts = expected.get(("documents", row["id"])) or row_facts(row)
@@ -408,59 +469,246 @@ def _file_findings(documents: list[dict[str, Any]], expected: Mapping[Key, dict[
             if isinstance(name, str) and isinstance(sha, str):
                 files[name] = sha
     files.update(extra_recorded_files(entries))
+    found: dict[str, _Issued] = {}
     for name, sha in sorted(files.items()):
+        where = f"outbox/{name}"
         try:
-            found = _issued_sha256(outbox, name)
+            issued = _read_issued(outbox, name)
         except OSError as exc:
-            yield Finding(f"outbox/{name}", f"cannot be read ({exc.strerror or exc})", "file")
+            yield Finding(where, f"cannot be read ({exc.strerror or exc})", "file", "changed")
             continue
-        if found is None:
-            yield Finding(f"outbox/{name}", "is missing", "file")
-        elif found == _LINK:
-            yield Finding(f"outbox/{name}", "is a link (or sits in a linked folder), not the file "
-                          "issued: recordgen does not follow it", "file")
-        elif found != sha:
-            yield Finding(f"outbox/{name}", "was altered (its SHA-256 no longer matches the store)",
-                          "file")
-    if outbox.is_dir():
-        for path in sorted(p for p in outbox.rglob("*") if p.is_file()):
-            name = path.relative_to(outbox).as_posix()
-            if name not in files and not name.endswith(_UNRECORDED_SUFFIXES) \
-                    and not path.name.startswith("."):
-                yield Finding(f"outbox/{name}", "was added: the store has no record of it", "file")
+        if issued is None:
+            yield Finding(where, "is missing", "file", "changed")
+        elif isinstance(issued, str):
+            yield Finding(where, issued, "file", "changed")
+        else:
+            found[name] = issued
+            if issued.sha256 != sha:
+                yield Finding(where, "was altered (its SHA-256 no longer matches the store)",
+                              "file", "changed")
+            widened = _widened(issued.mode)
+            if widened is not None:
+                yield Finding(where, widened, "file", "permissions")
+    yield from _unrecorded_findings(outbox, files, found)
 
 
-_LINK = "a link"
-
-
-def _issued_sha256(outbox: Path, name: str) -> str | None:
-    """The SHA-256 of ``outbox/name``, read without following any link on the way: None when
-    there is nothing there, ``_LINK`` when a link (or anything but a folder and a plain file)
-    stands where the file or its folder should be."""
+def _read_issued(outbox: Path, name: str) -> _Issued | str | None:
+    """``outbox/name`` read without following any link on the way, and without opening anything
+    but a plain file (a named pipe would keep verify waiting): None when there is nothing there, a
+    sentence when something else stands where the file or its folder should be."""
     *folders, file_name = name.split("/")
     descriptors: list[int] = []
     try:
         descriptors.append(os.open(outbox, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
         for folder in folders:
-            descriptors.append(os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
-                                       | os.O_CLOEXEC, dir_fd=descriptors[-1]))
-        descriptors.append(os.open(file_name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
-                                   | os.O_CLOEXEC, dir_fd=descriptors[-1]))
-        if not stat.S_ISREG(os.fstat(descriptors[-1]).st_mode):
-            return _LINK
+            try:
+                descriptors.append(os.open(folder, _FOLDER_FLAGS, dir_fd=descriptors[-1]))
+            except OSError as exc:
+                if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+                    raise
+                there = os.stat(folder, dir_fd=descriptors[-1], follow_symlinks=False).st_mode
+                return _LINKED if stat.S_ISLNK(there) else (
+                    f"is missing: {_what(there)} stands where its folder, {folder}, should be")
+        there = os.stat(file_name, dir_fd=descriptors[-1], follow_symlinks=False).st_mode
+        if not stat.S_ISREG(there):
+            return _instead_of_issued(there)
+        descriptors.append(os.open(file_name, _FILE_FLAGS, dir_fd=descriptors[-1]))
+        opened = os.fstat(descriptors[-1])
+        if not stat.S_ISREG(opened.st_mode):  # swapped as it was opened
+            return _instead_of_issued(opened.st_mode)
         digest = hashlib.sha256()
         while block := os.read(descriptors[-1], 1 << 20):
             digest.update(block)
-        return digest.hexdigest()
+        return _Issued(digest.hexdigest(), stat.S_IMODE(opened.st_mode),
+                       (opened.st_dev, opened.st_ino))
     except FileNotFoundError:
         return None
     except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-            return _LINK
+        if exc.errno == errno.ELOOP:  # a link swapped in as it was opened
+            return _LINKED
         raise
     finally:
         for descriptor in descriptors:
             os.close(descriptor)
+
+
+def _instead_of_issued(mode: int) -> str:
+    return _LINKED if stat.S_ISLNK(mode) else f"is {_what(mode)}, not the file issued"
+
+
+def _what(mode: int) -> str:
+    """What stands in the outbox, in words."""
+    if stat.S_ISLNK(mode):
+        return "a link"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISREG(mode):
+        return "a file"
+    special = "(a special file that holds no document)"
+    if stat.S_ISFIFO(mode):
+        return f"a named pipe {special}"
+    if stat.S_ISSOCK(mode):
+        return f"a socket {special}"
+    return f"a device {special}"
+
+
+def _what_stands_there(path: Path) -> str | None:
+    """What stands at ``path``, not followed, if it is anything but a plain file; None for a plain
+    file, for nothing, and for what cannot be looked at (reading it says why)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else _what(mode)
+
+
+def _widened(mode: int) -> str | None:
+    """What an issued file's permissions allow beyond recordgen's read-only 0440, in words; None
+    for 0440 or anything stricter (0400, say: read access taken away makes nothing changeable and
+    nobody more able to read it)."""
+    if not mode & ~_ISSUED_MODE:
+        return None
+    allowed = []
+    writers = [who for bit, who in ((stat.S_IWUSR, "the account that owns it"),
+                                    (stat.S_IWGRP, "its group"),
+                                    (stat.S_IWOTH, "every account on the server")) if mode & bit]
+    if writers:
+        allowed.append(f"{_listed(writers)} can change it")
+    if mode & stat.S_IROTH:
+        allowed.append("every account on the server can read it")
+    if mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH):
+        allowed.append("it can be run as a program")
+    if mode & (stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX):
+        allowed.append("it carries special permissions recordgen never gives a document")
+    return (f"has wider permissions than recordgen issued it with: they are {mode:04o}, where "
+            f"recordgen issues every document read-only ({_ISSUED_MODE:04o}), so "
+            + ", and ".join(allowed))
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _unrecorded_findings(outbox: Path, files: Mapping[str, str],
+                         issued: Mapping[str, _Issued]) -> Iterator[Finding]:
+    """Everything in the outbox recordgen did not issue and does not write itself: every file
+    (hidden ones and .tmp files too), folder, link, named pipe or other special file. Nothing is
+    followed: a folder is opened relative to its parent, never through a link, and only the folders
+    on the way down are held open. What stands where an issued file should be is named above."""
+    folders = {"/".join(parts[:depth]) for parts in (name.split("/") for name in files)
+               for depth in range(1, len(parts))}
+    try:
+        root = os.open(outbox, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        return  # no outbox: every issued file is named missing above
+    except OSError as exc:
+        yield Finding("outbox", f"cannot be read ({exc.strerror or exc})", "file")
+        return
+    walking: list[tuple[int, str, Iterator[tuple[str, os.stat_result]]]] = []
+    try:
+        try:
+            walking.append((root, "", iter(_listing(root))))
+        except OSError as exc:
+            os.close(root)
+            yield Finding("outbox", f"cannot be read ({exc.strerror or exc})", "file")
+            return
+        while walking:
+            descriptor, prefix, entries = walking[-1]
+            entry = next(entries, None)
+            if entry is None:
+                walking.pop()
+                os.close(descriptor)
+                continue
+            name, there = entry
+            relative = prefix + name
+            where = f"outbox/{relative}"
+            ours = relative in files or (not prefix and name == SEAL_FILE)  # named above
+            if not stat.S_ISDIR(there.st_mode):
+                if not ours:
+                    problem, kind = _unrecorded(descriptor, prefix, name, there, issued)
+                    if problem:
+                        yield Finding(where, problem, "file", kind)
+                continue
+            try:
+                inner = os.open(name, _FOLDER_FLAGS, dir_fd=descriptor)
+            except FileNotFoundError:
+                continue  # removed as the outbox was read
+            except OSError as exc:
+                yield Finding(where, f"cannot be read ({exc.strerror or exc})", "file")
+                continue
+            try:
+                listing = _listing(inner)
+            except OSError as exc:
+                os.close(inner)
+                yield Finding(where, f"cannot be read ({exc.strerror or exc})", "file")
+                continue
+            walking.append((inner, relative + "/", iter(listing)))
+            if not ours and relative not in folders:
+                yield _unknown_folder(where, prefix, listing)
+    finally:
+        for descriptor, _, _ in walking:
+            os.close(descriptor)
+
+
+def _listing(descriptor: int) -> list[tuple[str, os.stat_result]]:
+    """A folder's entries in name order, each as it stands (a link is not followed)."""
+    found = []
+    with os.scandir(descriptor) as entries:
+        for entry in entries:
+            try:
+                found.append((entry.name, entry.stat(follow_symlinks=False)))
+            except FileNotFoundError:
+                continue  # removed as the folder was read
+    return sorted(found, key=lambda item: item[0])
+
+
+def _unknown_folder(where: str, prefix: str, listing: list[tuple[str, os.stat_result]]
+                    ) -> Finding:
+    if not listing:
+        return Finding(where, "is an empty folder the store has no record of: someone made it "
+                       "by hand", "file", "added")
+    if not prefix and any(_TEMPORARY.fullmatch(name) and stat.S_ISREG(there.st_mode)
+                          for name, there in listing):
+        return Finding(where, "is a folder that holds nothing recordgen issued yet: recordgen "
+                       "was stopped part-way through issuing the first document in it (its "
+                       "temporary file is named next)", "file", "leftover")
+    return Finding(where, "is a folder that holds nothing recordgen issued: someone made it by "
+                   "hand", "file", "added")
+
+
+def _unrecorded(descriptor: int, prefix: str, name: str, there: os.stat_result,
+                issued: Mapping[str, _Issued]) -> tuple[str, str]:
+    """What is wrong with a file, link or special file the store has no record of, and its kind
+    (see :class:`Finding`); no problem ("") for recordgen's own temporary file that is the issued
+    file itself under a second name, as a crash between placing the file and removing the
+    temporary name leaves it (the file was checked above)."""
+    mode = there.st_mode
+    if stat.S_ISLNK(mode):
+        try:
+            target = os.readlink(name, dir_fd=descriptor)
+        except OSError:
+            pointing = ""
+        else:
+            pointing = f" (to {target if len(target) <= 200 else target[:200] + '…'!r})"
+        return (f"is a link{pointing}, which recordgen never makes and does not follow: "
+                f"{_BY_HAND}", "added")
+    if not stat.S_ISREG(mode):
+        return f"is {_what(mode)}, which recordgen never makes: {_BY_HAND}", "added"
+    temporary = _TEMPORARY.fullmatch(name) if prefix.count("/") == 1 else None
+    if temporary is not None:
+        of = issued.get(prefix + temporary["name"])
+        if of is not None and of.identity == (there.st_dev, there.st_ino):
+            return "", ""
+        return (f"is a temporary file recordgen writes while it issues {temporary['name']}, left "
+                "behind when recordgen was stopped part-way (a crash, a restart or a power cut); "
+                "it is not part of the record", "leftover")
+    if name.lower() in _FILE_MANAGERS:
+        why = " (Windows or a Mac makes a file by this name when someone browses the folder)"
+    elif name.startswith("."):
+        why = " (its name starts with a dot, so some computers hide it)"
+    else:
+        why = ""
+    return "was added: the store has no record of it" + why, "added"
 
 
 def extra_recorded_files(entries: Sequence[AuditEntry]) -> dict[str, str]:
