@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 import re
 import shutil
+import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
@@ -15,14 +19,17 @@ from click.testing import CliRunner
 
 from recordgen.cli import EXIT_PROBLEMS, cli
 from recordgen.clock import FixedClock
+from recordgen.deadlines.tracking import document_clock
 from recordgen.documents.regenerate import Selection, regenerate
+from recordgen.documents.render import build_context, render_document
+from recordgen.documents.versions import stored_case
 from recordgen.pipeline import Services
 from recordgen.pipeline.inbox import process_inbox
 from recordgen.services import open_services
 from recordgen.settings import Settings
 
 from conftest import REPO, example, make_settings
-from docx_text import docx_text
+from docx_text import docx_header_footer_text, docx_text
 
 KINDS = ("needs_assessment", "support_plan", "exit_letter", "serious_incident")
 
@@ -243,3 +250,242 @@ def test_a_regeneration_that_fails_to_render_gives_its_number_back(
     assert {r.status for r in regenerate(services, Selection(kind="exit_letter"),
                                          workers=1)} == {"regenerated"}
     assert {tuple(v) for k, v in versions(services).items() if k[1] == "exit_letter"} == {(1, 2)}
+
+
+# --- a new version only when what the document says would change ------------------------------------
+
+
+def zip_again(path: Path) -> None:
+    """The same template, saved again with the same parts: other compression, other order, other
+    times (as a zip tool or a copy through another system would)."""
+    with zipfile.ZipFile(path) as source:
+        parts = [(info.filename, source.read(info)) for info in source.infolist()]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name, data in reversed(parts):
+            target.writestr(zipfile.ZipInfo(name, date_time=(2026, 12, 2, 2, 14, 50)), data,
+                            compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    assert out.getvalue() != path.read_bytes()
+    path.write_bytes(out.getvalue())
+
+
+def with_provider(services: Services, **changes: Any) -> Services:
+    settings = services.settings
+    return replace(services, settings=replace(settings, provider=replace(settings.provider,
+                                                                        **changes)))
+
+
+def test_a_setting_the_template_never_prints_changes_nothing(
+    services: Services, settings: Settings
+) -> None:
+    # The complaints email is printed in support plans and exit letters, never in a needs
+    # assessment or a serious incident report.
+    changed = with_provider(services, complaints_email="complaints-team@thameside.example.org")
+    before = sorted(p.name for p in settings.folders.outbox.rglob("*"))
+    dry = regenerate(changed, Selection(), dry_run=True, workers=1)
+    assert sorted((r.series.split("/")[0], r.status) for r in dry
+                  if r.case_ref == "THS-2026-010") == [
+        ("exit_letter", "would regenerate"), ("needs_assessment", "unchanged"),
+        ("serious_incident", "unchanged"), ("support_plan", "would regenerate")]
+    assert sorted(p.name for p in settings.folders.outbox.rglob("*")) == before
+    results = regenerate(changed, Selection(), workers=2)
+    made = {(r.case_ref, r.series) for r in results if r.status == "regenerated"}
+    assert made == {(f"THS-2026-01{n}", kind) for n in range(3)
+                    for kind in ("support_plan", "exit_letter")}
+    assert {r.reason for r in results if r.status == "regenerated"} == {"settings changed"}
+    assert sum(r.status == "unchanged" for r in results) == 6
+    for (_, kind), numbers in versions(services).items():
+        assert numbers == ([1, 2] if kind in ("support_plan", "exit_letter") else [1])
+    for document in services.store.documents():
+        text = docx_text(settings.folders.outbox / document.file_name)
+        if document.version == 2:
+            assert "complaints-team@thameside.example.org" in text
+            assert f"{document.case_ref}/" in text and "/v2" in text
+    # Run again: nothing more (the assessments are compared again and still say the same).
+    again = regenerate(changed, Selection(), workers=1)
+    assert [r.status for r in again] == ["unchanged"] * 12
+    assert len(services.store.documents()) == 18
+
+
+def test_a_template_zipped_again_with_the_same_parts_changes_nothing(
+    services: Services, settings: Settings, templates: Path
+) -> None:
+    for kind in KINDS:
+        zip_again(templates / f"{kind}.docx")
+    before = sorted(p.name for p in settings.folders.outbox.rglob("*"))
+    assert [r.status for r in regenerate(services, Selection(), dry_run=True)] == \
+        ["unchanged"] * 12
+    assert [r.status for r in regenerate(services, Selection(), workers=2)] == ["unchanged"] * 12
+    assert sorted(p.name for p in settings.folders.outbox.rglob("*")) == before
+    assert len(services.store.documents()) == 12
+    # A template zipped again and then really changed still makes a new version.
+    edit_template(templates, "support_plan", "What we will work on together",
+                  "What we will work on together this quarter")
+    results = regenerate(services, Selection(), workers=1)
+    assert sorted(r.series for r in results if r.status == "regenerated") == ["support_plan"] * 3
+
+
+def test_a_printed_setting_makes_v2_that_shows_it(services: Services, settings: Settings) -> None:
+    changed = with_provider(services, phone="01632 960 999")
+    results = regenerate(changed, Selection(kind="needs_assessment"), workers=1)
+    assert [(r.status, r.reason) for r in results] == [("regenerated", "settings changed")] * 3
+    for case_ref in ("THS-2026-010", "THS-2026-011", "THS-2026-012"):
+        old, new = sorted((d for d in services.store.documents(case_ref)
+                           if d.kind == "needs_assessment"), key=lambda d: d.version)
+        assert (old.version, new.version, new.reason) == (1, 2, "regenerated: settings changed")
+        old_text = docx_text(settings.folders.outbox / old.file_name)
+        new_text = docx_text(settings.folders.outbox / new.file_name)
+        assert "01632 960 999" in new_text and "01632 960 999" not in old_text
+        assert f"{case_ref}/needs-and-risk-assessment/v2" in new_text
+
+
+def test_a_changed_header_or_style_in_a_template_still_makes_a_new_version(
+    services: Services, settings: Settings, templates: Path
+) -> None:
+    path = templates / "needs_assessment.docx"
+    document = docx.Document(str(path))
+    (run,) = [r for p in document.sections[0].header.paragraphs for r in p.runs
+              if "Our reference:" in r.text]
+    run.text = run.text.replace("Our reference:", "Our ref.:")
+    document.save(str(path))
+    results = regenerate(services, Selection(kind="needs_assessment"), workers=1)
+    assert [(r.status, r.reason) for r in results] == [("regenerated", "template changed")] * 3
+    new = next(d for d in services.store.documents("THS-2026-010") if d.version == 2)
+    assert "Our ref.: THS-2026-010" in docx_header_footer_text(
+        settings.folders.outbox / new.file_name)
+    # Not a word changes, only how the text looks: still what the document says.
+    document = docx.Document(str(path))
+    document.styles["Normal"].font.size = docx.shared.Pt(13)
+    document.save(str(path))
+    results = regenerate(services, Selection(kind="needs_assessment"), workers=1)
+    assert [(r.status, r.reason) for r in results] == [("regenerated", "template changed")] * 3
+    newest = next(d for d in services.store.documents("THS-2026-010") if d.version == 3)
+    assert docx.Document(str(settings.folders.outbox / newest.file_name)).styles[
+        "Normal"].font.size == docx.shared.Pt(13)
+
+
+def without_core_properties(path: Path) -> None:
+    """A template with no document properties of its own (as some tools save them): docxtpl then
+    renders it, and python-docx stamps each document's properties with the time it is made."""
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    del parts["docProps/core.xml"]
+    parts["_rels/.rels"] = re.sub(rb"<Relationship [^>]*docProps/core\.xml\"/>", b"",
+                                  parts["_rels/.rels"])
+    parts["[Content_Types].xml"] = re.sub(rb"<Override [^>]*/docProps/core\.xml\"[^>]*/>", b"",
+                                          parts["[Content_Types].xml"])
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    path.write_bytes(out.getvalue())
+
+
+def test_the_time_a_document_was_saved_is_not_what_it_says(
+    settings: Settings, clock: FixedClock, templates: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import docx.opc.parts.coreprops as coreprops
+
+    without_core_properties(templates / "needs_assessment.docx")
+    (settings.folders.inbox / "case.json").write_text(json.dumps(example("needs_assessment")))
+    with open_services(settings, clock) as services:
+        assert [o.status for o in process_inbox(services)] == ["produced"]
+
+        made_now = coreprops.CorePropertiesPart.default
+
+        def made_later(package: Any) -> Any:
+            part = made_now(package)
+            part.core_properties.modified = dt.datetime(2027, 1, 5, 9, 30, tzinfo=dt.UTC)
+            return part
+
+        monkeypatch.setattr(coreprops.CorePropertiesPart, "default", staticmethod(made_later))
+        changed = with_provider(services, complaints_email="complaints-team@thameside.example.org")
+        (first,) = services.store.documents()
+        case = stored_case(first, services.store.submissions()[0])
+        due = document_clock(case, first.document_date, changed.settings).shown
+        made_again = render_document(templates / "needs_assessment.docx", build_context(
+            case, changed.settings, version=1, document_date=first.document_date, due=due))
+        assert made_again.content_sha256 != first.content_sha256  # the time of saving differs
+        assert [r.status for r in regenerate(changed, Selection(), workers=1)] == ["unchanged"]
+        printed = with_provider(services, phone="01632 960 999")
+        assert [r.status for r in regenerate(printed, Selection(), workers=1)] == ["regenerated"]
+        assert "01632 960 999" in docx_text(
+            settings.folders.outbox / services.store.documents()[-1].file_name)
+
+
+def test_a_regenerated_document_shows_the_reference_as_its_case_file_wrote_it(
+    settings: Settings, clock: FixedClock
+) -> None:
+    case = example("needs_assessment")
+    case["case_ref"] = "ths-2026-0142"
+    (settings.folders.inbox / "case.json").write_text(json.dumps(case))
+    with open_services(settings, clock) as services:
+        assert [o.status for o in process_inbox(services)] == ["produced"]
+        unprinted = with_provider(services, complaints_email="complaints-team@example.org")
+        assert [r.status for r in regenerate(unprinted, Selection(), workers=1)] == ["unchanged"]
+        printed = with_provider(services, phone="01632 960 999")
+        assert [r.status for r in regenerate(printed, Selection(), workers=1)] == ["regenerated"]
+        first, second = services.store.documents()
+        for document in (first, second):
+            assert "Our reference: ths-2026-0142" in docx_header_footer_text(
+                settings.folders.outbox / document.file_name)
+        assert "ths-2026-0142/needs-and-risk-assessment/v2" in docx_text(
+            settings.folders.outbox / second.file_name)
+
+
+# --- the same judgement when a case file is sent again ----------------------------------------------
+
+
+def small_template(path: Path) -> None:
+    """A needs assessment template that prints only two names, a phone number and the
+    reference."""
+    document = docx.Document()
+    document.core_properties.title = "Needs and risk assessment"
+    document.add_paragraph("Assessment for {{ data.person.name }} by {{ data.worker.name }}")
+    document.add_paragraph("Call us on {{ provider.phone }}")
+    document.add_paragraph("Reference {{ document.reference }}, version {{ document.version }}")
+    document.save(str(path))
+
+
+def test_a_case_file_sent_again_is_judged_by_what_its_document_would_say(
+    settings: Settings, clock: FixedClock, templates: Path
+) -> None:
+    small_template(templates / "needs_assessment.docx")
+    case = example("needs_assessment")
+    outbox = settings.folders.outbox
+
+    def send(content: str | dict[str, Any], services: Services) -> str:
+        text = content if isinstance(content, str) else json.dumps(content, indent=2)
+        (settings.folders.inbox / "case.json").write_text(text)
+        (outcome,) = process_inbox(services)
+        return str(outcome.status)
+
+    with open_services(settings, clock) as services:
+        assert send(json.dumps(case), services) == "produced"
+        # The same file again is a duplicate; the same data written otherwise is unchanged.
+        assert send(json.dumps(case), services) == "duplicate"
+        assert send(case, services) == "unchanged"
+        # A setting the template never prints, then a template zipped again: the same data is
+        # still nothing new.
+        changed = with_provider(services, complaints_email="complaints-team@thameside.example.org")
+        assert send(json.dumps(case, indent=3), changed) == "unchanged"
+        zip_again(templates / "needs_assessment.docx")
+        assert send(json.dumps(case, indent=4), changed) == "unchanged"
+        assert [d.version for d in services.store.documents()] == [1]
+        # A setting the template prints: the same data makes a new version that shows it.
+        printed = with_provider(changed, phone="01632 960 999")
+        assert send(json.dumps(case, indent=5), printed) == "produced"
+        assert "Call us on 01632 960 999" in docx_text(
+            outbox / services.store.documents()[-1].file_name)
+        # A changed case file makes a new version, even where the change is not printed...
+        case["data"]["contacts"][0]["phone"] = "07700 900 612"
+        assert send(case, printed) == "produced"
+        # ...and one whose document says something new does too.
+        case["data"]["worker"]["name"] = "Tomasz Nowak"
+        assert send(case, printed) == "produced"
+        assert [d.version for d in services.store.documents()] == [1, 2, 3, 4]
+        newest = services.store.documents()[-1]
+        assert "by Tomasz Nowak" in docx_text(outbox / newest.file_name)
+        assert "version 4" in docx_text(outbox / newest.file_name)
+        # Regeneration finds nothing to do.
+        assert [r.status for r in regenerate(printed, Selection(), workers=1)] == ["unchanged"]

@@ -2,25 +2,29 @@
 settings (docs/design.md §4).
 
 Only the latest version of each document is looked at (re-rendering an old version would issue
-stale content as new). A document whose template and context are unchanged makes no new version;
-one that changed becomes the next version, with the reason recorded ("template changed", "settings
-changed"). Versions are made as every version is (:mod:`recordgen.documents.versions`): the number
-is reserved in the store first, so a watcher or a ``process`` run making a version of the same
-document at the same time takes another number, and a regeneration that a newer version overtook
-makes nothing ("superseded"). Rendering runs on several processes and PDF conversion in batches;
-publishing and recording stay in this process, one document at a time, each atomic, so an
-interrupted run loses nothing and a second run finishes the job without duplicates, under the
-numbers it reserved. A failure on one document is reported and never stops the others.
+stale content as new). A document whose content would not change makes no new version: one whose
+template and context are those it was made with is left alone at once; any other is rendered under
+its current version's own number and compared with that version, part for part
+(:class:`recordgen.documents.versions.Comparison`), so a setting its template never prints, or a
+template saved again with the same parts, changes nothing. One whose content would change becomes
+the next version, with the reason recorded ("template changed", "settings changed": what differs
+from what the current version was made from). Versions are made as every version is
+(:mod:`recordgen.documents.versions`): the number is reserved in the store first, so a watcher or a
+``process`` run making a version of the same document at the same time takes another number, and a
+regeneration that a newer version overtook makes nothing ("superseded"). Comparing and rendering
+run on several processes and PDF conversion in batches; publishing and recording stay in this
+process, one document at a time, each atomic, so an interrupted run loses nothing and a second run
+finishes the job without duplicates, under the numbers it reserved. A failure on one document is
+reported and never stops the others.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -33,13 +37,18 @@ from recordgen.documents.convert import Converter, pdfs_of
 from recordgen.documents.publish import read_published
 from recordgen.documents.render import RenderedDocument, render_document
 from recordgen.documents.versions import (
+    Comparison,
+    Fingerprint,
     NothingNew,
     VersionPlan,
+    comparison,
     fingerprint,
     plan_version,
     publish_version,
+    stored_case,
     version_record,
     what_changed,
+    would_say_the_same,
 )
 from recordgen.errors import PublishError, RecordgenError
 from recordgen.kinds import DOCUMENT_KINDS
@@ -149,37 +158,49 @@ def left_alone(services: Producing, selection: Selection) -> list[Result]:
             for document, _ in _latest(services, selection) if document.kind not in DOCUMENT_KINDS]
 
 
-def stored_case(document: DocumentRecord, submission: SubmissionRecord) -> CaseFile:
-    """The case file a document was made from, as the store keeps it."""
-    stored = json.loads(submission.raw)
-    return CaseFile(kind=DOCUMENT_KINDS[document.kind], case_ref=document.case_ref,
-                    schema_version=int(stored["schema_version"]), data=stored["data"])
+@dataclass(frozen=True)
+class Candidate:
+    """A document whose template or settings differ from those its current version was made with:
+    rendering it under that version's number (``compared``) tells whether what it says changes."""
+
+    current: DocumentRecord
+    case: CaseFile
+    deadline: DocumentClock
+    prints: Fingerprint
+    reasons: tuple[str, ...]  # what differs: "template changed", "settings changed"
+    compared: Comparison
 
 
-def plan_job(document: DocumentRecord, submission: SubmissionRecord, services: Producing, *,
-             reserve: bool = True) -> Job | Result:
-    """What regenerating ``document`` would make, or the result when nothing is to be made.
-
-    The new version's number is reserved in the store (unless ``reserve`` is False, for a dry run),
-    as a case file's is: a regeneration interrupted and run again gets the same number back, and one
-    whose document gained a newer version meanwhile is "superseded" and makes nothing, since that
-    newer version already uses today's templates."""
+def look(document: DocumentRecord, submission: SubmissionRecord,
+         services: Producing) -> Candidate | Result:
+    """``document``'s current version beside what it would be made from today: "unchanged" at once
+    when that is exactly what it was made from, else a candidate to compare."""
     case = stored_case(document, submission)
     shown = document_clock(case, document.document_date, services.settings).shown
     # The new version answers the deadline the document answered when it was first issued.
     deadline = DocumentClock(shown, document.due_on, document.met, document.working_days_late)
-    if not reserve:
-        reasons = what_changed(fingerprint(case, document.document_date, deadline,
-                                           services.settings), document)
-        return Result(document.case_ref, document.series,
-                      Regenerated.WOULD_REGENERATE if reasons else Regenerated.UNCHANGED,
-                      ", ".join(reasons))
     prints = fingerprint(case, document.document_date, deadline, services.settings)
+    reasons = what_changed(prints, document)
+    if not reasons:
+        return Result(document.case_ref, document.series, Regenerated.UNCHANGED)
+    return Candidate(document, case, deadline, prints, reasons,
+                     comparison(case, document, deadline=deadline, settings=services.settings))
+
+
+def plan_job(candidate: Candidate, services: Producing) -> Job | Result:
+    """Reserve the number of the new version of a candidate whose content changes, or the result
+    when nothing is to be made.
+
+    The number is reserved in the store as a case file's is: a regeneration interrupted and run
+    again gets the same number back, and one whose document gained a newer version meanwhile is
+    "superseded" and makes nothing, since that newer version already uses today's templates."""
+    document, prints = candidate.current, candidate.prints
     holder = (f"regeneration of documents row {document.id} (template "
               f"{prints.template_sha256[:12]}, content {prints.context_sha256[:12]})")
-    planned = plan_version(services.store, case, document_date=document.document_date,
-                           deadline=deadline, settings=services.settings, holder=holder,
-                           based_on=document)
+    planned = plan_version(services.store, candidate.case, document_date=document.document_date,
+                           deadline=candidate.deadline, settings=services.settings,
+                           holder=holder, based_on=document, reasons=candidate.reasons,
+                           prints=prints)
     if isinstance(planned, NothingNew):
         if planned.status is ReservationStatus.SUPERSEDED:
             return Result(document.case_ref, document.series, Regenerated.SUPERSEDED,
@@ -191,28 +212,45 @@ def plan_job(document: DocumentRecord, submission: SubmissionRecord, services: P
 def regenerate(services: Producing, selection: Selection, *, dry_run: bool = False,
                workers: int | None = None, progress: Progress | None = None,
                chunk_size: int = CHUNK) -> list[Result]:
-    """Regenerate what changed; return one result per document looked at."""
+    """Regenerate what changed; return one result per document looked at.
+
+    Each document is first looked at (:func:`look`); the candidates are rendered under their
+    current numbers and compared, on every core; only those whose content would change have a
+    number reserved, then are rendered, converted, published and recorded. ``progress`` counts
+    the versions made."""
     results: list[Result] = list(left_alone(services, selection))
-    jobs: list[Job] = []
-    chosen = select(services, selection)
-    for start in range(0, len(chosen), chunk_size):
-        # One transaction reserves the numbers of a chunk: one commit, not one per document.
-        with nullcontext() if dry_run else services.store.transaction():
-            for document, submission in chosen[start:start + chunk_size]:
-                try:
-                    planned = plan_job(document, submission, services, reserve=not dry_run)
-                except (RecordgenError, OSError, ValueError, KeyError) as exc:
-                    results.append(Result(document.case_ref, document.series,
-                                          Regenerated.FAILED, _why(exc)))
-                    continue
-                if isinstance(planned, Result):
-                    results.append(planned)
-                else:
-                    jobs.append(planned)
-    total, done = len(jobs), 0
-    if progress:
-        progress(done, total)
+    candidates: list[Candidate] = []
+    for document, submission in select(services, selection):
+        try:
+            looked = look(document, submission, services)
+        except (RecordgenError, OSError, ValueError, KeyError, TypeError) as exc:
+            results.append(Result(document.case_ref, document.series, Regenerated.FAILED,
+                                  _why(exc)))
+            continue
+        if isinstance(looked, Result):
+            results.append(looked)
+        else:
+            candidates.append(looked)
     with _pool(workers or os.cpu_count() or 1) as pool:
+        changed: list[Candidate] = []
+        for candidate, same in zip(candidates, _compare_all(candidates, pool), strict=True):
+            current = candidate.current
+            if isinstance(same, Exception):
+                results.append(Result(current.case_ref, current.series, Regenerated.FAILED,
+                                      _why(same)))
+            elif same:
+                results.append(Result(current.case_ref, current.series, Regenerated.UNCHANGED))
+            elif dry_run:
+                results.append(Result(current.case_ref, current.series,
+                                      Regenerated.WOULD_REGENERATE, ", ".join(candidate.reasons)))
+            else:
+                changed.append(candidate)
+        if dry_run:
+            return results
+        jobs = _reserve_all(changed, services, chunk_size, results)
+        total, done = len(jobs), 0
+        if progress:
+            progress(done, total)
         # Rendering streams from the worker processes while this process converts, publishes and
         # records what is ready, chunk by chunk, so the two overlap.
         rendered = _render_all(jobs, pool)
@@ -224,6 +262,45 @@ def regenerate(services: Producing, selection: Selection, *, dry_run: bool = Fal
             if progress:
                 progress(done, total)
     return results
+
+
+def _reserve_all(changed: Sequence[Candidate], services: Producing, chunk_size: int,
+                 results: list[Result]) -> list[Job]:
+    """Reserve the numbers of the documents whose content changes; what makes nothing (superseded)
+    or fails is added to ``results``."""
+    jobs: list[Job] = []
+    for start in range(0, len(changed), chunk_size):
+        # One transaction reserves the numbers of a chunk: one commit, not one per document.
+        with services.store.transaction():
+            for candidate in changed[start:start + chunk_size]:
+                try:
+                    planned = plan_job(candidate, services)
+                except (RecordgenError, OSError, ValueError, KeyError) as exc:
+                    results.append(Result(candidate.current.case_ref, candidate.current.series,
+                                          Regenerated.FAILED, _why(exc)))
+                    continue
+                if isinstance(planned, Result):
+                    results.append(planned)
+                else:
+                    jobs.append(planned)
+    return jobs
+
+
+def _compare_all(candidates: Sequence[Candidate], pool: Executor | None
+                 ) -> Iterator[bool | Exception]:
+    compared = [candidate.compared for candidate in candidates]
+    if pool is None:
+        return (_compare_safely(one) for one in compared)
+    return pool.map(_compare_safely, compared, chunksize=4)
+
+
+def _compare_safely(compared: Comparison) -> bool | Exception:
+    """Whether the document would say what its current version says; a template fault is returned
+    (it is the document's failure, not the run's)."""
+    try:
+        return would_say_the_same(compared)
+    except RecordgenError as exc:
+        return exc
 
 
 @contextmanager

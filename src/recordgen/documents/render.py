@@ -482,9 +482,11 @@ def docx_content_sha256(content: bytes) -> str:
 
 
 def context_fingerprint(context: Mapping[str, Any]) -> str:
-    """What the document will say, apart from its version number and the letter case of its
-    reference (``ths-b1`` and ``THS-B1`` are one case, so a file that differs only there says
-    nothing new)."""
+    """A hash of everything the template is given, apart from the version number and the letter
+    case of the reference (``ths-b1`` and ``THS-B1`` are one case, so a file that differs only
+    there says nothing new). The same template and context make the same document, those two
+    apart; a different context need not make a different one (every setting is in it, printed
+    or not): :class:`recordgen.documents.versions.Comparison` tells by rendering."""
     document = {k: v for k, v in context["document"].items() if k not in ("version", "reference")}
     payload = {**context, "case_ref": str(context.get("case_ref", "")).upper(),
                "document": document}
