@@ -310,6 +310,22 @@ def run(settings: Settings, *args: str, today: dt.date = TODAY) -> Any:
     return CliRunner().invoke(cli, ["--config", str(settings_file(settings)), *args], obj=clock)
 
 
+@pytest.mark.parametrize(("args", "label", "first"), [
+    (["monthly", "--month", "2027-02"], "February 2027", "1 February 2027"),
+    (["quarterly", "--quarter", "2027-Q2"], "2027-Q2", "1 April 2027"),
+    (["monthly", "--from", "2027-01-16", "--to", "2027-01-31"], "", "16 January 2027")])
+def test_a_period_that_has_not_begun_is_refused_and_nothing_is_filed(
+        store: SqliteStore, settings: Settings, args: list[str], label: str, first: str) -> None:
+    store.close()
+    result = run(settings, "report", *args)  # today is 15 January 2027
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert f"has not begun: its first day is {first}, after today (15 January 2027)" in said
+    assert label in said
+    assert "no return is filed" in said
+    assert not (settings.folders.outbox / "_returns").exists()
+
+
 def settings_file(settings: Settings) -> Path:
     path = settings.folders.inbox.parent / "recordgen.toml"
     if not path.exists():

@@ -44,6 +44,10 @@ def _period(given: str | None, first: dt.datetime | None, last: dt.datetime | No
 def _run(ctx: click.Context, period: Period, quarterly: bool) -> None:
     settings = settings_of(ctx)
     today = clock_of(ctx).now().date()
+    if period.first > today:
+        raise click.UsageError(
+            f"{period.label} has not begun: its first day is {uk_date(period.first)}, after today "
+            f"({uk_date(today)}). There is nothing to count for it yet, so no return is filed.")
     with open_records(settings, clock_of(ctx), may_create=False) as store, \
             open_converter(settings) as converter:
         filed = file_return(store, settings, period, today, quarterly=quarterly,
