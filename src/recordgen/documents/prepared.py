@@ -129,6 +129,11 @@ def prepare(template_bytes: bytes, environment: jinja2.Environment) -> PreparedT
     return PreparedTemplate(tuple(entries))
 
 
+# How a value's "_" in "{_{", "}_}", "{_%" or "%_}" is written while a part is filled in, so that
+# docxtpl's replacing of those marks leaves it (see render.py); written "_" again after.
+UNDERSCORE_KEPT = "&#95;"
+
+
 def _paragraph_lines(xml: str) -> str:
     return re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)
 
@@ -137,6 +142,8 @@ def _fill_xml(template: jinja2.Template, context: Mapping[str, Any]) -> str:
     """docxtpl's ``render_xml_part`` after its template is compiled: fill in, then its finishing."""
     xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", template.render(context))
     xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+    # A value's "_" kept from that (render.py): written "_" as docxtpl's saving writes it.
+    xml = xml.replace(UNDERSCORE_KEPT, "_")
     if any(mark in xml for mark in "\t\a\n\f"):  # resolve_listing changes only these
         xml = _DOCXTPL.resolve_listing(xml)
     return str(xml)

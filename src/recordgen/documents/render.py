@@ -39,7 +39,7 @@ from markupsafe import Markup, escape
 
 from recordgen import dates
 from recordgen.cases import CaseFile
-from recordgen.documents.prepared import PreparedTemplate, prepare
+from recordgen.documents.prepared import UNDERSCORE_KEPT, PreparedTemplate, prepare
 from recordgen.errors import TemplateError, TemplateTooCostly
 from recordgen.settings import Settings
 
@@ -198,6 +198,23 @@ class _BudgetedTemplate(jinja2.Template):
         return "".join(parts)
 
 
+# docxtpl turns "{_{", "}_}", "{_%" and "%_}" into "{{", "}}", "{%" and "%}" in the whole part
+# after it is filled in (a template's way to print braces), so a value holding one lost its "_"
+# ("%_}" in a name printed "%}"). In a value, that "_" is written as a character reference, which
+# the replacing does not see and Word reads as "_" (the prepared templates write it as "_" again).
+_DOCXTPL_MARKS = {mark: mark.replace("_", UNDERSCORE_KEPT) for mark in ("{_{", "}_}", "{_%", "%_}")}
+
+
+def _printed_as_given(value: Any) -> Any:
+    """A value as Jinja prints it (escaped for Word's XML), with docxtpl's marks kept as typed."""
+    if not isinstance(value, str) or not any(mark in value for mark in _DOCXTPL_MARKS):
+        return value
+    text = str(value if isinstance(value, Markup) else escape(value))
+    for mark, kept in _DOCXTPL_MARKS.items():
+        text = text.replace(mark, kept)
+    return Markup(text)  # noqa: S704 (escaped above, or already Markup)
+
+
 class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     """Jinja's sandbox quietly prints nothing for an unsafe attribute; a template that reaches for
     Python internals is an attack or a mistake, so it fails loudly instead. Every loop, attribute,
@@ -207,7 +224,8 @@ class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
     def __init__(self) -> None:
-        super().__init__(autoescape=True, undefined=jinja2.ChainableUndefined)
+        super().__init__(autoescape=True, undefined=jinja2.ChainableUndefined,
+                         finalize=_printed_as_given)
         self.filters.update(
             uk_date=date_filter, uk_datetime=date_time_filter, yes_no=yes_no, multiline=multiline,
             hospital_days=hospital_days,
