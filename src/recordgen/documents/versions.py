@@ -186,7 +186,7 @@ def says_the_same(compared: Comparison, rendered: RenderedDocument) -> bool:
     be told beyond the content hash (the version's file is gone or altered), a change."""
     if rendered.content_sha256 == compared.version.content_sha256:
         return True
-    issued = _as_issued(compared)
+    issued = issued_word(compared.outbox, compared.version)
     if issued is None:
         return False
     try:
@@ -195,15 +195,14 @@ def says_the_same(compared: Comparison, rendered: RenderedDocument) -> bool:
         return False
 
 
-def _as_issued(compared: Comparison) -> bytes | None:
-    """The version's Word document as it was issued: the file the store names, read without
-    following a link, only if it still has its recorded SHA-256."""
-    version = compared.version
+def issued_word(outbox: Path, version: DocumentRecord) -> bytes | None:
+    """A version's Word document as it was issued: the file the store names, read without
+    following a link, only if it still has its recorded SHA-256 (None otherwise)."""
     folder, _, name = version.file_name.partition("/")
     if folder != version.case_ref or not name or "/" in name:
         return None
     try:
-        content = read_published(compared.outbox, version.case_ref, name)
+        content = read_published(outbox, version.case_ref, name)
     except RecordgenError:
         return None
     return content if content is not None and sha256_of(content) == version.sha256 else None

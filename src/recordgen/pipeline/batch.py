@@ -11,7 +11,8 @@ from pathlib import Path
 from recordgen.clock import UK, Clock
 from recordgen.documents.convert import PdfQueue, pdfs_of
 from recordgen.documents.problems import cap_problems
-from recordgen.documents.publish import PublishedFile, publish, read_published, sha256_of
+from recordgen.documents.publish import PublishedFile, publish
+from recordgen.documents.versions import issued_word
 from recordgen.errors import (
     CaseFileError,
     ConversionError,
@@ -46,7 +47,7 @@ from recordgen.pipeline.stages import (
     need,
     submission_of,
 )
-from recordgen.records.store import DocumentRecord, SubmissionOutcome, SubmissionRecord
+from recordgen.records.store import SubmissionOutcome, SubmissionRecord
 
 # Faults of the system rather than of the file: the file stays claimed and is tried again.
 _HOLD = (StoreError, PublishError, ConversionError, InboxError, InvariantBroken, OSError)
@@ -182,7 +183,7 @@ def resume(claimed: Claimed, done: SubmissionRecord, services: Services,
     made = []
     for document in missing:
         stem = Path(document.file_name).stem
-        word = _issued_word(outbox, document)
+        word = issued_word(outbox, document)  # the very bytes recorded, never a link
         if word is None:
             return Outcome(claimed.original_name, FileStatus.HELD, done.case_ref, done.kind,
                            message=f"Its PDF was not made: the Word document issued, "
@@ -205,19 +206,6 @@ def resume(claimed: Claimed, done: SubmissionRecord, services: Services,
         else FileStatus.RECORDED
     return Outcome(claimed.original_name, status, done.case_ref, done.kind, documents=tuple(made),
                    message="Finished after a restart.", seconds=time.monotonic() - started)
-
-
-def _issued_word(outbox: Path, document: DocumentRecord) -> bytes | None:
-    """The Word document as issued, read without following a link, or None if it is not there
-    as issued: a PDF is made only from the very bytes the store recorded."""
-    folder, _, name = document.file_name.rpartition("/")
-    if folder != document.case_ref:
-        return None
-    try:
-        content = read_published(outbox, document.case_ref, name)
-    except PublishError:
-        return None
-    return content if content is not None and sha256_of(content) == document.sha256 else None
 
 
 def received_at(claimed: Claimed, clock: Clock) -> dt.datetime:
